@@ -1,0 +1,143 @@
+/**
+ * The admin listener: the control API (`/api/v1/...`), behind the admin token as a Bearer credential
+ * (or HTTP Basic with the token as password). `GET /api/v1/health` is open so monitors can probe it.
+ */
+import crypto from 'node:crypto';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { Logger } from '../core/logger.js';
+import type { ChannelStore } from '../channels/channel-store.js';
+import { channelView, eventView, type PublicEndpoints } from '../channels/channel-view.js';
+import type { LiveChannels } from '../channels/live-channels.js';
+import type { SegmentIndex } from '../origin/segment-index.js';
+import { createChannelBody, type ApiError } from './contract.js';
+
+export interface AdminServerOptions {
+  adminToken: string;
+  partnerId: number;
+  channels: ChannelStore;
+  live: LiveChannels;
+  index: SegmentIndex;
+  endpoints: PublicEndpoints;
+  log: Logger;
+  isReady: () => boolean;
+}
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Whether the request carries the admin token, as Bearer or as the Basic password. */
+export function hasAdminCredentials(req: FastifyRequest, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  let presented: string | undefined;
+  if (header.startsWith('Bearer ')) presented = header.slice(7).trim();
+  else if (header.startsWith('Basic ')) {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    presented = decoded.slice(decoded.indexOf(':') + 1);
+  }
+  if (presented === undefined) return false;
+  const a = crypto.createHash('sha256').update(presented).digest();
+  const b = crypto.createHash('sha256').update(token).digest();
+  return crypto.timingSafeEqual(a, b);
+}
+
+export function createAdminServer(o: AdminServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: o.log.child({ listener: 'admin' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+  });
+
+  app.get('/api/v1/health', async (_req, reply) => {
+    if (!o.isReady()) return reply.code(503).send({ status: 'starting' });
+    return { status: 'ok' };
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/api/v1/health') return;
+    if (!hasAdminCredentials(req, o.adminToken)) {
+      reply.header('WWW-Authenticate', 'Bearer realm="ecdn-admin"');
+      throw new ApiFailure(
+        401,
+        'UNAUTHORIZED',
+        'admin credentials required: Authorization: Bearer <admin token>',
+      );
+    }
+  });
+
+  const view = (entryId: string) => {
+    const c = o.channels.get(entryId);
+    if (!c) throw new ApiFailure(404, 'CHANNEL_NOT_FOUND', `no channel with entry id ${entryId}`);
+    return channelView(c, o.endpoints, o.index, o.live);
+  };
+
+  app.post('/api/v1/channels', async (req, reply) => {
+    const parsed = createChannelBody.safeParse(req.body);
+    if (!parsed.success) {
+      throw new ApiFailure(
+        400,
+        'BAD_REQUEST',
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
+    }
+    const c = o.channels.create(parsed.data.name, o.partnerId);
+    o.channels.addEvent(c.entryId, 'info', 'CHANNEL_CREATED', `channel "${c.name}" created`);
+    return reply.code(201).send(channelView(c, o.endpoints, o.index, o.live));
+  });
+
+  app.get('/api/v1/channels', async () => ({
+    channels: o.channels.list().map((c) => channelView(c, o.endpoints, o.index, o.live)),
+  }));
+
+  app.get('/api/v1/channels/:entryId', async (req: FastifyRequest<{ Params: { entryId: string } }>) =>
+    view(req.params.entryId),
+  );
+
+  app.get(
+    '/api/v1/channels/:entryId/events',
+    async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
+      view(req.params.entryId);
+      return { events: o.channels.events(req.params.entryId).map(eventView) };
+    },
+  );
+
+  app.delete('/api/v1/channels/:entryId', async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
+    const { entryId } = req.params;
+    view(entryId);
+    await o.live.deleteEntry(entryId);
+    o.channels.delete(entryId);
+    return { deleted: entryId };
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
+  );
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof ApiFailure) return sendError(reply, err.status, err.code, err.message);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return sendError(reply, 413, 'PAYLOAD_TOO_LARGE', 'request body is larger than 1 MiB');
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return sendError(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+    if (err.statusCode === 400) return sendError(reply, 400, 'BAD_REQUEST', err.message);
+    req.log.error({ err: err.message, stack: err.stack, url: req.url }, 'admin API error');
+    return sendError(reply, 500, 'INTERNAL', 'internal error; see the appliance log');
+  });
+  return app;
+}
+
+function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  const body: ApiError = { error: { code, message } };
+  return reply.code(status).send(body);
+}

@@ -1,0 +1,118 @@
+/** Channels (local live entries) and their event lists, in SQLite. */
+import crypto from 'node:crypto';
+import type { Db } from '../store/database.js';
+
+export interface ChannelRecord {
+  entryId: string;
+  partnerId: number;
+  name: string;
+  token: string;
+  createdAt: number;
+}
+
+export type EventLevel = 'info' | 'warn' | 'error';
+
+export interface ChannelEvent {
+  id: number;
+  entryId: string;
+  at: number;
+  level: EventLevel;
+  code: string;
+  message: string;
+}
+
+const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** `count` characters of [0-9a-z], uniformly drawn. */
+export function randomBase36(count: number): string {
+  let out = '';
+  while (out.length < count) {
+    for (const byte of crypto.randomBytes(count * 2)) {
+      if (byte < 252 && out.length < count) out += ID_ALPHABET[byte % 36];
+    }
+  }
+  return out;
+}
+
+/** A new entry id: `0_` and 8 characters of [0-9a-z], as Kaltura's. */
+export function newEntryId(): string {
+  return `0_${randomBase36(8)}`;
+}
+
+interface ChannelRow {
+  entry_id: string;
+  partner_id: number;
+  name: string;
+  token: string;
+  created_at: number;
+}
+
+export class ChannelStore {
+  constructor(private readonly db: Db) {}
+
+  create(name: string, partnerId: number, now = Date.now()): ChannelRecord {
+    const insert = this.db.prepare(
+      'INSERT INTO channels (entry_id, partner_id, name, token, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (;;) {
+      const rec: ChannelRecord = {
+        entryId: newEntryId(),
+        partnerId,
+        name,
+        token: randomBase36(16),
+        createdAt: now,
+      };
+      try {
+        insert.run(rec.entryId, rec.partnerId, rec.name, rec.token, rec.createdAt);
+        return rec;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw err;
+      }
+    }
+  }
+
+  get(entryId: string): ChannelRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM channels WHERE entry_id = ?').get(entryId) as
+      ChannelRow | undefined;
+    return row && toRecord(row);
+  }
+
+  list(): ChannelRecord[] {
+    return (
+      this.db.prepare('SELECT * FROM channels ORDER BY created_at, entry_id').all() as ChannelRow[]
+    ).map(toRecord);
+  }
+
+  delete(entryId: string): boolean {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM events WHERE entry_id = ?').run(entryId);
+      return this.db.prepare('DELETE FROM channels WHERE entry_id = ?').run(entryId).changes > 0;
+    })();
+  }
+
+  addEvent(entryId: string, level: EventLevel, code: string, message: string, at = Date.now()): ChannelEvent {
+    const r = this.db
+      .prepare('INSERT INTO events (entry_id, at, level, code, message) VALUES (?, ?, ?, ?, ?)')
+      .run(entryId, at, level, code, message);
+    return { id: Number(r.lastInsertRowid), entryId, at, level, code, message };
+  }
+
+  events(entryId: string, limit = 100): ChannelEvent[] {
+    const rows = this.db
+      .prepare(
+        'SELECT id, entry_id AS entryId, at, level, code, message FROM events WHERE entry_id = ? ORDER BY id DESC LIMIT ?',
+      )
+      .all(entryId, limit) as ChannelEvent[];
+    return rows.reverse();
+  }
+}
+
+function toRecord(r: ChannelRow): ChannelRecord {
+  return {
+    entryId: r.entry_id,
+    partnerId: r.partner_id,
+    name: r.name,
+    token: r.token,
+    createdAt: r.created_at,
+  };
+}

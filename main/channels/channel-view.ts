@@ -1,0 +1,61 @@
+/** Turns a channel record and its live state into the control API's ChannelView. */
+import type { ChannelEventView, ChannelView } from '../api/contract.js';
+import { buildBroadcastUrl } from '../ingest/broadcast-url.js';
+import type { SegmentIndex } from '../origin/segment-index.js';
+import type { ChannelEvent, ChannelRecord } from './channel-store.js';
+import type { LiveChannels } from './live-channels.js';
+
+export interface PublicEndpoints {
+  host: string;
+  rtmpPort: number;
+  httpPort: number;
+}
+
+export function channelView(
+  c: ChannelRecord,
+  ep: PublicEndpoints,
+  index: SegmentIndex,
+  live: LiveChannels,
+): ChannelView {
+  const host = ep.host.includes(':') && !ep.host.startsWith('[') ? `[${ep.host}]` : ep.host;
+  const primary = buildBroadcastUrl(ep.host, ep.rtmpPort, c.partnerId, c.entryId, c.token, 0);
+  const backup = buildBroadcastUrl(ep.host, ep.rtmpPort, c.partnerId, c.entryId, c.token, 1);
+  const ppPath = `/${c.entryId}/${c.entryId}.isml`;
+  const state = index.getPublishingPoint(c.entryId)?.state ?? 'idle';
+  const origin = `http://${host}:${ep.httpPort}${ppPath}`;
+  return {
+    entryId: c.entryId,
+    partnerId: c.partnerId,
+    name: c.name,
+    token: c.token,
+    createdAt: new Date(c.createdAt).toISOString(),
+    broadcastUrl: primary,
+    backupBroadcastUrl: backup,
+    streamName: `${c.entryId}_1`,
+    rtmp: { server: primary, backupServer: backup, streamKey: `${c.entryId}_1` },
+    publishingPoint: { name: `${c.entryId}.isml`, path: ppPath, state },
+    state,
+    playback: { hls: `${origin}/.m3u8`, dash: `${origin}/.mpd` },
+    ingests: live.ingestsOf(c.entryId).map((s) => ({
+      sessionId: s.sessionId,
+      role: s.request.serverIndex === 0 ? 'primary' : 'backup',
+      streamName: s.request.streamName,
+      remote: s.remote,
+      startedAt: new Date(s.startedAt).toISOString(),
+      feeding: s.feeding,
+      metadata: { ...s.metadata },
+    })),
+    statistics: live.transcodersOf(c.entryId).map(({ streamName, transcoder }) => ({
+      streamName,
+      fps: transcoder.lastProgress?.fps ?? 0,
+      speed: transcoder.lastProgress?.speed ?? null,
+      bitrate: transcoder.lastProgress?.bitrate ?? null,
+      dropFrames: transcoder.lastProgress?.dropFrames ?? 0,
+      restarts: transcoder.restarts,
+    })),
+  };
+}
+
+export function eventView(e: ChannelEvent): ChannelEventView {
+  return { id: e.id, at: new Date(e.at).toISOString(), level: e.level, code: e.code, message: e.message };
+}

@@ -1,0 +1,352 @@
+/**
+ * The live side of channels: decides every publish (broadcast URL rules, then the partner), starts one
+ * transcoder per published stream feeding the entry's publishing point, and follows the ingest state.
+ * The origin is fed by the primary ingest (`i=0`); a backup (`i=1`) feeds it only while no primary does.
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs/promises';
+import type { Logger } from '../core/logger.js';
+import { parseBroadcastRequest, type BroadcastRequest, type Rejection } from '../ingest/broadcast-url.js';
+import type { IngestMetadata } from '../ingest/ingest-protocol.js';
+import type { AuthorizeDecision, IngestServer, PublishRequest } from '../ingest/ingest-server.js';
+import type { FragmentIngest } from '../origin/fragment-ingest.js';
+import { DEFAULT_PP_OPTIONS, type PublishingPointOptions } from '../origin/publishing-point-options.js';
+import type { IngestState } from '../origin/segment-index.js';
+import type { LiveEntry } from '../partner/partner.js';
+import type { PublishAuthenticator } from '../partner/publish-authenticator.js';
+import type { ConversionProfile } from '../transcode/conversion-profile.js';
+import { planTranscode, type SourceInfo } from '../transcode/ffmpeg-args.js';
+import { Transcoder } from '../transcode/transcoder.js';
+import type { ChannelEvent, ChannelStore, EventLevel } from './channel-store.js';
+
+export interface IngestSession {
+  sessionId: string;
+  request: BroadcastRequest;
+  entry: LiveEntry;
+  remote: string;
+  internalPath?: string;
+  metadata: IngestMetadata;
+  startedAt: number;
+}
+
+interface Feed {
+  key: string;
+  session: IngestSession;
+  transcoder: Transcoder;
+  stopped?: Promise<void>;
+}
+
+export interface LiveChannelsEvents {
+  event: [ChannelEvent];
+  state: [{ entryId: string; state: IngestState }];
+}
+
+export interface LiveChannelsOptions {
+  channels: ChannelStore;
+  authenticator: PublishAuthenticator;
+  ingest: IngestServer;
+  fragments: FragmentIngest;
+  ffmpegPath: string;
+  /** The conversion profile for a stream (standalone: one for all). */
+  profileFor: (entry: LiveEntry, streamName: string, metadata: IngestMetadata) => Promise<ConversionProfile>;
+  /** Options of publishing points created on first publish. */
+  defaultPpOptions: PublishingPointOptions;
+  log: Logger;
+}
+
+export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
+  private readonly pending = new Map<string, IngestSession>();
+  private readonly sessions = new Map<string, IngestSession>();
+  private readonly feeds = new Map<string, Feed>();
+
+  constructor(private readonly o: LiveChannelsOptions) {
+    super();
+    o.ingest.on('published', (m) => void this.onPublished(m.sessionId, m.internalPath, m.metadata));
+    o.ingest.on('unpublished', (m) => void this.onUnpublished(m.sessionId));
+    o.ingest.on('publishFailed', (m) => {
+      const s = this.pending.get(m.sessionId);
+      this.pending.delete(m.sessionId);
+      if (s) this.record(s.request.entryId, 'error', 'PUBLISH_FAILED', m.reason);
+    });
+    o.ingest.on('refused', (m) =>
+      o.log.warn({ remote: m.remote, reason: m.reason }, 'RTMP connection refused'),
+    );
+    o.fragments.on('init', (pp) => this.advance(pp, 'starting'));
+    o.fragments.on('fragment', (pp) => this.advance(pp, 'started'));
+  }
+
+  /** The ingest's question: may this publish start? */
+  authorize = async (req: PublishRequest): Promise<AuthorizeDecision> => {
+    const parsed = parseBroadcastRequest(req.app, req.query, req.streamName);
+    if (!parsed.ok) return this.refuse(req, req.query.e, parsed.rejection);
+    const r = parsed.value;
+    const result = await this.o.authenticator.authorize(r);
+    if (!result.ok) return this.refuse(req, r.entryId, result.rejection);
+    this.pending.set(req.sessionId, {
+      sessionId: req.sessionId,
+      request: r,
+      entry: result.entry,
+      remote: req.remote,
+      metadata: {},
+      startedAt: Date.now(),
+    });
+    const internalName = r.serverIndex === 0 ? r.streamName : `${r.streamName}-backup`;
+    return { allow: true, internalName };
+  };
+
+  private refuse(req: PublishRequest, entryId: string | undefined, rej: Rejection): AuthorizeDecision {
+    this.o.log.warn(
+      { remote: req.remote, streamName: req.streamName, entryId, code: rej.code, reason: rej.message },
+      'publish rejected',
+    );
+    if (entryId && this.o.channels.get(entryId)) {
+      this.record(
+        entryId,
+        'error',
+        rej.code,
+        `Publish of ${req.streamName || '(no stream name)'} from ${req.remote} rejected: ${rej.message}`,
+      );
+    }
+    return { allow: false, code: rej.code, reason: rej.message };
+  }
+
+  private async onPublished(
+    sessionId: string,
+    internalPath: string,
+    metadata: IngestMetadata,
+  ): Promise<void> {
+    const s = this.pending.get(sessionId);
+    this.pending.delete(sessionId);
+    if (!s) {
+      this.o.ingest.disconnect(sessionId);
+      return;
+    }
+    s.internalPath = internalPath;
+    s.metadata = metadata;
+    this.sessions.set(sessionId, s);
+    const { entryId, serverIndex, streamName } = s.request;
+    const role = serverIndex === 0 ? 'primary' : 'backup';
+    this.record(
+      entryId,
+      'info',
+      'PUBLISH_STARTED',
+      `${role} ingest ${streamName} from ${s.remote} started (${describe(metadata)})`,
+    );
+    this.ensurePublishingPoint(entryId);
+    const key = feedKey(s);
+    const current = this.feeds.get(key);
+    if (!current) await this.startFeed(s);
+    else if (serverIndex === 0 && current.session.request.serverIndex === 1) {
+      this.record(entryId, 'info', 'INGEST_SWITCH', `primary ingest is back; origin fed by the primary`);
+      await this.stopFeed(current);
+      if (this.sessions.has(sessionId)) await this.startFeed(s);
+    }
+  }
+
+  private async onUnpublished(sessionId: string): Promise<void> {
+    const s = this.sessions.get(sessionId) ?? this.pending.get(sessionId);
+    this.pending.delete(sessionId);
+    if (!s || !this.sessions.delete(sessionId)) return;
+    const { entryId, streamName, serverIndex } = s.request;
+    this.record(
+      entryId,
+      'info',
+      'PUBLISH_STOPPED',
+      `${serverIndex === 0 ? 'primary' : 'backup'} ingest ${streamName} from ${s.remote} stopped`,
+    );
+    const key = feedKey(s);
+    const feed = this.feeds.get(key);
+    if (!feed || feed.session.sessionId !== sessionId) return;
+    const other = [...this.sessions.values()].find((o) => feedKey(o) === key);
+    if (
+      !other &&
+      ![...this.feeds.values()].some((f) => f !== feed && f.session.request.entryId === entryId)
+    ) {
+      this.advance(entryId, 'stopping');
+    }
+    await this.stopFeed(feed);
+    if (other && this.sessions.has(other.sessionId) && !this.feeds.has(key)) {
+      this.record(
+        entryId,
+        'warn',
+        'INGEST_SWITCH',
+        `origin now fed by the ${other.request.serverIndex === 0 ? 'primary' : 'backup'} ingest`,
+      );
+      await this.startFeed(other);
+    } else if (![...this.feeds.values()].some((f) => f.session.request.entryId === entryId)) {
+      this.advance(entryId, 'stopped');
+    }
+  }
+
+  private ensurePublishingPoint(entryId: string): void {
+    const index = this.o.fragments.index;
+    if (!index.getPublishingPoint(entryId))
+      index.createPublishingPoint(entryId, { ...DEFAULT_PP_OPTIONS, ...this.o.defaultPpOptions });
+  }
+
+  private async startFeed(s: IngestSession): Promise<void> {
+    const { entryId, streamName, streamIndex, serverIndex } = s.request;
+    const log = this.o.log.child({ entryId, streamName, serverIndex });
+    let profile: ConversionProfile;
+    try {
+      profile = await this.o.profileFor(s.entry, streamName, s.metadata);
+    } catch (err) {
+      this.record(
+        entryId,
+        'error',
+        'CONVERSION_PROFILE_FAILED',
+        `No conversion profile for ${streamName}: ${(err as Error).message}`,
+      );
+      this.o.ingest.disconnect(s.sessionId);
+      return;
+    }
+    const pp = this.o.fragments.index.getPublishingPoint(entryId);
+    const fragmentDuration = Number(pp?.options.fragment_duration ?? 2) || 2;
+    const plan = planTranscode(profile, sourceInfo(s.metadata), {
+      inputUrl: this.o.ingest.pullUrl(s.internalPath ?? ''),
+      fragmentDuration,
+    });
+    // Streams 2 and 3 of a multi-bitrate ingest get their own track names in the same publishing point.
+    const suffix = streamIndex === 1 ? '' : `_s${streamIndex}`;
+    const tracks = plan.tracks.map((t) => ({
+      trackName: t.trackName + suffix,
+      kind: t.kind,
+      bitrate: t.bitrate,
+      frameRate: s.metadata.framerate,
+      audioTrack: t.audioTrack ? t.audioTrack + suffix : undefined,
+    }));
+    for (const w of [...profile.warnings, ...plan.warnings])
+      this.record(entryId, 'warn', 'CONVERSION_PROFILE_WARNING', w);
+    for (const d of plan.dropped)
+      this.record(entryId, 'info', 'RENDITION_DROPPED', `rendition ${d.encode} dropped: ${d.reason}`);
+    const transcoder = new Transcoder({
+      ffmpegPath: this.o.ffmpegPath,
+      plan,
+      beginRun: () => this.o.fragments.beginRun(entryId, tracks, serverIndex),
+      log,
+    });
+    const feed: Feed = { key: feedKey(s), session: s, transcoder };
+    transcoder.on('restarting', (r) =>
+      this.record(
+        entryId,
+        'warn',
+        'TRANSCODER_RESTART',
+        `transcoder for ${streamName} died (${r.reason}); restart ${r.attempt} in ${r.delayMs} ms`,
+      ),
+    );
+    this.feeds.set(feed.key, feed);
+    this.record(
+      entryId,
+      'info',
+      'TRANSCODE_STARTED',
+      `transcoding ${streamName} into ${tracks.map((t) => t.trackName).join(', ')}`,
+    );
+    transcoder.start();
+  }
+
+  private stopFeed(feed: Feed): Promise<void> {
+    feed.stopped ??= feed.transcoder.stop().finally(() => {
+      if (this.feeds.get(feed.key) === feed) this.feeds.delete(feed.key);
+    });
+    return feed.stopped;
+  }
+
+  /** Moves a publishing point's state forward (idle → starting → started; → stopping → stopped). */
+  private advance(entryId: string, to: IngestState): void {
+    const index = this.o.fragments.index;
+    const pp = index.getPublishingPoint(entryId);
+    if (!pp || pp.state === to) return;
+    if (to === 'starting' && pp.state === 'started' && this.feeds.size > 0) return;
+    if (to === 'started' && pp.state !== 'starting' && pp.state !== 'idle' && pp.state !== 'stopped') return;
+    if (
+      (to === 'starting' || to === 'started') &&
+      ![...this.feeds.values()].some((f) => f.session.request.entryId === entryId)
+    )
+      return;
+    index.setState(entryId, to);
+    this.emit('state', { entryId, state: to });
+  }
+
+  private record(entryId: string, level: EventLevel, code: string, message: string): void {
+    if (!this.o.channels.get(entryId)) return;
+    const ev = this.o.channels.addEvent(entryId, level, code, message);
+    this.o.log[level]({ entryId, code }, message);
+    this.emit('event', ev);
+  }
+
+  /** Ingest sessions of an entry, with whether each feeds the origin. */
+  ingestsOf(entryId: string): Array<IngestSession & { feeding: boolean }> {
+    return [...this.sessions.values()]
+      .filter((s) => s.request.entryId === entryId)
+      .map((s) => ({ ...s, feeding: this.feeds.get(feedKey(s))?.session === s }));
+  }
+
+  /** The transcoders feeding an entry. */
+  transcodersOf(entryId: string): Array<{ streamName: string; transcoder: Transcoder }> {
+    return [...this.feeds.values()]
+      .filter((f) => f.session.request.entryId === entryId)
+      .map((f) => ({ streamName: f.session.request.streamName, transcoder: f.transcoder }));
+  }
+
+  isLive(entryId: string): boolean {
+    return this.ingestsOf(entryId).length > 0;
+  }
+
+  /** Disconnects an entry's encoders and stops its transcoders. */
+  async stopEntry(entryId: string): Promise<void> {
+    for (const s of this.ingestsOf(entryId)) this.o.ingest.disconnect(s.sessionId);
+    const feeds = [...this.feeds.values()].filter((f) => f.session.request.entryId === entryId);
+    for (const f of feeds) this.sessions.delete(f.session.sessionId);
+    await Promise.all(feeds.map((f) => this.stopFeed(f)));
+    const pp = this.o.fragments.index.getPublishingPoint(entryId);
+    if (pp && pp.state !== 'idle' && pp.state !== 'stopped') {
+      this.o.fragments.index.setState(entryId, 'stopped');
+      this.emit('state', { entryId, state: 'stopped' });
+    }
+  }
+
+  /** Removes a channel's publishing point: fragments, index and directory. */
+  async deleteEntry(entryId: string): Promise<void> {
+    await this.stopEntry(entryId);
+    const { index, storage } = this.o.fragments;
+    index.deletePublishingPoint(entryId);
+    await fs.rm(storage.ppDir(entryId), { recursive: true, force: true });
+    this.o.authenticator.forget(entryId);
+  }
+
+  /** Stops every transcoder (shutdown): their last fragments are written, every publishing point ends. */
+  async stopAll(): Promise<void> {
+    const entries = new Set([...this.feeds.values()].map((f) => f.session.request.entryId));
+    for (const s of this.sessions.values()) entries.add(s.request.entryId);
+    this.sessions.clear();
+    await Promise.all([...this.feeds.values()].map((f) => this.stopFeed(f)));
+    for (const e of entries) {
+      const pp = this.o.fragments.index.getPublishingPoint(e);
+      if (pp && pp.state !== 'idle' && pp.state !== 'stopped') this.o.fragments.index.setState(e, 'stopped');
+    }
+  }
+}
+
+function feedKey(s: IngestSession): string {
+  return `${s.request.entryId}_${s.request.streamIndex}`;
+}
+
+function sourceInfo(md: IngestMetadata): SourceInfo {
+  return {
+    hasVideo: md.videocodecidstring !== undefined || md.width !== undefined,
+    hasAudio: md.audiocodecidstring !== undefined || md.audiodatarate !== undefined,
+    width: md.width,
+    height: md.height,
+    frameRate: md.framerate,
+    videoCodec: md.videocodecidstring,
+    audioCodec: md.audiocodecidstring,
+  };
+}
+
+function describe(md: IngestMetadata): string {
+  const v = md.width
+    ? `${md.videocodecidstring ?? 'video'} ${md.width}x${md.height}${md.framerate ? `@${md.framerate}` : ''}`
+    : 'no video metadata';
+  const a = md.audiocodecidstring ? `, ${md.audiocodecidstring}` : '';
+  return v + a;
+}

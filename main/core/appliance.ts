@@ -1,0 +1,158 @@
+/**
+ * The appliance core: plain Node.js, no Electron. Opens the database, starts the RTMP ingest child,
+ * the origin listener and the admin listener, and stops them cleanly in reverse order.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { createAdminServer } from '../api/admin-server.js';
+import { ChannelStore } from '../channels/channel-store.js';
+import { LiveChannels } from '../channels/live-channels.js';
+import { IngestServer } from '../ingest/ingest-server.js';
+import { FragmentIngest } from '../origin/fragment-ingest.js';
+import { createOriginServer } from '../origin/origin-server.js';
+import { OriginStorage } from '../origin/origin-storage.js';
+import { SegmentIndex } from '../origin/segment-index.js';
+import { PublishAuthenticator } from '../partner/publish-authenticator.js';
+import { StandalonePartner } from '../partner/standalone-partner.js';
+import { openDatabase, type Db } from '../store/database.js';
+import {
+  loadDefaultProfile,
+  parseConversionProfile,
+  type ConversionProfile,
+} from '../transcode/conversion-profile.js';
+import { resolveFfmpeg } from '../transcode/ffmpeg-binary.js';
+import { resolveAdminToken } from './admin-token.js';
+import type { Logger } from './logger.js';
+import { defaultPublicHost, type ApplianceOptions } from './options.js';
+
+export interface ApplianceUrls {
+  rtmp: string;
+  origin: string;
+  admin: string;
+}
+
+export class Appliance {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly options: ApplianceOptions,
+    readonly log: Logger,
+    readonly db: Db,
+    readonly channels: ChannelStore,
+    readonly index: SegmentIndex,
+    readonly live: LiveChannels,
+    readonly ingest: IngestServer,
+    private readonly origin: FastifyInstance,
+    private readonly admin: FastifyInstance,
+    readonly adminToken: { token: string; generated: boolean },
+    readonly urls: ApplianceUrls,
+    readonly ffmpegPath: string,
+    private readonly readiness: { ready: boolean },
+  ) {}
+
+  static async start(options: ApplianceOptions, log: Logger): Promise<Appliance> {
+    const ffmpeg = resolveFfmpeg(options.ffmpeg);
+    log.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'ffmpeg resolved');
+    const profile: ConversionProfile = options.conversionProfile
+      ? parseConversionProfile(fs.readFileSync(options.conversionProfile, 'utf8'))
+      : loadDefaultProfile();
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    const adminToken = resolveAdminToken(options.adminToken, options.dataDir);
+    const db = openDatabase(options.dataDir);
+    const channels = new ChannelStore(db);
+    const index = new SegmentIndex(db);
+    const storage = new OriginStorage(options.dataDir);
+    const fragments = new FragmentIngest(index, storage, log.child({ part: 'origin' }));
+    const partner = new StandalonePartner(options.partnerId, channels);
+    const authenticator = new PublishAuthenticator(partner, os.hostname());
+    const publicHost = options.publicHost ?? defaultPublicHost(options.bind);
+
+    const ingest: IngestServer = new IngestServer({
+      bind: options.bind,
+      rtmpPort: options.rtmpPort,
+      workDir: path.join(options.dataDir, 'ingest'),
+      log: log.child({ part: 'ingest' }),
+      authorize: (req) => live.authorize(req),
+    });
+    const live: LiveChannels = new LiveChannels({
+      channels,
+      authenticator,
+      ingest,
+      fragments,
+      ffmpegPath: ffmpeg.path,
+      profileFor: async () => profile,
+      defaultPpOptions: {
+        dvr_window_length: String(options.dvrWindow),
+        fragment_duration: String(options.fragmentDuration),
+      },
+      log: log.child({ part: 'channels' }),
+    });
+    ingest.on('restarting', (r) => log.error(r, 'RTMP ingest restarting'));
+
+    const endpoints = { host: publicHost, rtmpPort: options.rtmpPort, httpPort: options.httpPort };
+    const origin = createOriginServer({ index, storage, log });
+    const readiness = { ready: false };
+    const admin = createAdminServer({
+      adminToken: adminToken.token,
+      partnerId: options.partnerId,
+      channels,
+      live,
+      index,
+      endpoints,
+      log,
+      isReady: () => readiness.ready,
+    });
+
+    try {
+      await ingest.start();
+      await origin.listen({ port: options.httpPort, host: options.bind });
+      await admin.listen({ port: options.adminPort, host: options.bind });
+    } catch (err) {
+      await Promise.allSettled([ingest.stop(), origin.close(), admin.close()]);
+      db.close();
+      throw err;
+    }
+    const host = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
+    const urls: ApplianceUrls = {
+      rtmp: `rtmp://${host}:${options.rtmpPort}/kLive`,
+      origin: `http://${host}:${options.httpPort}/`,
+      admin: `http://${host}:${options.adminPort}/`,
+    };
+    readiness.ready = true;
+    return new Appliance(
+      options,
+      log,
+      db,
+      channels,
+      index,
+      live,
+      ingest,
+      origin,
+      admin,
+      adminToken,
+      urls,
+      ffmpeg.path,
+      readiness,
+    );
+  }
+
+  get isReady(): boolean {
+    return this.readiness.ready;
+  }
+
+  /** Encoders disconnected, transcoders stopped (last fragments written), manifests final, database closed. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.readiness.ready = false;
+      this.log.info('shutting down');
+      await this.ingest.stop();
+      await this.live.stopAll();
+      await Promise.allSettled([this.origin.close(), this.admin.close()]);
+      this.db.close();
+      this.log.info('stopped');
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Every option of the appliance, defined once: flag, environment variable, default and doc line.
+ * The README's option table is checked against this list by a test.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+export interface OptionSpec {
+  /** Key in {@link ApplianceOptions}. */
+  key: keyof ApplianceOptions;
+  flag: string;
+  env: string;
+  /** Default as the README shows it. */
+  defaultText: string;
+  doc: string;
+  /** Whether the option is a secret (never logged). */
+  secret?: boolean;
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const optionsSchema = z.object({
+  dataDir: z.string().min(1),
+  bind: z.string().min(1),
+  publicHost: z.string().min(1).optional(),
+  rtmpPort: port,
+  httpPort: port,
+  adminPort: port,
+  adminToken: z.string().min(16, 'the admin token needs at least 16 characters').optional(),
+  partnerId: z.coerce.number().int(),
+  ffmpeg: z.string().min(1).optional(),
+  conversionProfile: z.string().min(1).optional(),
+  fragmentDuration: z.coerce.number().min(1).max(20),
+  dvrWindow: z.coerce.number().int().min(4).max(86_400),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+});
+
+export type ApplianceOptions = z.infer<typeof optionsSchema>;
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  {
+    key: 'dataDir',
+    flag: '--data-dir',
+    env: 'ECDN_DATA_DIR',
+    defaultText: '~/.ecdn-appliance',
+    doc: 'Directory for the database, fragments, settings and the generated admin token.',
+  },
+  {
+    key: 'bind',
+    flag: '--bind',
+    env: 'ECDN_BIND',
+    defaultText: '0.0.0.0',
+    doc: 'Address all three listeners bind to.',
+  },
+  {
+    key: 'publicHost',
+    flag: '--public-host',
+    env: 'ECDN_PUBLIC_HOST',
+    defaultText: 'first LAN IPv4 address',
+    doc: 'Host name or address written into broadcast and playback URLs.',
+  },
+  {
+    key: 'rtmpPort',
+    flag: '--rtmp-port',
+    env: 'ECDN_RTMP_PORT',
+    defaultText: '1935',
+    doc: 'RTMP ingest listener (encoders).',
+  },
+  {
+    key: 'httpPort',
+    flag: '--http-port',
+    env: 'ECDN_HTTP_PORT',
+    defaultText: '8080',
+    doc: 'Origin listener (viewers: HLS, DASH, state, statistics, archive).',
+  },
+  {
+    key: 'adminPort',
+    flag: '--admin-port',
+    env: 'ECDN_ADMIN_PORT',
+    defaultText: '8081',
+    doc: 'Admin listener (control API, publishing point API, health).',
+  },
+  {
+    key: 'adminToken',
+    flag: '--admin-token',
+    env: 'ECDN_ADMIN_TOKEN',
+    defaultText: 'generated on first start',
+    doc: 'Bearer token for the admin listener; when absent one is generated, stored in the data directory and printed once.',
+    secret: true,
+  },
+  {
+    key: 'partnerId',
+    flag: '--partner-id',
+    env: 'ECDN_PARTNER_ID',
+    defaultText: '1',
+    doc: 'Partner id of the standalone partner (the `p` of broadcast URLs).',
+  },
+  {
+    key: 'ffmpeg',
+    flag: '--ffmpeg',
+    env: 'ECDN_FFMPEG',
+    defaultText: 'FFMPEG_PATH, ffmpeg-static, PATH',
+    doc: 'Path of the ffmpeg binary; otherwise FFMPEG_PATH, the bundled ffmpeg-static binary, then ffmpeg on PATH.',
+  },
+  {
+    key: 'conversionProfile',
+    flag: '--conversion-profile',
+    env: 'ECDN_CONVERSION_PROFILE',
+    defaultText: 'resources/conversion-profiles/default.xml',
+    doc: 'Transcoder XML (Wowza format) used for every stream in standalone mode.',
+  },
+  {
+    key: 'fragmentDuration',
+    flag: '--fragment-duration',
+    env: 'ECDN_FRAGMENT_DURATION',
+    defaultText: '2',
+    doc: 'Target fragment duration in seconds for new publishing points.',
+  },
+  {
+    key: 'dvrWindow',
+    flag: '--dvr-window',
+    env: 'ECDN_DVR_WINDOW',
+    defaultText: '30',
+    doc: 'Default dvr_window_length in seconds for new publishing points.',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    env: 'ECDN_LOG_LEVEL',
+    defaultText: 'info',
+    doc: 'Log level: trace, debug, info, warn, error, fatal or silent.',
+  },
+];
+
+const DEFAULTS: Record<string, string | undefined> = {
+  dataDir: path.join(os.homedir(), '.ecdn-appliance'),
+  bind: '0.0.0.0',
+  rtmpPort: '1935',
+  httpPort: '8080',
+  adminPort: '8081',
+  partnerId: '1',
+  fragmentDuration: '2',
+  dvrWindow: '30',
+  logLevel: 'info',
+};
+
+export class OptionsError extends Error {
+  readonly code = 'INVALID_OPTIONS';
+}
+
+/** Reads options from command-line flags, then environment variables, then defaults. */
+export function loadOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): ApplianceOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: Object.fromEntries(OPTION_SPECS.map((s) => [s.flag.slice(2), { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new OptionsError((err as Error).message);
+  }
+  const raw: Record<string, string | undefined> = {};
+  for (const spec of OPTION_SPECS) {
+    const fromFlag = values[spec.flag.slice(2)];
+    raw[spec.key] =
+      (typeof fromFlag === 'string' ? fromFlag : undefined) ?? nonEmpty(env[spec.env]) ?? DEFAULTS[spec.key];
+  }
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.map((i) => {
+      const spec = OPTION_SPECS.find((s) => s.key === i.path[0]);
+      return `${spec ? `${spec.flag} / ${spec.env}` : String(i.path[0])}: ${i.message}`;
+    });
+    throw new OptionsError(`invalid options: ${reasons.join('; ')}`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** The LAN address written into URLs when no public host is configured. */
+export function defaultPublicHost(bind: string): string {
+  if (bind !== '0.0.0.0' && bind !== '::') return bind;
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}

@@ -1,0 +1,177 @@
+/**
+ * Runs the RTMP ingest (node-media-server) in its own child process and restarts it if it dies.
+ * Every publish request is put to the core's `authorize` callback before the encoder may send media.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../core/logger.js';
+import type { ChildToCore, CoreToChild, IngestChildOptions, IngestMetadata } from './ingest-protocol.js';
+
+export interface PublishRequest {
+  sessionId: string;
+  remote: string;
+  app: string;
+  query: Record<string, string>;
+  streamName: string;
+}
+
+export type AuthorizeDecision =
+  { allow: true; internalName: string } | { allow: false; code: string; reason: string };
+
+export interface IngestServerEvents {
+  published: [{ sessionId: string; internalPath: string; metadata: IngestMetadata }];
+  unpublished: [{ sessionId: string; bytesIn: number }];
+  publishFailed: [{ sessionId: string; reason: string }];
+  refused: [{ remote: string; reason: string }];
+  /** The child died and is being restarted. */
+  restarting: [{ reason: string; delayMs: number }];
+}
+
+export interface IngestServerOptions {
+  bind: string;
+  rtmpPort: number;
+  workDir: string;
+  log: Logger;
+  authorize: (req: PublishRequest) => Promise<AuthorizeDecision>;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CHILD_MODULE = path.join(here, `rtmp-child${path.extname(fileURLToPath(import.meta.url))}`);
+
+export class IngestServer extends EventEmitter<IngestServerEvents> {
+  /** Our ffmpeg's key for pulling streams from the ingest. */
+  readonly pullKey = crypto.randomBytes(18).toString('base64url');
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private readonly live = new Set<string>();
+  private restartDelay = 500;
+
+  constructor(private readonly opts: IngestServerOptions) {
+    super();
+  }
+
+  /** The loopback URL our ffmpeg pulls a stream from. */
+  pullUrl(internalPath: string): string {
+    return `rtmp://127.0.0.1:${this.opts.rtmpPort}${internalPath}?k=${this.pullKey}`;
+  }
+
+  /** Starts the child and resolves once it listens; rejects if the port cannot be used. */
+  start(): Promise<void> {
+    const childOpts: IngestChildOptions = {
+      bind: this.opts.bind,
+      rtmpPort: this.opts.rtmpPort,
+      pullKey: this.pullKey,
+      workDir: this.opts.workDir,
+    };
+    const child = fork(CHILD_MODULE, [], {
+      env: { ...process.env, ECDN_INGEST_OPTIONS: JSON.stringify(childOpts) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    this.child = child;
+    const log = this.opts.log;
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      for (const line of d.split('\n').filter(Boolean)) log.debug({ nms: line }, 'ingest');
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      for (const line of d.split('\n').filter(Boolean)) log.warn({ nms: line }, 'ingest');
+    });
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      child.on('message', (m: ChildToCore) => {
+        if (m.type === 'ready') {
+          ready = true;
+          this.restartDelay = 500;
+          resolve();
+        } else if (m.type === 'listen-error') {
+          reject(new Error(m.message));
+        } else {
+          this.onMessage(m);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        this.child = undefined;
+        for (const sessionId of this.live) this.emit('unpublished', { sessionId, bytesIn: 0 });
+        this.live.clear();
+        if (!ready) {
+          reject(new Error(`RTMP ingest exited before listening (${signal ?? `code ${code}`})`));
+          return;
+        }
+        if (this.stopping) return;
+        const reason = `RTMP ingest process died (${signal ?? `code ${code}`})`;
+        const delayMs = this.restartDelay;
+        this.restartDelay = Math.min(this.restartDelay * 2, 10_000);
+        log.error({ reason, delayMs }, 'restarting the RTMP ingest');
+        this.emit('restarting', { reason, delayMs });
+        setTimeout(() => {
+          if (!this.stopping)
+            this.start().catch((err: Error) => log.error({ err: err.message }, 'RTMP ingest restart failed'));
+        }, delayMs).unref();
+      });
+    });
+  }
+
+  private onMessage(m: ChildToCore): void {
+    switch (m.type) {
+      case 'authorize': {
+        const { requestId, ...req } = m;
+        this.opts
+          .authorize(req)
+          .catch((err: Error): AuthorizeDecision => ({
+            allow: false,
+            code: 'INTERNAL_ERROR',
+            reason: err.message,
+          }))
+          .then((d) =>
+            this.send(
+              d.allow
+                ? { type: 'authorized', requestId, allow: true, internalName: d.internalName }
+                : { type: 'authorized', requestId, ...d },
+            ),
+          );
+        break;
+      }
+      case 'published':
+        this.live.add(m.sessionId);
+        this.emit('published', m);
+        break;
+      case 'unpublished':
+        if (this.live.delete(m.sessionId)) this.emit('unpublished', m);
+        break;
+      case 'publish-failed':
+        this.emit('publishFailed', m);
+        break;
+      case 'refused':
+        this.emit('refused', m);
+        break;
+    }
+  }
+
+  /** Closes an encoder's connection. */
+  disconnect(sessionId: string): void {
+    this.send({ type: 'disconnect', sessionId });
+  }
+
+  /** The child's process id (for fault drills and monitoring). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.send({ type: 'shutdown' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private send(m: CoreToChild): void {
+    if (this.child?.connected) this.child.send(m);
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The RTMP ingest child process: node-media-server 4.4.3 (pinned), patched so that
+ * - malformed input (an invalid tcUrl, an undecodable command) closes that socket instead of crashing the process;
+ * - the Kaltura app query (`kLive/?p=..&e=..`) is split off at connect, so the app name check passes;
+ * - a publish waits for the core's decision before `NetStream.Publish.Start` is sent and before any media is relayed;
+ * - only loopback players holding the pull key may play (our ffmpeg); nothing else can read the ingest.
+ * It talks to the core over the fork IPC channel (see ingest-protocol.ts).
+ */
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { splitConnectApp } from './broadcast-url.js';
+import type { ChildToCore, CoreToChild, IngestChildOptions, IngestMetadata } from './ingest-protocol.js';
+
+const require = createRequire(import.meta.url);
+
+interface NmsSession {
+  id: string;
+  ip: string;
+  socket: net.Socket;
+  rtmp: RtmpProto;
+  isPublisher: boolean;
+  inBytes: number;
+  videoCodec: number | string;
+  videoWidth: number;
+  videoHeight: number;
+  videoFramerate: number;
+  videoDatarate: number;
+  audioCodec: number | string;
+  audioDatarate: number;
+  close(): void;
+}
+interface RtmpProto {
+  parserPacket: { header: { stream_id: number } };
+  streamApp: string;
+  streamHost: string;
+  streamName: string;
+  streamQuery: Record<string, unknown>;
+  streamId: number;
+  ecdnQuery?: Record<string, string>;
+  ecdnPublishing?: boolean;
+  sendStatusMessage(sid: number, level: string, code: string, description: string): void;
+  respondPublish(): void;
+  respondPlay(): void;
+  onConnectCallback(req: { app: string; name: string; host: string; query: Record<string, unknown> }): void;
+  onPushCallback(): void;
+  onPlayCallback(): void;
+}
+type InvokeMessage = { cmdObj?: Record<string, unknown>; streamName?: unknown };
+
+const NodeMediaServer = require('node-media-server') as new (config: object) => {
+  run(): Promise<void>;
+  stop(): Promise<void>;
+};
+const Rtmp = require('node-media-server/src/protocol/rtmp.js') as { prototype: Record<string, unknown> };
+const Context = require('node-media-server/src/core/context.js') as { sessions: Map<string, NmsSession> };
+const nmsLogger = require('node-media-server/src/core/logger.js') as { level: string };
+
+function send(msg: ChildToCore): void {
+  process.send?.(msg);
+}
+
+function sessionOf(rtmp: RtmpProto): NmsSession | undefined {
+  for (const s of Context.sessions.values()) if (s.rtmp === rtmp) return s;
+  return undefined;
+}
+
+function remoteOf(s: NmsSession | undefined): string {
+  return s?.socket.remoteAddress ?? 'unknown';
+}
+
+let pullKey = '';
+let nextRequestId = 1;
+const pending = new Map<number, (m: Extract<CoreToChild, { type: 'authorized' }>) => void>();
+
+// 1. A malformed RTMP message throws inside the parser; turn it into an error that closes this socket only.
+const parserData = Rtmp.prototype.parserData as (this: RtmpProto, data: Buffer) => string | null;
+Rtmp.prototype.parserData = function (this: RtmpProto, data: Buffer) {
+  try {
+    return parserData.call(this, data);
+  } catch (err) {
+    const reason = `malformed RTMP input: ${(err as Error).message}`;
+    send({ type: 'refused', remote: remoteOf(sessionOf(this)), reason });
+    return reason;
+  }
+};
+
+// 2. Connect: validate tcUrl, split the Kaltura query off the application name.
+const onConnect = Rtmp.prototype.onConnect as (this: RtmpProto, m: InvokeMessage) => void;
+Rtmp.prototype.onConnect = function (this: RtmpProto, m: InvokeMessage) {
+  const cmdObj = m.cmdObj;
+  if (!cmdObj || typeof cmdObj.app !== 'string') throw new Error('connect without an application name');
+  const tcUrl = cmdObj.tcUrl;
+  if (typeof tcUrl !== 'string' || !URL.canParse(tcUrl))
+    throw new Error(`invalid tcUrl ${JSON.stringify(String(tcUrl).slice(0, 80))}`);
+  const { app, query } = splitConnectApp(cmdObj.app);
+  // Some encoders put the query on tcUrl only.
+  this.ecdnQuery =
+    Object.keys(query).length > 0
+      ? query
+      : splitConnectApp(new URL(tcUrl).pathname.slice(1) + new URL(tcUrl).search).query;
+  onConnect.call(this, { ...m, cmdObj: { ...cmdObj, app } });
+};
+
+// 3. Publish: ask the core first; only then answer Publish.Start and register the stream.
+Rtmp.prototype.onPublish = function (this: RtmpProto, m: InvokeMessage) {
+  const streamId = this.parserPacket.header.stream_id;
+  const streamName = String(m.streamName ?? '').split('?')[0] ?? '';
+  const session = sessionOf(this);
+  if (!session || this.ecdnPublishing) return;
+  this.ecdnPublishing = true;
+  const requestId = nextRequestId++;
+  pending.set(requestId, (decision) => {
+    if (session.socket.destroyed) return;
+    if (!decision.allow) {
+      this.sendStatusMessage(
+        streamId,
+        'error',
+        'NetStream.Publish.Rejected',
+        `${decision.code}: ${decision.reason}`,
+      );
+      session.socket.end();
+      return;
+    }
+    this.streamName = decision.internalName;
+    this.streamQuery = {};
+    this.streamId = streamId;
+    this.respondPublish();
+    this.onConnectCallback({ app: this.streamApp, name: this.streamName, host: this.streamHost, query: {} });
+    this.onPushCallback();
+    if (!session.isPublisher) {
+      send({
+        type: 'publish-failed',
+        sessionId: session.id,
+        reason: `stream ${decision.internalName} already has a publisher`,
+      });
+      return;
+    }
+    void announceWhenDescribed(session, `/${this.streamApp}/${this.streamName}`);
+  });
+  send({
+    type: 'authorize',
+    requestId,
+    sessionId: session.id,
+    remote: remoteOf(session),
+    app: this.streamApp,
+    query: this.ecdnQuery ?? {},
+    streamName,
+  });
+};
+
+// 4. Play: only our own loopback puller, holding the pull key.
+Rtmp.prototype.onPlay = function (this: RtmpProto, m: InvokeMessage) {
+  const [name, qs] = String(m.streamName ?? '').split('?');
+  const session = sessionOf(this);
+  const key = new URLSearchParams(qs ?? '').get('k');
+  const remote = remoteOf(session);
+  const loopback = remote === '127.0.0.1' || remote === '::1' || remote === '::ffff:127.0.0.1';
+  if (!session || !loopback || key !== pullKey) {
+    send({ type: 'refused', remote, reason: 'RTMP play is not offered; watch over HLS or DASH' });
+    session?.socket.end();
+    return;
+  }
+  this.streamName = name ?? '';
+  this.streamQuery = {};
+  this.streamId = this.parserPacket.header.stream_id;
+  this.respondPlay();
+  this.onConnectCallback({ app: this.streamApp, name: this.streamName, host: this.streamHost, query: {} });
+  this.onPlayCallback();
+};
+
+const AUDIO_CODECS: Record<string, string> = { '10': 'aac', '2': 'mp3', mp4a: 'aac', '.mp3': 'mp3' };
+const VIDEO_CODECS: Record<string, string> = {
+  '7': 'h264',
+  avc1: 'h264',
+  '12': 'hevc',
+  hvc1: 'hevc',
+  '2': 'flv1',
+};
+
+/** Waits briefly for onMetaData, then tells the core the stream is live. */
+async function announceWhenDescribed(session: NmsSession, internalPath: string): Promise<void> {
+  for (let i = 0; i < 30 && !session.videoWidth && !session.audioCodec && !session.socket.destroyed; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const md: IngestMetadata = {};
+  if (session.videoWidth) md.width = Number(session.videoWidth);
+  if (session.videoHeight) md.height = Number(session.videoHeight);
+  if (session.videoFramerate) md.framerate = Number(session.videoFramerate);
+  if (session.videoDatarate) md.videodatarate = Number(session.videoDatarate);
+  if (session.audioDatarate) md.audiodatarate = Number(session.audioDatarate);
+  if (session.videoCodec)
+    md.videocodecidstring = VIDEO_CODECS[String(session.videoCodec)] ?? String(session.videoCodec);
+  if (session.audioCodec)
+    md.audiocodecidstring = AUDIO_CODECS[String(session.audioCodec)] ?? String(session.audioCodec);
+  send({ type: 'published', sessionId: session.id, internalPath, metadata: md });
+  session.socket.once('close', () =>
+    send({ type: 'unpublished', sessionId: session.id, bytesIn: session.inBytes }),
+  );
+  if (session.socket.destroyed)
+    send({ type: 'unpublished', sessionId: session.id, bytesIn: session.inBytes });
+}
+
+async function main(opts: IngestChildOptions): Promise<void> {
+  pullKey = opts.pullKey;
+  // Check the port ourselves: node-media-server calls process.exit on a listen error.
+  const probe = net.createServer();
+  const free = await new Promise<string | null>((resolve) => {
+    probe.once('error', (err) => resolve(err.message));
+    probe.listen(opts.rtmpPort, opts.bind, () => probe.close(() => resolve(null)));
+  });
+  if (free !== null) {
+    send({ type: 'listen-error', message: `RTMP port ${opts.bind}:${opts.rtmpPort}: ${free}` });
+    process.exit(2);
+  }
+  const nms = new NodeMediaServer({
+    bind: opts.bind,
+    rtmp: { port: opts.rtmpPort },
+    store: { path: opts.workDir },
+    webadmin: { enable: false },
+  });
+  nmsLogger.level = process.env.ECDN_NMS_LOG_LEVEL ?? 'warn';
+  await nms.run();
+  nmsLogger.level = process.env.ECDN_NMS_LOG_LEVEL ?? 'warn';
+  process.on('message', (m: CoreToChild) => {
+    if (m.type === 'authorized') {
+      pending.get(m.requestId)?.(m);
+      pending.delete(m.requestId);
+    } else if (m.type === 'disconnect') {
+      Context.sessions.get(m.sessionId)?.socket.destroy();
+    } else if (m.type === 'shutdown') {
+      void nms.stop().finally(() => process.exit(0));
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', port: opts.rtmpPort });
+}
+
+const raw = process.env.ECDN_INGEST_OPTIONS;
+if (!raw) {
+  console.error('rtmp-child: ECDN_INGEST_OPTIONS is missing');
+  process.exit(2);
+}
+void main(JSON.parse(raw) as IngestChildOptions);

@@ -1,0 +1,66 @@
+/**
+ * Where the origin's files live: `<dataDir>/origin/<pp>/<track>/{init.mp4,<mediaTime>.m4s}`.
+ * Every path is built from validated names and checked to stay inside the origin directory.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Publishing point and track names: letters, digits, `_` and `-`, at most 128 characters. */
+export const SAFE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+
+export class UnsafePathError extends Error {
+  readonly code = 'UNSAFE_PATH';
+}
+
+export class OriginStorage {
+  readonly root: string;
+
+  constructor(dataDir: string) {
+    this.root = path.resolve(dataDir, 'origin');
+    fs.mkdirSync(this.root, { recursive: true });
+  }
+
+  ppDir(pp: string): string {
+    return this.inside(checkName(pp));
+  }
+
+  trackDir(pp: string, track: string): string {
+    return this.inside(checkName(pp), checkName(track));
+  }
+
+  initPath(pp: string, track: string): string {
+    return path.join(this.trackDir(pp, track), 'init.mp4');
+  }
+
+  /** Relative file name of a fragment, as stored in the index. */
+  fragmentFile(track: string, mediaTime: number): string {
+    if (!Number.isSafeInteger(mediaTime) || mediaTime < 0)
+      throw new UnsafePathError(`bad media time ${mediaTime}`);
+    return `${checkName(track)}/${mediaTime}.m4s`;
+  }
+
+  /** Absolute path of a file named in the index (relative to the publishing point's directory). */
+  resolve(pp: string, file: string): string {
+    const parts = file.split('/');
+    if (
+      parts.length !== 2 ||
+      !SAFE_NAME.test(parts[0] ?? '') ||
+      !/^(\d+\.m4s|init\.mp4)$/.test(parts[1] ?? '')
+    ) {
+      throw new UnsafePathError(`unsafe file name ${JSON.stringify(file)}`);
+    }
+    return this.inside(checkName(pp), parts[0] as string, parts[1] as string);
+  }
+
+  private inside(...parts: string[]): string {
+    const p = path.resolve(this.root, ...parts);
+    if (p !== this.root && !p.startsWith(this.root + path.sep))
+      throw new UnsafePathError('path leaves the data directory');
+    return p;
+  }
+}
+
+function checkName(name: string): string {
+  if (!SAFE_NAME.test(name)) throw new UnsafePathError(`unsafe name ${JSON.stringify(name)}`);
+  return name;
+}

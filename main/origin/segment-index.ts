@@ -1,0 +1,260 @@
+/**
+ * The segment index: every publishing point, track and fragment the origin holds, in SQLite.
+ * Manifests, the DVR window and retention all read from here; fragment files live on disk.
+ */
+import type { Db } from '../store/database.js';
+import type { PublishingPointOptions } from './publishing-point-options.js';
+
+export type IngestState = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+export interface PublishingPointRecord {
+  name: string;
+  options: PublishingPointOptions;
+  state: IngestState;
+  /** ms since epoch: presentation time 0 of every track (DASH availabilityStartTime). */
+  epoch: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TrackRecord {
+  id: number;
+  pp: string;
+  trackName: string;
+  kind: 'video' | 'audio';
+  timescale: number;
+  codecs: string;
+  bitrate: number | null;
+  width: number | null;
+  height: number | null;
+  frameRate: number | null;
+  sampleRate: number | null;
+  channels: number | null;
+  audioTrack: string | null;
+  state: IngestState;
+  updatedAt: number;
+}
+
+export interface FragmentRecord {
+  id: number;
+  trackId: number;
+  sequence: number;
+  mediaTime: number;
+  duration: number;
+  utc: number;
+  size: number;
+  file: string;
+  discontinuity: boolean;
+  serverIndex: number;
+}
+
+export type NewTrack = Omit<TrackRecord, 'id' | 'state' | 'updatedAt'>;
+export type NewFragment = Omit<FragmentRecord, 'id' | 'sequence'>;
+
+const TRACK_COLUMNS = `id, pp, track_name AS trackName, kind, timescale, codecs, bitrate, width, height,
+  frame_rate AS frameRate, sample_rate AS sampleRate, channels, audio_track AS audioTrack, state, updated_at AS updatedAt`;
+const FRAGMENT_COLUMNS = `id, track_id AS trackId, sequence, media_time AS mediaTime, duration, utc, size, file,
+  discontinuity, server_index AS serverIndex`;
+
+interface PpRow {
+  name: string;
+  options: string;
+  state: IngestState;
+  epoch: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export class SegmentIndex {
+  constructor(private readonly db: Db) {}
+
+  // -- publishing points
+
+  createPublishingPoint(
+    name: string,
+    options: PublishingPointOptions,
+    now = Date.now(),
+  ): PublishingPointRecord {
+    this.db
+      .prepare(
+        'INSERT INTO publishing_points (name, options, state, epoch, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(name, JSON.stringify(options), 'idle', now, now, now);
+    return this.getPublishingPoint(name) as PublishingPointRecord;
+  }
+
+  getPublishingPoint(name: string): PublishingPointRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM publishing_points WHERE name = ?').get(name) as
+      PpRow | undefined;
+    return row && toPp(row);
+  }
+
+  listPublishingPoints(): PublishingPointRecord[] {
+    return (this.db.prepare('SELECT * FROM publishing_points ORDER BY name').all() as PpRow[]).map(toPp);
+  }
+
+  setState(name: string, state: IngestState, now = Date.now()): void {
+    this.db
+      .prepare('UPDATE publishing_points SET state = ?, updated_at = ? WHERE name = ?')
+      .run(state, now, name);
+  }
+
+  setOptions(name: string, options: PublishingPointOptions, now = Date.now()): void {
+    this.db
+      .prepare('UPDATE publishing_points SET options = ?, updated_at = ? WHERE name = ?')
+      .run(JSON.stringify(options), now, name);
+  }
+
+  deletePublishingPoint(name: string): void {
+    this.db.prepare('DELETE FROM publishing_points WHERE name = ?').run(name);
+  }
+
+  // -- tracks
+
+  /** Creates the track, or updates its description if it exists; returns it. */
+  upsertTrack(t: NewTrack, now = Date.now()): TrackRecord {
+    this.db
+      .prepare(
+        `INSERT INTO tracks (pp, track_name, kind, timescale, codecs, bitrate, width, height, frame_rate, sample_rate, channels, audio_track, state, updated_at)
+         VALUES (@pp, @trackName, @kind, @timescale, @codecs, @bitrate, @width, @height, @frameRate, @sampleRate, @channels, @audioTrack, 'starting', @now)
+         ON CONFLICT (pp, track_name) DO UPDATE SET kind = excluded.kind, timescale = excluded.timescale, codecs = excluded.codecs,
+           bitrate = excluded.bitrate, width = excluded.width, height = excluded.height, frame_rate = excluded.frame_rate,
+           sample_rate = excluded.sample_rate, channels = excluded.channels, audio_track = excluded.audio_track,
+           state = 'starting', updated_at = excluded.updated_at`,
+      )
+      .run({ ...t, now });
+    return this.getTrack(t.pp, t.trackName) as TrackRecord;
+  }
+
+  getTrack(pp: string, trackName: string): TrackRecord | undefined {
+    return this.db
+      .prepare(`SELECT ${TRACK_COLUMNS} FROM tracks WHERE pp = ? AND track_name = ?`)
+      .get(pp, trackName) as TrackRecord | undefined;
+  }
+
+  tracks(pp: string): TrackRecord[] {
+    return this.db
+      .prepare(`SELECT ${TRACK_COLUMNS} FROM tracks WHERE pp = ? ORDER BY id`)
+      .all(pp) as TrackRecord[];
+  }
+
+  setTrackState(trackId: number, state: IngestState, now = Date.now()): void {
+    this.db.prepare('UPDATE tracks SET state = ?, updated_at = ? WHERE id = ?').run(state, now, trackId);
+  }
+
+  // -- fragments
+
+  /** Appends a fragment; its sequence number is one more than the track's last. */
+  addFragment(f: NewFragment): FragmentRecord {
+    const last = this.db
+      .prepare('SELECT MAX(sequence) AS s FROM fragments WHERE track_id = ?')
+      .get(f.trackId) as { s: number | null };
+    const sequence = (last.s ?? 0) + 1;
+    const r = this.db
+      .prepare(
+        `INSERT INTO fragments (track_id, sequence, media_time, duration, utc, size, file, discontinuity, server_index)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        f.trackId,
+        sequence,
+        f.mediaTime,
+        f.duration,
+        f.utc,
+        f.size,
+        f.file,
+        f.discontinuity ? 1 : 0,
+        f.serverIndex,
+      );
+    this.db.prepare('UPDATE tracks SET updated_at = ? WHERE id = ?').run(Date.now(), f.trackId);
+    return { ...f, id: Number(r.lastInsertRowid), sequence };
+  }
+
+  lastFragment(trackId: number): FragmentRecord | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE track_id = ? ORDER BY media_time DESC LIMIT 1`,
+      )
+      .get(trackId);
+    return row ? toFragment(row as FragmentRow) : undefined;
+  }
+
+  /** Fragments ending after `fromTime` (timescale units), oldest first. */
+  fragmentsEndingAfter(trackId: number, fromTime: number): FragmentRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE track_id = ? AND media_time + duration > ? ORDER BY media_time`,
+        )
+        .all(trackId, fromTime) as FragmentRow[]
+    ).map(toFragment);
+  }
+
+  fragmentByTime(trackId: number, mediaTime: number): FragmentRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE track_id = ? AND media_time = ?`)
+      .get(trackId, mediaTime);
+    return row ? toFragment(row as FragmentRow) : undefined;
+  }
+
+  fragmentBySequence(trackId: number, sequence: number): FragmentRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE track_id = ? AND sequence = ?`)
+      .get(trackId, sequence);
+    return row ? toFragment(row as FragmentRow) : undefined;
+  }
+
+  /** Fragments that end at or before `beforeTime` (timescale units), oldest first. */
+  fragmentsEndingBefore(trackId: number, beforeTime: number, limit = 1000): FragmentRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE track_id = ? AND media_time + duration <= ? ORDER BY media_time LIMIT ?`,
+        )
+        .all(trackId, beforeTime, limit) as FragmentRow[]
+    ).map(toFragment);
+  }
+
+  deleteFragments(ids: readonly number[]): void {
+    const del = this.db.prepare('DELETE FROM fragments WHERE id = ?');
+    this.db.transaction(() => {
+      for (const id of ids) del.run(id);
+    })();
+  }
+
+  /** How many fragments before `sequence` start a discontinuity (HLS EXT-X-DISCONTINUITY-SEQUENCE). */
+  discontinuitiesBefore(trackId: number, sequence: number): number {
+    const row = this.db
+      .prepare(
+        'SELECT COUNT(*) AS n FROM fragments WHERE track_id = ? AND sequence < ? AND discontinuity = 1',
+      )
+      .get(trackId, sequence) as { n: number };
+    return row.n;
+  }
+
+  fragmentCount(pp: string): number {
+    const row = this.db
+      .prepare('SELECT COUNT(*) AS n FROM fragments f JOIN tracks t ON t.id = f.track_id WHERE t.pp = ?')
+      .get(pp) as { n: number };
+    return row.n;
+  }
+}
+
+interface FragmentRow extends Omit<FragmentRecord, 'discontinuity'> {
+  discontinuity: number;
+}
+
+function toFragment(r: FragmentRow): FragmentRecord {
+  return { ...r, discontinuity: r.discontinuity === 1 };
+}
+
+function toPp(r: PpRow): PublishingPointRecord {
+  return {
+    name: r.name,
+    options: JSON.parse(r.options) as PublishingPointOptions,
+    state: r.state,
+    epoch: r.epoch,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}

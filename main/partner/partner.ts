@@ -1,0 +1,42 @@
+/** What the appliance needs from a partner backend: Kaltura's liveStream.authenticate, or local entries. */
+
+/** The fields of a KalturaLiveStreamEntry that the appliance uses. */
+export interface LiveEntry {
+  id: string;
+  name: string;
+  partnerId: number;
+  /** 0 disabled, 1 appended, 2 per session. */
+  recordStatus?: number;
+  /** 0/1. */
+  dvrStatus?: number;
+  /** Minutes. */
+  dvrWindow?: number;
+  /** Milliseconds. */
+  segmentDuration?: number;
+  conversionProfileId?: number;
+}
+
+export interface AuthenticateRequest {
+  entryId: string;
+  token: string;
+  /** `i`: Kaltura's mediaServerIndex. */
+  serverIndex: 0 | 1;
+  hostname: string;
+}
+
+/** A refusal from the partner, with Kaltura's exception code (e.g. LIVE_STREAM_INVALID_TOKEN). */
+export class PartnerError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface PartnerBackend {
+  /** The partner this appliance is bound to (`p` of every broadcast URL). */
+  readonly partnerId: number;
+  /** Resolves with the entry, or rejects with a {@link PartnerError}. */
+  authenticate(req: AuthenticateRequest): Promise<LiveEntry>;
+}

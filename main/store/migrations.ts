@@ -1,0 +1,85 @@
+/**
+ * Numbered schema migrations. Each runs once, in order, inside a transaction;
+ * SQLite's `user_version` records the last one applied. Never edit a landed migration: add one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'channels, events, publishing points, segment index',
+    sql: `
+      CREATE TABLE channels (
+        entry_id    TEXT PRIMARY KEY,
+        partner_id  INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        token       TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE TABLE events (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        entry_id  TEXT NOT NULL,
+        at        INTEGER NOT NULL,
+        level     TEXT NOT NULL,
+        code      TEXT NOT NULL,
+        message   TEXT NOT NULL
+      );
+      CREATE INDEX events_by_entry ON events (entry_id, id);
+      CREATE TABLE ingest_sessions (
+        id            TEXT PRIMARY KEY,
+        entry_id      TEXT NOT NULL,
+        stream_name   TEXT NOT NULL,
+        server_index  INTEGER NOT NULL,
+        remote        TEXT NOT NULL,
+        started_at    INTEGER NOT NULL,
+        ended_at      INTEGER
+      );
+      CREATE INDEX ingest_sessions_by_entry ON ingest_sessions (entry_id, started_at);
+      CREATE TABLE publishing_points (
+        name        TEXT PRIMARY KEY,
+        options     TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        epoch       INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE TABLE tracks (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        pp           TEXT NOT NULL REFERENCES publishing_points (name) ON DELETE CASCADE,
+        track_name   TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        timescale    INTEGER NOT NULL,
+        codecs       TEXT NOT NULL,
+        bitrate      INTEGER,
+        width        INTEGER,
+        height       INTEGER,
+        frame_rate   REAL,
+        sample_rate  INTEGER,
+        channels     INTEGER,
+        audio_track  TEXT,
+        state        TEXT NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        UNIQUE (pp, track_name)
+      );
+      CREATE TABLE fragments (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        track_id       INTEGER NOT NULL REFERENCES tracks (id) ON DELETE CASCADE,
+        sequence       INTEGER NOT NULL,
+        media_time     INTEGER NOT NULL,
+        duration       INTEGER NOT NULL,
+        utc            INTEGER NOT NULL,
+        size           INTEGER NOT NULL,
+        file           TEXT NOT NULL,
+        discontinuity  INTEGER NOT NULL DEFAULT 0,
+        server_index   INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (track_id, sequence),
+        UNIQUE (track_id, media_time)
+      );
+      CREATE INDEX fragments_by_utc ON fragments (track_id, utc);
+    `,
+  },
+];

@@ -1,0 +1,140 @@
+/**
+ * Runs one ffmpeg per published stream: it pulls the ingest over loopback and writes one fMP4
+ * stream per track into the publishing point. If ffmpeg dies while the encoder is still connected,
+ * it is restarted with backoff; its progress feeds the channel's statistics.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../core/logger.js';
+import type { IngestRun } from '../origin/fragment-ingest.js';
+import type { TranscodePlan } from './ffmpeg-args.js';
+import { ProgressParser, type TranscodeProgress } from './transcode-progress.js';
+
+export interface TranscoderEvents {
+  progress: [TranscodeProgress];
+  /** ffmpeg exited on its own; it will be started again after `delayMs`. */
+  restarting: [{ attempt: number; delayMs: number; reason: string }];
+  /** The transcoder has stopped for good (after {@link Transcoder.stop}). */
+  stopped: [];
+}
+
+export interface TranscoderOptions {
+  ffmpegPath: string;
+  plan: TranscodePlan;
+  /** Called once per ffmpeg process: where its track outputs go. */
+  beginRun: () => IngestRun;
+  log: Logger;
+  /** Backoff steps in ms between restarts; the last repeats. */
+  backoff?: readonly number[];
+  /** How long ffmpeg may take to finish after SIGINT before it is killed. */
+  stopTimeoutMs?: number;
+}
+
+const DEFAULT_BACKOFF = [500, 1000, 2000, 4000, 8000, 15000];
+/** A run that lasted this long resets the backoff. */
+const HEALTHY_MS = 30_000;
+
+export class Transcoder extends EventEmitter<TranscoderEvents> {
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private attempt = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  lastProgress: TranscodeProgress | undefined;
+  restarts = 0;
+
+  constructor(private readonly opts: TranscoderOptions) {
+    super();
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  start(): void {
+    if (this.stopping || this.child) return;
+    const { plan, ffmpegPath, log } = this.opts;
+    const run = this.opts.beginRun();
+    const stdio: Array<'ignore' | 'pipe'> = [
+      'ignore',
+      'pipe',
+      'pipe',
+      ...plan.tracks.map(() => 'pipe' as const),
+    ];
+    const startedAt = Date.now();
+    const child = spawn(ffmpegPath, plan.args, { stdio });
+    this.child = child;
+    log.info({ pid: child.pid, tracks: plan.tracks.map((t) => t.trackName) }, 'transcoder started');
+    const progress = new ProgressParser((p) => {
+      this.lastProgress = p;
+      this.emit('progress', p);
+    });
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => progress.push(d));
+    const stderrTail: string[] = [];
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      for (const line of d.split('\n').filter(Boolean)) {
+        stderrTail.push(line);
+        if (stderrTail.length > 20) stderrTail.shift();
+        log.debug({ ffmpeg: line }, 'ffmpeg');
+      }
+    });
+    plan.tracks.forEach((_t, i) => {
+      const out = child.stdio[3 + i] as NodeJS.ReadableStream | null;
+      const input = run.input(i);
+      out?.on('data', (chunk: Buffer) => input.push(chunk));
+      out?.on('end', () => input.end());
+      out?.on('error', () => input.end());
+    });
+    this.exited = new Promise((resolve) => {
+      child.once('error', (err) => {
+        log.error({ err: err.message }, 'could not start ffmpeg');
+      });
+      child.once('close', (code, signal) => {
+        this.child = undefined;
+        plan.tracks.forEach((_t, i) => run.input(i).end());
+        const reason = signal ? `killed by ${signal}` : `exit code ${code}`;
+        if (this.stopping) {
+          log.info({ reason }, 'transcoder stopped');
+          resolve();
+          return;
+        }
+        if (Date.now() - startedAt > HEALTHY_MS) this.attempt = 0;
+        const steps = this.opts.backoff ?? DEFAULT_BACKOFF;
+        const delayMs = steps[Math.min(this.attempt, steps.length - 1)] ?? 1000;
+        this.attempt++;
+        this.restarts++;
+        const detail = stderrTail.slice(-3).join(' | ');
+        log.warn({ reason, detail, delayMs }, 'transcoder died while the encoder is connected; restarting');
+        this.emit('restarting', {
+          attempt: this.attempt,
+          delayMs,
+          reason: detail ? `${reason}: ${detail}` : reason,
+        });
+        this.restartTimer = setTimeout(() => {
+          this.restartTimer = undefined;
+          this.start();
+        }, delayMs);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops ffmpeg gracefully (SIGINT lets it write its last fragment), killing it if it hangs. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (child) {
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.opts.stopTimeoutMs ?? 8000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    this.emit('stopped');
+  }
+
+  /** For tests and fault drills: kill ffmpeg as a crash would. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child?.kill(signal);
+  }
+}
