@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { listenerOptions } from '../core/http-server.js';
 import type { Logger } from '../core/logger.js';
 import type { ChannelStore } from '../channels/channel-store.js';
 import { channelView, eventView, type PublicEndpoints } from '../channels/channel-view.js';
@@ -25,6 +26,8 @@ export interface AdminServerOptions {
   endpoints: PublicEndpoints;
   log: Logger;
   isReady: () => boolean;
+  /** Process facts for IT and fault drills (authenticated). */
+  status: () => Record<string, unknown>;
 }
 
 export class ApiFailure extends Error {
@@ -53,12 +56,7 @@ export function hasAdminCredentials(req: FastifyRequest, token: string): boolean
 }
 
 export function createAdminServer(o: AdminServerOptions): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: o.log.child({ listener: 'admin' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
-    bodyLimit: 1024 * 1024,
-    return503OnClosing: true,
-  });
+  const app = Fastify(listenerOptions(o.log, 'admin'));
 
   app.get('/api/v1/health', async (_req, reply) => {
     if (!o.isReady()) return reply.code(503).send({ status: 'starting' });
@@ -76,6 +74,8 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
       );
     }
   });
+
+  app.get('/api/v1/status', async () => o.status());
 
   const view = (entryId: string) => {
     const c = o.channels.get(entryId);

@@ -103,6 +103,15 @@ export class Appliance {
       endpoints,
       log,
       isReady: () => readiness.ready,
+      status: () => ({
+        ready: readiness.ready,
+        pid: process.pid,
+        uptimeSeconds: Math.round(process.uptime()),
+        ingest: { pid: ingest.pid ?? null, listening: ingest.isListening, restarts: ingest.restarts },
+        ffmpeg: ffmpeg.path,
+        mode: 'standalone',
+        partnerId: options.partnerId,
+      }),
     });
 
     try {

@@ -45,9 +45,12 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
   /** Our ffmpeg's key for pulling streams from the ingest. */
   readonly pullKey = crypto.randomBytes(18).toString('base64url');
   private child: ChildProcess | undefined;
+  private listening = false;
   private stopping = false;
   private readonly live = new Set<string>();
   private restartDelay = 500;
+  /** How many times the child has been restarted after dying. */
+  restarts = 0;
 
   constructor(private readonly opts: IngestServerOptions) {
     super();
@@ -84,6 +87,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       child.on('message', (m: ChildToCore) => {
         if (m.type === 'ready') {
           ready = true;
+          this.listening = true;
           this.restartDelay = 500;
           resolve();
         } else if (m.type === 'listen-error') {
@@ -94,6 +98,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       });
       child.once('exit', (code, signal) => {
         this.child = undefined;
+        this.listening = false;
         for (const sessionId of this.live) this.emit('unpublished', { sessionId, bytesIn: 0 });
         this.live.clear();
         if (!ready) {
@@ -105,6 +110,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
         const delayMs = this.restartDelay;
         this.restartDelay = Math.min(this.restartDelay * 2, 10_000);
         log.error({ reason, delayMs }, 'restarting the RTMP ingest');
+        this.restarts++;
         this.emit('restarting', { reason, delayMs });
         setTimeout(() => {
           if (!this.stopping)
@@ -158,6 +164,11 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
   /** The child's process id (for fault drills and monitoring). */
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** Whether encoders can connect right now. */
+  get isListening(): boolean {
+    return this.listening;
   }
 
   async stop(): Promise<void> {

@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { listenerOptions } from '../core/http-server.js';
 import type { Logger } from '../core/logger.js';
 import { renderMpd } from './dash.js';
 import { renderMasterPlaylist, renderMediaPlaylist } from './hls.js';
@@ -27,11 +28,7 @@ export interface OriginServerOptions {
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 export function createOriginServer(o: OriginServerOptions): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: o.log.child({ listener: 'origin' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
-    return503OnClosing: true,
-  });
+  const app = Fastify(listenerOptions(o.log, 'origin'));
 
   app.addHook('onSend', async (_req, reply) => {
     reply.header('Access-Control-Allow-Origin', '*');
