@@ -3,12 +3,7 @@
  * (or HTTP Basic with the token as password). `GET /api/v1/health` is open so monitors can probe it.
  */
 import crypto from 'node:crypto';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { listenerOptions } from '../core/http-server.js';
 import type { Logger } from '../core/logger.js';
 import type { ChannelStore } from '../channels/channel-store.js';

@@ -4,12 +4,7 @@
  * playlists, init segments and fragments. Every answer comes from the segment index.
  */
 import fs from 'node:fs';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { listenerOptions } from '../core/http-server.js';
 import type { Logger } from '../core/logger.js';
 import { renderMpd } from './dash.js';
