@@ -138,7 +138,7 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     if (!current) await this.startFeed(s);
     else if (serverIndex === 0 && current.session.request.serverIndex === 1) {
       this.record(entryId, 'info', 'INGEST_SWITCH', `primary ingest is back; origin fed by the primary`);
-      await this.stopFeed(current);
+      await this.stopFeed(current, 0);
       if (this.sessions.has(sessionId)) await this.startFeed(s);
     }
   }
@@ -244,8 +244,9 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     transcoder.start();
   }
 
-  private stopFeed(feed: Feed): Promise<void> {
-    feed.stopped ??= feed.transcoder.stop().finally(() => {
+  /** `drainMs`: how long ffmpeg may take to finish on its own (its input ended) before it is interrupted. */
+  private stopFeed(feed: Feed, drainMs = 3000): Promise<void> {
+    feed.stopped ??= feed.transcoder.stop(drainMs).finally(() => {
       if (this.feeds.get(feed.key) === feed) this.feeds.delete(feed.key);
     });
     return feed.stopped;

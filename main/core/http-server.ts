@@ -13,5 +13,7 @@ export function listenerOptions(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     return503OnClosing: true,
+    // On shutdown, a viewer that stopped reading (or a keep-alive socket) must not hold the appliance open.
+    forceCloseConnections: true,
   };
 }

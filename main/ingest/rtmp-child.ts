@@ -52,7 +52,10 @@ const NodeMediaServer = require('node-media-server') as new (config: object) => 
   stop(): Promise<void>;
 };
 const Rtmp = require('node-media-server/src/protocol/rtmp.js') as { prototype: Record<string, unknown> };
-const Context = require('node-media-server/src/core/context.js') as { sessions: Map<string, NmsSession> };
+const Context = require('node-media-server/src/core/context.js') as {
+  sessions: Map<string, NmsSession>;
+  broadcasts: Map<string, { subscribers: Map<string, NmsSession> }>;
+};
 const nmsLogger = require('node-media-server/src/core/logger.js') as { level: string };
 
 function send(msg: ChildToCore): void {
@@ -193,11 +196,14 @@ async function announceWhenDescribed(session: NmsSession, internalPath: string):
   if (session.audioCodec)
     md.audiocodecidstring = AUDIO_CODECS[String(session.audioCodec)] ?? String(session.audioCodec);
   send({ type: 'published', sessionId: session.id, internalPath, metadata: md });
-  session.socket.once('close', () =>
-    send({ type: 'unpublished', sessionId: session.id, bytesIn: session.inBytes }),
-  );
-  if (session.socket.destroyed)
+  const ended = () => {
+    // node-media-server keeps players attached through a 30 s grace window; our puller must see the
+    // end of the stream now, so ffmpeg flushes its last fragments and exits on its own.
+    for (const player of Context.broadcasts.get(internalPath)?.subscribers.values() ?? []) player.close();
     send({ type: 'unpublished', sessionId: session.id, bytesIn: session.inBytes });
+  };
+  if (session.socket.destroyed) ended();
+  else session.socket.once('close', ended);
 }
 
 async function main(opts: IngestChildOptions): Promise<void> {

@@ -27,7 +27,8 @@ export interface FragmentIngestEvents {
   fragment: [pp: string, track: TrackRecord, fragment: FragmentRecord];
   /** Every track of a run has ended. */
   runEnded: [pp: string, run: IngestRun];
-  error: [pp: string, err: Error];
+  /** A fragment could not be ingested (logged; the stream goes on). */
+  failed: [pp: string, err: Error];
 }
 
 /** Writes fragments into publishing points; one per appliance. */
@@ -107,8 +108,13 @@ export class IngestRun {
       const rec = this.ingest.index.getPublishingPoint(this.pp);
       const nowSeconds = (Date.now() - (rec?.epoch ?? Date.now())) / 1000;
       const natural = nowSeconds - (startSeconds + durationSeconds);
-      // Never before what the publishing point already holds, and never below media time 0.
-      this.offsetSeconds = Math.max(natural, this.ingest.presentationEnd(this.pp), -startSeconds);
+      // Never before what the publishing point already holds; at least 1 s of media time is kept before
+      // the first fragment, so a track that starts slightly earlier (audio priming) stays positive.
+      this.offsetSeconds = Math.max(
+        natural,
+        this.ingest.presentationEnd(this.pp) - startSeconds,
+        1 - startSeconds,
+      );
     }
     return this.offsetSeconds;
   }
@@ -168,7 +174,7 @@ export class TrackInput {
   private enqueue(work: () => Promise<void>): void {
     this.queue = this.queue.then(work).catch((err: Error) => {
       this.run.log.error({ track: this.spec.trackName, err: err.message }, 'fragment ingest failed');
-      this.run.ingest.emit('error', this.run.pp, err);
+      this.run.ingest.emit('failed', this.run.pp, err);
     });
   }
 
@@ -202,7 +208,7 @@ export class TrackInput {
     const info = parseFragment(buf, this.init);
     const ts = this.init.timescale;
     const offset = this.run.offsetFor(info.baseMediaDecodeTime / ts, info.duration / ts);
-    let mediaTime = info.baseMediaDecodeTime + Math.round(offset * ts);
+    let mediaTime = Math.max(0, info.baseMediaDecodeTime + Math.round(offset * ts));
     const last = index.lastFragment(this.track.id);
     if (last && mediaTime < last.mediaTime + last.duration) mediaTime = last.mediaTime + last.duration;
     const file = storage.fragmentFile(this.spec.trackName, mediaTime);

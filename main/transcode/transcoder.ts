@@ -12,7 +12,7 @@ import { ProgressParser, type TranscodeProgress } from './transcode-progress.js'
 
 export interface TranscoderEvents {
   progress: [TranscodeProgress];
-  /** ffmpeg exited on its own; it will be started again after `delayMs`. */
+  /** ffmpeg exited on its own while the encoder stayed connected, and was started again after `delayMs`. */
   restarting: [{ attempt: number; delayMs: number; reason: string }];
   /** The transcoder has stopped for good (after {@link Transcoder.stop}). */
   stopped: [];
@@ -72,7 +72,11 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
     child.stdout?.setEncoding('utf8').on('data', (d: string) => progress.push(d));
     const stderrTail: string[] = [];
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      for (const line of d.split('\n').filter(Boolean)) {
+      // ffmpeg names its input URL in errors: never log the ingest's pull key.
+      for (const line of d
+        .replace(/([?&]k=)[^&\s]+/g, '$1[redacted]')
+        .split('\n')
+        .filter(Boolean)) {
         stderrTail.push(line);
         if (stderrTail.length > 20) stderrTail.shift();
         log.debug({ ffmpeg: line }, 'ffmpeg');
@@ -101,17 +105,19 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
         if (Date.now() - startedAt > HEALTHY_MS) this.attempt = 0;
         const steps = this.opts.backoff ?? DEFAULT_BACKOFF;
         const delayMs = steps[Math.min(this.attempt, steps.length - 1)] ?? 1000;
-        this.attempt++;
-        this.restarts++;
         const detail = stderrTail.slice(-3).join(' | ');
-        log.warn({ reason, detail, delayMs }, 'transcoder died while the encoder is connected; restarting');
-        this.emit('restarting', {
-          attempt: this.attempt,
-          delayMs,
-          reason: detail ? `${reason}: ${detail}` : reason,
-        });
+        // Decide after the delay: an ffmpeg that ended because the encoder left is stopped meanwhile.
         this.restartTimer = setTimeout(() => {
           this.restartTimer = undefined;
+          if (this.stopping) return;
+          this.attempt++;
+          this.restarts++;
+          log.warn({ reason, detail, delayMs }, 'transcoder died while the encoder is connected; restarted');
+          this.emit('restarting', {
+            attempt: this.attempt,
+            delayMs,
+            reason: detail ? `${reason}: ${detail}` : reason,
+          });
           this.start();
         }, delayMs);
         resolve();
@@ -119,16 +125,21 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
     });
   }
 
-  /** Stops ffmpeg gracefully (SIGINT lets it write its last fragment), killing it if it hangs. */
-  async stop(): Promise<void> {
+  /**
+   * Stops ffmpeg: first it may finish on its own (its input ended: it flushes every fragment), then SIGINT
+   * (it still writes its last fragments), then SIGKILL if it hangs.
+   */
+  async stop(drainMs = 3000): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const child = this.child;
     if (child) {
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.opts.stopTimeoutMs ?? 8000);
-      await this.exited;
-      clearTimeout(timer);
+      const exited = this.exited;
+      const interrupt = setTimeout(() => child.kill('SIGINT'), drainMs);
+      const kill = setTimeout(() => child.kill('SIGKILL'), drainMs + (this.opts.stopTimeoutMs ?? 8000));
+      await exited;
+      clearTimeout(interrupt);
+      clearTimeout(kill);
     }
     this.emit('stopped');
   }

@@ -111,6 +111,14 @@ describe('a live channel', () => {
       expect(decodedFrames(init, frag)).toBeGreaterThanOrEqual(30);
       const fr = await get(fragUrl);
       expect(fr.headers.get('cache-control')).toContain('immutable');
+      await fr.arrayBuffer();
+      // Program date times are anchored to the wall clock at ingest: the live edge is never in the future.
+      const pdts = [...playlist.matchAll(/#EXT-X-PROGRAM-DATE-TIME:(\S+)/g)].map((m) =>
+        Date.parse(m[1] as string),
+      );
+      const lastPdt = pdts[pdts.length - 1] as number;
+      expect(lastPdt).toBeLessThanOrEqual(Date.now());
+      expect(Date.now() - lastPdt).toBeLessThan(15_000);
       const extinf = playlist
         .split('\n')
         .filter((l) => l.startsWith('#EXTINF'))
@@ -161,6 +169,12 @@ describe('a live channel', () => {
       events: Array<{ code: string }>;
     };
     const codes = events.events.map((e) => e.code);
+    // ffmpeg saw the end of the stream and finished on its own: no kill needed.
+    expect(a.stdout()).toMatch(/"reason":"exit code \d+","msg":"transcoder stopped"/);
+    expect(a.stdout()).not.toContain('SIGKILL');
+    // Neither the channel's token nor the ingest's internal pull key reach the log.
+    expect(a.stdout()).not.toContain(channel.token);
+    expect(a.stdout()).not.toMatch(/[?&]k=[A-Za-z0-9_-]{16,}/);
     expect(codes).toEqual(
       expect.arrayContaining([
         'CHANNEL_CREATED',
