@@ -1,8 +1,8 @@
 /**
  * Live-edge latency: while a 720p30 stream publishes, the media playlists are polled once a second; each
  * poll gives wall clock minus the end of the newest fragment (its EXT-X-PROGRAM-DATE-TIME + EXTINF).
- * PDT is anchored to the appliance's clock when the first fragment arrives, so this is the age of the
- * origin's live edge, not glass-to-glass latency.
+ * PDT is the encoder's RTMP clock mapped onto the appliance's clock at ingest (the least-delayed packet), so
+ * this is how long after the media reached the appliance the origin lists it, not glass-to-glass latency.
  */
 import { waitFor, type RunningAppliance } from '../test/helpers/appliance.js';
 import { parseMediaPlaylist } from './lib/hls.js';

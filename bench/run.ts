@@ -183,8 +183,9 @@ function buildRows(m: Measured): { rows: Row[]; notes: string[] } {
       `${fp.map(fmt).join(', ')} s. Target = 2 fragments (2 x ${fd} s) + 2 s. "of which" rows come from the ` +
       `appliance's PUBLISH_STARTED / TRANSCODE_STARTED channel events (same clock).`,
     `Wall clock minus the newest fragment's EXT-X-PROGRAM-DATE-TIME + EXTINF, ${edge.length} polls 1 s apart ` +
-      `during a ${LIVE_SOURCE.size}@${LIVE_SOURCE.rate} publish. PDT is anchored to the appliance's clock at ` +
-      `ingest: this is the age of the origin's live edge, not glass-to-glass latency (that comes later). ` +
+      `during a ${LIVE_SOURCE.size}@${LIVE_SOURCE.rate} publish. PDT is the encoder's RTMP clock mapped ` +
+      `onto the appliance's clock at ingest: this is how long after reaching the appliance the media is listed, ` +
+      `not glass-to-glass latency (that comes later). ` +
       `Target = 1 fragment (${fd} s) + 1 s. Encoder and ladder share the machine's CPUs.` +
       (edgeValid
         ? ''

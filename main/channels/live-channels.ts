@@ -15,7 +15,7 @@ import type { IngestState } from '../origin/segment-index.js';
 import type { LiveEntry } from '../partner/partner.js';
 import type { PublishAuthenticator } from '../partner/publish-authenticator.js';
 import type { ConversionProfile } from '../transcode/conversion-profile.js';
-import { planTranscode, type SourceInfo } from '../transcode/ffmpeg-args.js';
+import { OUTPUT_TS_OFFSET, planTranscode, type SourceInfo } from '../transcode/ffmpeg-args.js';
 import { Transcoder } from '../transcode/transcoder.js';
 import type { ChannelEvent, ChannelStore, EventLevel } from './channel-store.js';
 
@@ -27,6 +27,8 @@ export interface IngestSession {
   internalPath?: string;
   metadata: IngestMetadata;
   startedAt: number;
+  /** Wall-clock instant (ms) of the encoder's RTMP timestamp 0, as the ingest estimates it. */
+  clockOrigin?: number;
 }
 
 interface Feed {
@@ -63,6 +65,10 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     super();
     o.ingest.on('published', (m) => void this.onPublished(m.sessionId, m.internalPath, m.metadata));
     o.ingest.on('unpublished', (m) => void this.onUnpublished(m.sessionId));
+    o.ingest.on('clock', (m) => {
+      const s = this.pending.get(m.sessionId) ?? this.sessions.get(m.sessionId);
+      if (s) s.clockOrigin = m.origin;
+    });
     o.ingest.on('publishFailed', (m) => {
       const s = this.pending.get(m.sessionId);
       this.pending.delete(m.sessionId);
@@ -222,7 +228,12 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     const transcoder = new Transcoder({
       ffmpegPath: this.o.ffmpegPath,
       plan,
-      beginRun: () => this.o.fragments.beginRun(entryId, tracks, serverIndex),
+      // ffmpeg keeps RTMP time plus OUTPUT_TS_OFFSET; RTMP time 0 is the encoder's clock origin.
+      beginRun: () =>
+        this.o.fragments.beginRun(entryId, tracks, serverIndex, () => ({
+          wallClock: s.clockOrigin ?? s.startedAt,
+          timelineZero: OUTPUT_TS_OFFSET,
+        })),
       log,
     });
     const feed: Feed = { key: feedKey(s), session: s, transcoder };

@@ -35,6 +35,8 @@ export type ChildToCore =
   | { type: 'published'; sessionId: string; internalPath: string; metadata: IngestMetadata }
   | { type: 'publish-failed'; sessionId: string; reason: string }
   | { type: 'unpublished'; sessionId: string; bytesIn: number }
+  /** Best estimate (ms since epoch) of the wall-clock instant of the encoder's RTMP timestamp 0: min(arrival − dts). */
+  | { type: 'clock'; sessionId: string; origin: number }
   | { type: 'refused'; remote: string; reason: string };
 
 export type CoreToChild =

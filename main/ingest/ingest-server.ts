@@ -24,6 +24,7 @@ export type AuthorizeDecision =
 export interface IngestServerEvents {
   published: [{ sessionId: string; internalPath: string; metadata: IngestMetadata }];
   unpublished: [{ sessionId: string; bytesIn: number }];
+  clock: [{ sessionId: string; origin: number }];
   publishFailed: [{ sessionId: string; reason: string }];
   refused: [{ remote: string; reason: string }];
   /** The child died and is being restarted. */
@@ -146,6 +147,9 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
         break;
       case 'unpublished':
         if (this.live.delete(m.sessionId)) this.emit('unpublished', m);
+        break;
+      case 'clock':
+        this.emit('clock', m);
         break;
       case 'publish-failed':
         this.emit('publishFailed', m);

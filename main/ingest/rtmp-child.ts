@@ -19,6 +19,7 @@ interface NmsSession {
   socket: net.Socket;
   rtmp: RtmpProto;
   isPublisher: boolean;
+  broadcast?: { publishGraceMs: number };
   inBytes: number;
   videoCodec: number | string;
   videoWidth: number;
@@ -44,6 +45,7 @@ interface RtmpProto {
   onConnectCallback(req: { app: string; name: string; host: string; query: Record<string, unknown> }): void;
   onPushCallback(): void;
   onPlayCallback(): void;
+  onPacketCallback(packet: { codec_type: number; dts: number }): void;
 }
 type InvokeMessage = { cmdObj?: Record<string, unknown>; streamName?: unknown };
 
@@ -130,6 +132,9 @@ Rtmp.prototype.onPublish = function (this: RtmpProto, m: InvokeMessage) {
     this.respondPublish();
     this.onConnectCallback({ app: this.streamApp, name: this.streamName, host: this.streamHost, query: {} });
     this.onPushCallback();
+    // No "resume" of a publish: stock node-media-server shifts a same-address reconnect's timestamps past the
+    // previous publish for 30 s; every publish starts its own timeline at 0 here (the core anchors it).
+    if (session.broadcast) session.broadcast.publishGraceMs = 0;
     if (!session.isPublisher) {
       send({
         type: 'publish-failed',
@@ -138,6 +143,7 @@ Rtmp.prototype.onPublish = function (this: RtmpProto, m: InvokeMessage) {
       });
       return;
     }
+    watchClock(this, session.id);
     void announceWhenDescribed(session, `/${this.streamApp}/${this.streamName}`);
   });
   send({
@@ -170,6 +176,33 @@ Rtmp.prototype.onPlay = function (this: RtmpProto, m: InvokeMessage) {
   this.onConnectCallback({ app: this.streamApp, name: this.streamName, host: this.streamHost, query: {} });
   this.onPlayCallback();
 };
+
+/**
+ * Estimates where the encoder's timestamp 0 lies on our clock: the smallest (arrival − dts) over its audio and
+ * video packets. Packets sent in a burst (an encoder's backlog after the handshake) arrive late and never set
+ * it; the least-delayed packet does. Reported to the core, throttled, as it improves.
+ */
+function watchClock(rtmp: RtmpProto, sessionId: string): void {
+  const forward = rtmp.onPacketCallback;
+  let origin = Number.POSITIVE_INFINITY;
+  let timer: NodeJS.Timeout | undefined;
+  rtmp.onPacketCallback = (packet) => {
+    if (packet.codec_type === 8 || packet.codec_type === 9) {
+      const o = Date.now() - packet.dts;
+      if (o < origin) {
+        const first = origin === Number.POSITIVE_INFINITY;
+        origin = o;
+        if (first) send({ type: 'clock', sessionId, origin });
+        else
+          timer ??= setTimeout(() => {
+            timer = undefined;
+            send({ type: 'clock', sessionId, origin });
+          }, 250);
+      }
+    }
+    forward(packet);
+  };
+}
 
 const AUDIO_CODECS: Record<string, string> = { '10': 'aac', '2': 'mp3', mp4a: 'aac', '.mp3': 'mp3' };
 const VIDEO_CODECS: Record<string, string> = {

@@ -12,6 +12,15 @@ import type { OriginStorage } from './origin-storage.js';
 import { resolvePpOptions } from './publishing-point-options.js';
 import type { FragmentRecord, SegmentIndex, TrackRecord } from './segment-index.js';
 
+/**
+ * Ties a run's timestamps to the wall clock: decode time `timelineZero` (seconds) happened at `wallClock` (ms).
+ * For an RTMP ingest, timestamp 0 is the moment the publish started.
+ */
+export interface TimelineAnchor {
+  wallClock: number;
+  timelineZero: number;
+}
+
 /** What the transcoder says about each track it will write. */
 export interface TrackSpec {
   trackName: string;
@@ -42,8 +51,13 @@ export class FragmentIngest extends EventEmitter<FragmentIngestEvents> {
   }
 
   /** Starts a run: one ffmpeg process writing `tracks` into publishing point `pp`. */
-  beginRun(pp: string, tracks: readonly TrackSpec[], serverIndex: 0 | 1): IngestRun {
-    return new IngestRun(this, pp, tracks, serverIndex, this.log.child({ pp }));
+  beginRun(
+    pp: string,
+    tracks: readonly TrackSpec[],
+    serverIndex: 0 | 1,
+    anchor?: () => TimelineAnchor,
+  ): IngestRun {
+    return new IngestRun(this, pp, tracks, serverIndex, this.log.child({ pp }), anchor);
   }
 
   /** End of the presentation so far, in seconds since the publishing point's epoch (0 when empty). */
@@ -86,6 +100,7 @@ export class IngestRun {
     readonly tracks: readonly TrackSpec[],
     readonly serverIndex: 0 | 1,
     readonly log: Logger,
+    private readonly anchor?: () => TimelineAnchor,
   ) {
     this.inputs = tracks.map((t) => new TrackInput(this, t));
     if (this.inputs.length === 0) this.resolveFinished();
@@ -102,14 +117,19 @@ export class IngestRun {
     return this.ended === this.inputs.length;
   }
 
-  /** Seconds added to this run's media times: the wall clock at the first fragment, never before what exists. */
+  /**
+   * Seconds added to this run's media times, fixed at its first fragment: from the anchor (read then)
+   * when there is one, else the wall clock at that first fragment. Never before what the publishing point
+   * already holds, and at least 1 s of media time before the first fragment, so a track that starts slightly
+   * earlier (audio priming) stays positive.
+   */
   offsetFor(startSeconds: number, durationSeconds: number): number {
     if (this.offsetSeconds === undefined) {
-      const rec = this.ingest.index.getPublishingPoint(this.pp);
-      const nowSeconds = (Date.now() - (rec?.epoch ?? Date.now())) / 1000;
-      const natural = nowSeconds - (startSeconds + durationSeconds);
-      // Never before what the publishing point already holds; at least 1 s of media time is kept before
-      // the first fragment, so a track that starts slightly earlier (audio priming) stays positive.
+      const epoch = this.ingest.index.getPublishingPoint(this.pp)?.epoch ?? Date.now();
+      const anchor = this.anchor?.();
+      const natural = anchor
+        ? (anchor.wallClock - epoch) / 1000 - anchor.timelineZero
+        : (Date.now() - epoch) / 1000 - (startSeconds + durationSeconds);
       this.offsetSeconds = Math.max(
         natural,
         this.ingest.presentationEnd(this.pp) - startSeconds,

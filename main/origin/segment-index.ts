@@ -5,13 +5,19 @@
 import type { Db } from '../store/database.js';
 import type { PublishingPointOptions } from './publishing-point-options.js';
 
+/**
+ * A publishing point's timeline starts this long before it is created, so an encoder whose clock started
+ * before the publish was accepted (its backlog arrives in a burst) still maps to positive media times.
+ */
+export const TIMELINE_LEAD_MS = 10_000;
+
 export type IngestState = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
 
 export interface PublishingPointRecord {
   name: string;
   options: PublishingPointOptions;
   state: IngestState;
-  /** ms since epoch: presentation time 0 of every track (DASH availabilityStartTime). */
+  /** ms since epoch: presentation time 0 of every track (DASH availabilityStartTime); creation − TIMELINE_LEAD_MS. */
   epoch: number;
   createdAt: number;
   updatedAt: number;
@@ -79,7 +85,7 @@ export class SegmentIndex {
       .prepare(
         'INSERT INTO publishing_points (name, options, state, epoch, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
       )
-      .run(name, JSON.stringify(options), 'idle', now, now, now);
+      .run(name, JSON.stringify(options), 'idle', now - TIMELINE_LEAD_MS, now, now);
     return this.getPublishingPoint(name) as PublishingPointRecord;
   }
 

@@ -83,8 +83,20 @@ const DEFAULT_AUDIO_BITRATE = 128_000;
 /** Global options: quiet logs, machine-readable progress on stdout once a second. */
 const GLOBAL_ARGS = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats'];
 const PROGRESS_ARGS = ['-progress', 'pipe:1', '-stats_period', '1'];
-/** Live RTMP pull: give up after 5 s without data; probe 1 s / 500 kB so the first fragment comes quickly. */
-const INPUT_ARGS = ['-rw_timeout', '5000000', '-analyzeduration', '1000000', '-probesize', '500000'];
+/**
+ * Live RTMP pull: give up after 5 s without data; probe 1 s / 500 kB so the first fragment comes quickly;
+ * keep the encoder's timestamps (`-copyts`): output time = RTMP time + OUTPUT_TS_OFFSET, so the origin can tie
+ * the timeline to the moment the publish started, and a restarted ffmpeg continues the same timeline.
+ */
+const INPUT_ARGS = [
+  '-copyts',
+  '-rw_timeout',
+  '5000000',
+  '-analyzeduration',
+  '1000000',
+  '-probesize',
+  '500000',
+];
 
 /**
  * Fragmented MP4 to a non-seekable pipe: empty moov first, `tfdt` = the packet's real decode time
