@@ -3,6 +3,7 @@
  * (or HTTP Basic with the token as password). `GET /api/v1/health` is open so monitors can probe it.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { listenerOptions } from '../core/http-server.js';
 import type { Logger } from '../core/logger.js';
@@ -10,7 +11,11 @@ import type { ChannelStore } from '../channels/channel-store.js';
 import { channelView, eventView, type PublicEndpoints } from '../channels/channel-view.js';
 import type { LiveChannels } from '../channels/live-channels.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
+import type { AllowList } from '../core/ip-allow-list.js';
+import { ArchiveExportError, archiveSegments, exportSegment } from '../origin/archive-export.js';
+import type { PublishingPoints } from '../origin/publishing-points.js';
 import { createChannelBody, type ApiError } from './contract.js';
+import { registerPublishingPointApi } from './publishing-point-api.js';
 
 export interface AdminServerOptions {
   adminToken: string;
@@ -21,6 +26,10 @@ export interface AdminServerOptions {
   endpoints: PublicEndpoints;
   log: Logger;
   isReady: () => boolean;
+  /** Addresses allowed on this listener (besides the token); empty = any. */
+  allow: AllowList;
+  pps: PublishingPoints;
+  ffmpegPath: string;
   /** Process facts for IT and fault drills (authenticated). */
   status: () => Record<string, unknown>;
 }
@@ -60,6 +69,13 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.url === '/api/v1/health') return;
+    if (!o.allow.allows(req.socket.remoteAddress)) {
+      throw new ApiFailure(
+        403,
+        'FORBIDDEN',
+        `address ${req.socket.remoteAddress ?? '?'} is not on the admin allow list`,
+      );
+    }
     if (!hasAdminCredentials(req, o.adminToken)) {
       reply.header('WWW-Authenticate', 'Bearer realm="ecdn-admin"');
       throw new ApiFailure(
@@ -108,6 +124,68 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     },
   );
 
+  for (const action of ['stop', 'start', 'restart'] as const) {
+    app.post(
+      `/api/v1/channels/:entryId/${action}`,
+      async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
+        const { entryId } = req.params;
+        view(entryId);
+        if (action === 'stop') await o.live.stopChannel(entryId);
+        else if (action === 'start') o.live.startChannel(entryId);
+        else await o.live.restartChannel(entryId);
+        return view(entryId);
+      },
+    );
+  }
+
+  const publishingPoint = (ppId: string) => {
+    const pp = o.pps.get(ppId);
+    if (!pp) throw new ApiFailure(404, 'PUBLISHING_POINT_NOT_FOUND', `no publishing point ${ppId}`);
+    return pp;
+  };
+
+  app.get(
+    '/api/v1/publishing-points/:ppId/archive/segments',
+    async (req: FastifyRequest<{ Params: { ppId: string } }>) => {
+      const pp = publishingPoint(req.params.ppId);
+      return {
+        publishingPoint: pp.name,
+        segments: archiveSegments(o.pps, pp).map((s) => ({
+          index: s.index,
+          start: new Date(s.start).toISOString(),
+          end: new Date(s.end).toISOString(),
+          fragments: s.fragments,
+          download: `/api/v1/publishing-points/${encodeURIComponent(pp.name)}/archive/segments/${s.index}.mp4`,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/publishing-points/:ppId/archive/segments/:file',
+    async (req: FastifyRequest<{ Params: { ppId: string; file: string } }>, reply) => {
+      const pp = publishingPoint(req.params.ppId);
+      const m = /^(\d{1,12})\.mp4$/.exec(req.params.file);
+      if (!m) throw new ApiFailure(404, 'NOT_FOUND', 'segments are named <index>.mp4');
+      let exported;
+      try {
+        exported = await exportSegment(o.pps, pp, Number(m[1]), o.ffmpegPath);
+      } catch (err) {
+        if (err instanceof ArchiveExportError)
+          throw new ApiFailure(err.status, err.status === 404 ? 'NOT_FOUND' : 'EXPORT_FAILED', err.message);
+        throw err;
+      }
+      const stream = fs.createReadStream(exported.file);
+      stream.once('close', exported.cleanup);
+      const safeName = pp.name.replace(/\//g, '_');
+      return reply
+        .type('video/mp4')
+        .header('Content-Length', fs.statSync(exported.file).size)
+        .header('Content-Disposition', `attachment; filename="${safeName}-${m[1]}.mp4"`)
+        .send(stream);
+    },
+  );
+
   app.delete('/api/v1/channels/:entryId', async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
     const { entryId } = req.params;
     view(entryId);
@@ -115,6 +193,8 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     o.channels.delete(entryId);
     return { deleted: entryId };
   });
+
+  registerPublishingPointApi(app, { pps: o.pps });
 
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),

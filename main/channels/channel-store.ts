@@ -8,6 +8,8 @@ export interface ChannelRecord {
   name: string;
   token: string;
   createdAt: number;
+  /** False after `stop`: publishes are refused until `start`. */
+  accepting: boolean;
 }
 
 export type EventLevel = 'info' | 'warn' | 'error';
@@ -45,6 +47,7 @@ interface ChannelRow {
   name: string;
   token: string;
   created_at: number;
+  accepting: number;
 }
 
 export class ChannelStore {
@@ -61,6 +64,7 @@ export class ChannelStore {
         name,
         token: randomBase36(16),
         createdAt: now,
+        accepting: true,
       };
       try {
         insert.run(rec.entryId, rec.partnerId, rec.name, rec.token, rec.createdAt);
@@ -81,6 +85,10 @@ export class ChannelStore {
     return (
       this.db.prepare('SELECT * FROM channels ORDER BY created_at, entry_id').all() as ChannelRow[]
     ).map(toRecord);
+  }
+
+  setAccepting(entryId: string, accepting: boolean): void {
+    this.db.prepare('UPDATE channels SET accepting = ? WHERE entry_id = ?').run(accepting ? 1 : 0, entryId);
   }
 
   delete(entryId: string): boolean {
@@ -114,5 +122,6 @@ function toRecord(r: ChannelRow): ChannelRecord {
     name: r.name,
     token: r.token,
     createdAt: r.created_at,
+    accepting: r.accepting === 1,
   };
 }

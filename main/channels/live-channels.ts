@@ -4,13 +4,17 @@
  * The origin is fed by the primary ingest (`i=0`); a backup (`i=1`) feeds it only while no primary does.
  */
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs/promises';
 import type { Logger } from '../core/logger.js';
 import { parseBroadcastRequest, type BroadcastRequest, type Rejection } from '../ingest/broadcast-url.js';
 import type { IngestMetadata } from '../ingest/ingest-protocol.js';
 import type { AuthorizeDecision, IngestServer, PublishRequest } from '../ingest/ingest-server.js';
 import type { FragmentIngest } from '../origin/fragment-ingest.js';
-import { DEFAULT_PP_OPTIONS, type PublishingPointOptions } from '../origin/publishing-point-options.js';
+import type { PublishingPoints } from '../origin/publishing-points.js';
+import {
+  DEFAULT_PP_OPTIONS,
+  resolvePpOptions,
+  type PublishingPointOptions,
+} from '../origin/publishing-point-options.js';
 import type { IngestState } from '../origin/segment-index.js';
 import type { LiveEntry } from '../partner/partner.js';
 import type { PublishAuthenticator } from '../partner/publish-authenticator.js';
@@ -48,6 +52,7 @@ export interface LiveChannelsOptions {
   authenticator: PublishAuthenticator;
   ingest: IngestServer;
   fragments: FragmentIngest;
+  pps: PublishingPoints;
   ffmpegPath: string;
   /** The conversion profile for a stream (standalone: one for all). */
   profileFor: (entry: LiveEntry, streamName: string, metadata: IngestMetadata) => Promise<ConversionProfile>;
@@ -88,6 +93,8 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     const r = parsed.value;
     const result = await this.o.authenticator.authorize(r);
     if (!result.ok) return this.refuse(req, r.entryId, result.rejection);
+    const closed = this.closedReason(r.entryId);
+    if (closed) return this.refuse(req, r.entryId, closed);
     this.pending.set(req.sessionId, {
       sessionId: req.sessionId,
       request: r,
@@ -99,6 +106,22 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     const internalName = r.serverIndex === 0 ? r.streamName : `${r.streamName}-backup`;
     return { allow: true, internalName };
   };
+
+  /** Why a correctly authenticated publish is still refused: the channel is stopped, or its stream is closed. */
+  private closedReason(entryId: string): Rejection | undefined {
+    if (this.o.channels.get(entryId)?.accepting === false) {
+      return { code: 'CHANNEL_STOPPED', message: 'The channel is stopped; start it to accept publishes' };
+    }
+    const pp = this.o.pps.get(entryId);
+    if (pp && pp.state === 'stopped' && !resolvePpOptions(pp.options).restartOnEncoderReconnect) {
+      return {
+        code: 'STREAM_CLOSED',
+        message:
+          'Stream is closed, cannot restart (restart_on_encoder_reconnect is off): restart the channel first',
+      };
+    }
+    return undefined;
+  }
 
   private refuse(req: PublishRequest, entryId: string | undefined, rej: Rejection): AuthorizeDecision {
     this.o.log.warn(
@@ -185,9 +208,7 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
   }
 
   private ensurePublishingPoint(entryId: string): void {
-    const index = this.o.fragments.index;
-    if (!index.getPublishingPoint(entryId))
-      index.createPublishingPoint(entryId, { ...DEFAULT_PP_OPTIONS, ...this.o.defaultPpOptions });
+    this.o.pps.ensure(entryId, { ...DEFAULT_PP_OPTIONS, ...this.o.defaultPpOptions });
   }
 
   private async startFeed(s: IngestSession): Promise<void> {
@@ -206,8 +227,8 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
       this.o.ingest.disconnect(s.sessionId);
       return;
     }
-    const pp = this.o.fragments.index.getPublishingPoint(entryId);
-    const fragmentDuration = Number(pp?.options.fragment_duration ?? 2) || 2;
+    const pp = this.o.pps.get(entryId);
+    const { fragmentDuration } = resolvePpOptions(pp?.options ?? {});
     const plan = planTranscode(profile, sourceInfo(s.metadata), {
       inputUrl: this.o.ingest.pullUrl(s.internalPath ?? ''),
       fragmentDuration,
@@ -320,10 +341,71 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
   /** Removes a channel's publishing point: fragments, index and directory. */
   async deleteEntry(entryId: string): Promise<void> {
     await this.stopEntry(entryId);
-    const { index, storage } = this.o.fragments;
-    index.deletePublishingPoint(entryId);
-    await fs.rm(storage.ppDir(entryId), { recursive: true, force: true });
+    this.o.pps.removeFiles(entryId);
+    this.o.fragments.index.deletePublishingPoint(entryId);
     this.o.authenticator.forget(entryId);
+  }
+
+  /** Channel control `stop`: encoders disconnected, streams ended, publishes refused until `start`. */
+  async stopChannel(entryId: string): Promise<void> {
+    this.o.channels.setAccepting(entryId, false);
+    this.record(
+      entryId,
+      'info',
+      'CHANNEL_STOPPING',
+      'stopping: disconnecting the encoders and ending the streams',
+    );
+    await this.stopEntry(entryId);
+    this.record(
+      entryId,
+      'info',
+      'CHANNEL_STOPPED',
+      'channel stopped; publishes are refused until it is started',
+    );
+  }
+
+  /** Channel control `start`: publishes are accepted again. */
+  startChannel(entryId: string): void {
+    this.o.channels.setAccepting(entryId, true);
+    this.o.authenticator.forget(entryId);
+    this.record(entryId, 'info', 'CHANNEL_STARTED', 'channel started; publishes are accepted');
+  }
+
+  /**
+   * Channel control `restart`, the seed's "Restart a session completely": stop the encoder, purge the archive
+   * completely, delete the publishing point, create it again with the same options, accept the encoder again.
+   * Each step is reported as an event as it happens.
+   */
+  async restartChannel(entryId: string): Promise<void> {
+    const step = (n: number, message: string) =>
+      this.record(entryId, 'info', 'RESTART_STEP', `${n}/5 ${message}`);
+    const wasAccepting = this.o.channels.get(entryId)?.accepting !== false;
+    this.o.channels.setAccepting(entryId, false);
+    try {
+      step(1, 'stopping the encoder');
+      await this.stopEntry(entryId);
+      const pp = this.o.pps.get(entryId);
+      if (pp) {
+        step(2, 'purging the archive completely');
+        await this.o.pps.purge(entryId, { kind: 'keep', seconds: 0 });
+        step(3, 'deleting the publishing point');
+        this.o.pps.remove(entryId);
+        step(4, 'creating the publishing point again with the same options');
+        this.o.pps.ensure(entryId, pp.options);
+      } else {
+        step(2, 'nothing to purge: no publishing point yet');
+        step(3, 'nothing to delete');
+        step(4, 'the publishing point will be created on the next publish');
+      }
+    } catch (err) {
+      if (wasAccepting) this.o.channels.setAccepting(entryId, true);
+      this.record(entryId, 'error', 'RESTART_FAILED', `restart failed: ${(err as Error).message}`);
+      throw err;
+    }
+    step(5, 'accepting the encoder again');
+    this.o.channels.setAccepting(entryId, true);
+    this.o.authenticator.forget(entryId);
+    this.record(entryId, 'info', 'RESTART_DONE', 'restart complete');
   }
 
   /** Stops every transcoder (shutdown): their last fragments are written, every publishing point ends. */

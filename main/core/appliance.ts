@@ -23,7 +23,10 @@ import {
   type ConversionProfile,
 } from '../transcode/conversion-profile.js';
 import { resolveFfmpeg } from '../transcode/ffmpeg-binary.js';
+import { PublishingPoints } from '../origin/publishing-points.js';
+import { reconcile } from '../origin/reconcile.js';
 import { resolveAdminToken } from './admin-token.js';
+import { parseAllowList } from './ip-allow-list.js';
 import type { Logger } from './logger.js';
 import { defaultPublicHost, type ApplianceOptions } from './options.js';
 
@@ -65,6 +68,11 @@ export class Appliance {
     const index = new SegmentIndex(db);
     const storage = new OriginStorage(options.dataDir);
     const fragments = new FragmentIngest(index, storage, log.child({ part: 'origin' }));
+    const pps = new PublishingPoints(index, storage, log.child({ part: 'publishing-points' }));
+    const reconciled = reconcile(index, storage);
+    if (reconciled.stopped.length + reconciled.removedFiles + reconciled.droppedRows > 0) {
+      log.warn(reconciled, 'reconciled the segment index with the disk after an unclean stop');
+    }
     const partner = new StandalonePartner(options.partnerId, channels);
     const authenticator = new PublishAuthenticator(partner, os.hostname());
     const publicHost = options.publicHost ?? defaultPublicHost(options.bind);
@@ -81,6 +89,7 @@ export class Appliance {
       authenticator,
       ingest,
       fragments,
+      pps,
       ffmpegPath: ffmpeg.path,
       profileFor: async () => profile,
       defaultPpOptions: {
@@ -92,7 +101,19 @@ export class Appliance {
     ingest.on('restarting', (r) => log.error(r, 'RTMP ingest restarting'));
 
     const endpoints = { host: publicHost, rtmpPort: options.rtmpPort, httpPort: options.httpPort };
-    const origin = createOriginServer({ index, storage, log });
+    // Publishing point events (purge progress, create/delete) land on the channel's event list when it is one.
+    pps.on('event', (e) => {
+      if (channels.get(e.pp)) channels.addEvent(e.pp, e.level, e.code, e.message);
+      log[e.level]({ pp: e.pp, code: e.code }, e.message);
+    });
+    const origin = createOriginServer({
+      index,
+      storage,
+      pps,
+      adminToken: adminToken.token,
+      statusAllow: parseAllowList(options.statusAllow),
+      log,
+    });
     const readiness = { ready: false };
     const admin = createAdminServer({
       adminToken: adminToken.token,
@@ -100,6 +121,9 @@ export class Appliance {
       channels,
       live,
       index,
+      pps,
+      ffmpegPath: ffmpeg.path,
+      allow: parseAllowList(options.adminAllow),
       endpoints,
       log,
       isReady: () => readiness.ready,

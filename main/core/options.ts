@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseAllowList } from './ip-allow-list.js';
 
 export interface OptionSpec {
   /** Key in {@link ApplianceOptions}. */
@@ -20,6 +21,13 @@ export interface OptionSpec {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+const allowList = z.string().superRefine((v, ctx) => {
+  try {
+    parseAllowList(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
 
 export const optionsSchema = z.object({
   dataDir: z.string().min(1),
@@ -29,6 +37,8 @@ export const optionsSchema = z.object({
   httpPort: port,
   adminPort: port,
   adminToken: z.string().min(16, 'the admin token needs at least 16 characters').optional(),
+  adminAllow: allowList,
+  statusAllow: allowList,
   partnerId: z.coerce.number().int(),
   ffmpeg: z.string().min(1).optional(),
   conversionProfile: z.string().min(1).optional(),
@@ -91,6 +101,20 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     secret: true,
   },
   {
+    key: 'adminAllow',
+    flag: '--admin-allow',
+    env: 'ECDN_ADMIN_ALLOW',
+    defaultText: 'any address',
+    doc: 'Addresses allowed on the admin listener, besides the token (comma-separated addresses, CIDRs, first-last ranges).',
+  },
+  {
+    key: 'statusAllow',
+    flag: '--status-allow',
+    env: 'ECDN_STATUS_ALLOW',
+    defaultText: '127.0.0.1, ::1',
+    doc: 'Addresses that may read /state, /statistics and /archive on the origin without admin credentials.',
+  },
+  {
     key: 'partnerId',
     flag: '--partner-id',
     env: 'ECDN_PARTNER_ID',
@@ -141,6 +165,8 @@ const DEFAULTS: Record<string, string | undefined> = {
   httpPort: '8080',
   adminPort: '8081',
   partnerId: '1',
+  adminAllow: '',
+  statusAllow: '127.0.0.1, ::1',
   fragmentDuration: '2',
   dvrWindow: '30',
   logLevel: 'info',

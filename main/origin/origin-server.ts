@@ -1,26 +1,48 @@
 /**
  * The origin listener: what viewers and caches fetch. Publishing point URLs follow Unified Streaming:
- * `/<pp>/<pp>.isml/.m3u8` (HLS master), `/<pp>/<pp>.isml/.mpd` (DASH), and under `tracks/` the media
- * playlists, init segments and fragments. Every answer comes from the segment index.
+ * `/<path>/<name>.isml/.m3u8` (HLS master), `.../.mpd` (DASH), under `tracks/` the media playlists, init
+ * segments and fragments; `/state`, `/statistics`, `/archive` for allowed addresses or admin credentials;
+ * `POST .../purge?t=` with admin credentials. Every answer comes from the segment index.
  */
 import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { hasAdminCredentials } from '../api/admin-server.js';
 import { listenerOptions } from '../core/http-server.js';
+import type { AllowList } from '../core/ip-allow-list.js';
 import type { Logger } from '../core/logger.js';
 import { renderMpd } from './dash.js';
 import { renderMasterPlaylist, renderMediaPlaylist } from './hls.js';
-import { SAFE_NAME, type OriginStorage } from './origin-storage.js';
+import type { OriginStorage } from './origin-storage.js';
 import { livePresentation } from './presentation.js';
 import { resolvePpOptions } from './publishing-point-options.js';
-import type { SegmentIndex } from './segment-index.js';
+import { PublishingPoints } from './publishing-points.js';
+import { parsePurgeTime, PurgeTimeError } from './purge-time.js';
+import type { PublishingPointRecord, SegmentIndex } from './segment-index.js';
+import { renderArchive, renderState, renderStatistics } from './smil.js';
 
 export interface OriginServerOptions {
   index: SegmentIndex;
   storage: OriginStorage;
+  pps: PublishingPoints;
+  adminToken: string;
+  /** Who may read /state, /statistics and /archive without admin credentials. */
+  statusAllow: AllowList;
   log: Logger;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+const SMIL_TYPE = 'application/smil+xml; charset=utf-8';
+
+/** `/<path>/<name>.isml[/<rest>]` → the publishing point id and the virtual path after it. */
+function splitPpUrl(urlPath: string): { id: string; rest: string } | undefined {
+  const m = /^(\/.+?\.isml)(?:\/(.*))?$/.exec(urlPath);
+  if (!m) return undefined;
+  try {
+    return { id: PublishingPoints.idFromUrlPath(m[1] as string), rest: m[2] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
 
 export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   const app = Fastify(listenerOptions(o.log, 'origin'));
@@ -36,69 +58,136 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       .code(204)
       .send();
   });
+  // purge carries no body worth reading.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 
-  app.get(
-    '/:pp/:manifest/*',
-    async (req: FastifyRequest<{ Params: { pp: string; manifest: string; '*': string } }>, reply) => {
-      const { pp: name, manifest } = req.params;
-      const rest = req.params['*'];
-      if (!SAFE_NAME.test(name) || manifest !== `${name}.isml`)
-        return notFound(reply, 'no such publishing point');
-      const pp = o.index.getPublishingPoint(name);
-      if (!pp) return notFound(reply, 'no such publishing point');
-      const opts = resolvePpOptions(pp.options);
-      const q = req.query as Record<string, string | undefined>;
-      const dvr = q.dvr_window_length !== undefined ? Number(q.dvr_window_length) : undefined;
-      if (dvr !== undefined && (!Number.isFinite(dvr) || dvr <= 0))
-        return badRequest(reply, 'dvr_window_length must be a positive number');
-      const manifestCache =
-        pp.state === 'stopped'
-          ? 'public, max-age=10'
-          : `public, max-age=${Math.max(1, Math.floor(opts.fragmentDuration / 2))}`;
+  const lookup = (req: FastifyRequest): { pp: PublishingPointRecord; rest: string } | undefined => {
+    const url = req.raw.url ?? '/';
+    const q = url.indexOf('?');
+    const target = splitPpUrl(q === -1 ? url : url.slice(0, q));
+    const pp = target && o.index.getPublishingPoint(target.id);
+    return pp && target ? { pp, rest: target.rest } : undefined;
+  };
 
-      // Master playlist and MPD: any file name directly under the .isml (".m3u8", "playlist.m3u8").
-      if (/^[^/]*\.m3u8$/.test(rest)) {
-        const view = livePresentation(o.index, pp, { dvrWindow: dvr });
-        if (view.tracks.length === 0 || !view.complete) return notFound(reply, 'nothing published yet');
+  app.get('/*', async (req, reply) => {
+    const found = lookup(req);
+    if (!found) return notFound(reply, 'no such publishing point');
+    const { pp, rest } = found;
+    const name = pp.name;
+
+    if (rest === 'state' || rest === 'statistics' || rest === 'archive') {
+      if (!o.statusAllow.allows(req.socket.remoteAddress) && !hasAdminCredentials(req, o.adminToken)) {
         return reply
-          .type('application/vnd.apple.mpegurl')
-          .header('Cache-Control', manifestCache)
-          .send(renderMasterPlaylist(view));
+          .code(403)
+          .type('text/plain')
+          .send(`403 /${rest} is limited to allowed addresses or admin credentials\n`);
       }
-      if (/^[^/]*\.mpd$/.test(rest)) {
-        const view = livePresentation(o.index, pp, { dvrWindow: dvr });
-        if (view.tracks.length === 0 || !view.complete) return notFound(reply, 'nothing published yet');
-        return reply
-          .type('application/dash+xml')
-          .header('Cache-Control', manifestCache)
-          .send(renderMpd(view));
+      reply.type(SMIL_TYPE).header('Cache-Control', 'no-store');
+      if (rest === 'state') return reply.send(renderState(pp.updatedAt, pp.state));
+      const now = Date.now();
+      const tracks = o.pps.smilTracks(pp);
+      const records = o.index.tracks(name);
+      if (rest === 'statistics') {
+        return reply.send(
+          renderStatistics(
+            now,
+            tracks.map((t, i) => {
+              const r = records[i] as (typeof records)[number];
+              const first = o.index.firstFragment(r.id);
+              const last = o.index.lastFragment(r.id);
+              const duration =
+                first && last ? (last.mediaTime + last.duration - first.mediaTime) / r.timescale : 0;
+              return { ...t, state: r.state, updated: r.updatedAt, duration };
+            }),
+          ),
+        );
       }
-      const media = /^tracks\/([A-Za-z0-9_-]+)\.m3u8$/.exec(rest);
-      if (media) {
-        const view = livePresentation(o.index, pp, { dvrWindow: dvr });
-        const trackName = media[1] as string;
-        if (!view.tracks.some((t) => t.trackName === trackName)) return notFound(reply, 'no such track');
-        return reply
-          .type('application/vnd.apple.mpegurl')
-          .header('Cache-Control', manifestCache)
-          .send(renderMediaPlaylist(view, trackName));
-      }
-      const file = /^tracks\/([A-Za-z0-9_-]+)\/(init\.mp4|(\d{1,16})\.m4s|n(\d{1,12})\.m4s)$/.exec(rest);
-      if (file) {
-        const track = o.index.getTrack(name, file[1] as string);
-        if (!track) return notFound(reply, 'no such track');
-        if (file[2] === 'init.mp4')
-          return sendFile(reply, o.storage.initPath(name, track.trackName), 'public, max-age=60');
-        const fragment =
-          file[3] !== undefined
-            ? o.index.fragmentByTime(track.id, Number(file[3]))
-            : o.index.fragmentBySequence(track.id, Number(file[4]));
-        if (!fragment) return notFound(reply, 'no such fragment');
-        return sendFile(reply, o.storage.resolve(name, fragment.file), IMMUTABLE);
-      }
-      return notFound(reply, 'unknown resource');
-    },
-  );
+      return reply.send(
+        renderArchive(
+          now,
+          tracks.map((t, i) => {
+            const r = records[i] as (typeof records)[number];
+            const toMs = (v: number) => pp.epoch + (v / r.timescale) * 1000;
+            const ranges = o.index
+              .ranges(r.id, Math.round(r.timescale / 10))
+              .map((x) => ({ start: toMs(x.start), end: toMs(x.end) }));
+            return { ...t, ranges };
+          }),
+        ),
+      );
+    }
+
+    const opts = resolvePpOptions(pp.options);
+    const q = req.query as Record<string, string | undefined>;
+    const dvr = q.dvr_window_length !== undefined ? Number(q.dvr_window_length) : undefined;
+    if (dvr !== undefined && (!Number.isFinite(dvr) || dvr <= 0))
+      return badRequest(reply, 'dvr_window_length must be a positive number');
+    const manifestCache =
+      pp.state === 'stopped'
+        ? 'public, max-age=10'
+        : `public, max-age=${Math.max(1, Math.floor(opts.fragmentDuration / 2))}`;
+
+    // Master playlist and MPD: any file name directly under the .isml (".m3u8", "playlist.m3u8").
+    if (/^[^/]*\.m3u8$/.test(rest)) {
+      const view = livePresentation(o.index, pp, { dvrWindow: dvr });
+      if (view.tracks.length === 0 || !view.complete) return notFound(reply, 'nothing published yet');
+      return reply
+        .type('application/vnd.apple.mpegurl')
+        .header('Cache-Control', manifestCache)
+        .send(renderMasterPlaylist(view));
+    }
+    if (/^[^/]*\.mpd$/.test(rest)) {
+      const view = livePresentation(o.index, pp, { dvrWindow: dvr });
+      if (view.tracks.length === 0 || !view.complete) return notFound(reply, 'nothing published yet');
+      return reply.type('application/dash+xml').header('Cache-Control', manifestCache).send(renderMpd(view));
+    }
+    const media = /^tracks\/([A-Za-z0-9_-]+)\.m3u8$/.exec(rest);
+    if (media) {
+      const view = livePresentation(o.index, pp, { dvrWindow: dvr });
+      const trackName = media[1] as string;
+      if (!view.tracks.some((t) => t.trackName === trackName)) return notFound(reply, 'no such track');
+      return reply
+        .type('application/vnd.apple.mpegurl')
+        .header('Cache-Control', manifestCache)
+        .send(renderMediaPlaylist(view, trackName));
+    }
+    const file = /^tracks\/([A-Za-z0-9_-]+)\/(init\.mp4|(\d{1,16})\.m4s|n(\d{1,12})\.m4s)$/.exec(rest);
+    if (file) {
+      const track = o.index.getTrack(name, file[1] as string);
+      if (!track) return notFound(reply, 'no such track');
+      if (file[2] === 'init.mp4')
+        return sendFile(reply, o.storage.initPath(name, track.trackName), 'public, max-age=60');
+      const fragment =
+        file[3] !== undefined
+          ? o.index.fragmentByTime(track.id, Number(file[3]))
+          : o.index.fragmentBySequence(track.id, Number(file[4]));
+      if (!fragment) return notFound(reply, 'no such fragment');
+      return sendFile(reply, o.storage.resolve(name, fragment.file), IMMUTABLE);
+    }
+    return notFound(reply, 'unknown resource');
+  });
+
+  app.post('/*', async (req, reply) => {
+    const found = lookup(req);
+    if (!found || found.rest !== 'purge') return notFound(reply, 'unknown resource');
+    if (!hasAdminCredentials(req, o.adminToken)) {
+      return reply
+        .code(401)
+        .header('WWW-Authenticate', 'Bearer realm="ecdn-admin"')
+        .type('text/plain')
+        .send('401 purge needs admin credentials\n');
+    }
+    let spec;
+    try {
+      spec = parsePurgeTime((req.query as Record<string, string | undefined>).t);
+    } catch (err) {
+      if (err instanceof PurgeTimeError) return badRequest(reply, err.message);
+      throw err;
+    }
+    const purged = await o.pps.purge(found.pp.name, spec);
+    return reply.type('text/plain').send(`purged ${purged} fragments\n`);
+  });
 
   app.setNotFoundHandler((_req, reply) => notFound(reply, 'unknown resource'));
   app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {

@@ -1,6 +1,7 @@
 /**
- * Where the origin's files live: `<dataDir>/origin/<pp>/<track>/{init.mp4,<mediaTime>.m4s}`.
- * Every path is built from validated names and checked to stay inside the origin directory.
+ * Where the origin's files live: `<dataDir>/origin/<pp path>/<track>/{init.mp4,<mediaTime>.m4s}`.
+ * A publishing point's id is its directory path (`channel00`, or `events/hall/channel00`): every segment is a
+ * safe name, every path is checked to stay inside the origin directory, and symlinks are never followed out.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,11 +22,27 @@ export class OriginStorage {
   }
 
   ppDir(pp: string): string {
-    return this.inside(checkName(pp));
+    return this.inside(...checkPpId(pp));
   }
 
   trackDir(pp: string, track: string): string {
-    return this.inside(checkName(pp), checkName(track));
+    return this.inside(...checkPpId(pp), checkName(track));
+  }
+
+  /** Throws unless the publishing point's directory (if it exists) is a real directory inside the origin root. */
+  assertNoSymlinks(pp: string): void {
+    let dir = this.root;
+    for (const segment of checkPpId(pp)) {
+      dir = path.join(dir, segment);
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(dir);
+      } catch {
+        return;
+      }
+      if (st.isSymbolicLink())
+        throw new UnsafePathError(`${path.relative(this.root, dir)} is a symbolic link`);
+    }
   }
 
   initPath(pp: string, track: string): string {
@@ -49,7 +66,7 @@ export class OriginStorage {
     ) {
       throw new UnsafePathError(`unsafe file name ${JSON.stringify(file)}`);
     }
-    return this.inside(checkName(pp), parts[0] as string, parts[1] as string);
+    return this.inside(...checkPpId(pp), parts[0] as string, parts[1] as string);
   }
 
   private inside(...parts: string[]): string {
@@ -58,6 +75,14 @@ export class OriginStorage {
       throw new UnsafePathError('path leaves the data directory');
     return p;
   }
+}
+
+/** A publishing point id: 1 to 8 safe names joined by `/`. */
+export function checkPpId(pp: string): string[] {
+  const segments = pp.split('/');
+  if (segments.length > 8)
+    throw new UnsafePathError(`publishing point path ${JSON.stringify(pp)} is too deep`);
+  return segments.map(checkName);
 }
 
 function checkName(name: string): string {

@@ -221,6 +221,71 @@ export class SegmentIndex {
     ).map(toFragment);
   }
 
+  /** Fragments starting in [from, to) (timescale units), oldest first. */
+  fragmentsStartingIn(trackId: number, from: number, to: number, limit = 1000): FragmentRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE track_id = ? AND media_time >= ? AND media_time < ? ORDER BY media_time LIMIT ?`,
+        )
+        .all(trackId, from, to, limit) as FragmentRow[]
+    ).map(toFragment);
+  }
+
+  firstFragment(trackId: number): FragmentRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE track_id = ? ORDER BY media_time LIMIT 1`)
+      .get(trackId);
+    return row ? toFragment(row as FragmentRow) : undefined;
+  }
+
+  /** Number of fragments of a track in [from, to) media time, or all of them. */
+  countFragments(trackId: number, from = 0, to = Number.MAX_SAFE_INTEGER): number {
+    const row = this.db
+      .prepare(
+        'SELECT COUNT(*) AS n FROM fragments WHERE track_id = ? AND media_time >= ? AND media_time < ?',
+      )
+      .get(trackId, from, to) as { n: number };
+    return row.n;
+  }
+
+  countFragmentsEndingBefore(trackId: number, before: number): number {
+    const row = this.db
+      .prepare('SELECT COUNT(*) AS n FROM fragments WHERE track_id = ? AND media_time + duration <= ?')
+      .get(trackId, before) as { n: number };
+    return row.n;
+  }
+
+  /**
+   * The continuous ranges of a track, [start, end) in timescale units: a fragment that starts more than `slack`
+   * after the previous one ended begins a new range (gaps-and-islands in SQL, no rows loaded).
+   */
+  ranges(trackId: number, slack: number): Array<{ start: number; end: number }> {
+    return this.db
+      .prepare(
+        `WITH f AS (
+           SELECT media_time, media_time + duration AS e,
+                  LAG(media_time + duration) OVER (ORDER BY media_time) AS prev_end
+           FROM fragments WHERE track_id = ?),
+         g AS (
+           SELECT media_time, e,
+                  SUM(CASE WHEN prev_end IS NULL OR media_time > prev_end + ? THEN 1 ELSE 0 END)
+                    OVER (ORDER BY media_time ROWS UNBOUNDED PRECEDING) AS grp
+           FROM f)
+         SELECT MIN(media_time) AS start, MAX(e) AS end FROM g GROUP BY grp ORDER BY start`,
+      )
+      .all(trackId, slack) as Array<{ start: number; end: number }>;
+  }
+
+  /** Every fragment row of a publishing point: id, track and file (reconciliation with the disk). */
+  fragmentFiles(pp: string): Array<{ id: number; trackName: string; file: string }> {
+    return this.db
+      .prepare(
+        'SELECT f.id AS id, t.track_name AS trackName, f.file AS file FROM fragments f JOIN tracks t ON t.id = f.track_id WHERE t.pp = ?',
+      )
+      .all(pp) as Array<{ id: number; trackName: string; file: string }>;
+  }
+
   deleteFragments(ids: readonly number[]): void {
     const del = this.db.prepare('DELETE FROM fragments WHERE id = ?');
     this.db.transaction(() => {

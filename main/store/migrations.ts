@@ -82,4 +82,9 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX fragments_by_utc ON fragments (track_id, utc);
     `,
   },
+  {
+    version: 2,
+    name: 'channels can be stopped (publishes refused until started)',
+    sql: `ALTER TABLE channels ADD COLUMN accepting INTEGER NOT NULL DEFAULT 1;`,
+  },
 ];

@@ -127,7 +127,21 @@ describe('OriginStorage', () => {
     ]) {
       expect(() => storage.resolve('0_abcdefgh', bad), bad).toThrow(UnsafePathError);
     }
-    for (const pp of ['..', '.', 'a/b', '', 'x'.repeat(129), 'a%2e%2e'])
+    for (const pp of [
+      '..',
+      '.',
+      '',
+      'x'.repeat(129),
+      'a%2e%2e',
+      '../x',
+      'a//b',
+      'a/../b',
+      '/a',
+      'a/',
+      'a/b/c/d/e/f/g/h/i',
+    ]) {
       expect(() => storage.ppDir(pp), pp).toThrow(UnsafePathError);
+    }
+    expect(storage.ppDir('events/hall/ch1')).toBe(path.join(storage.root, 'events', 'hall', 'ch1'));
   });
 });
