@@ -13,7 +13,7 @@ import type { Logger } from '../core/logger.js';
 import { renderMpd } from './dash.js';
 import { renderMasterPlaylist, renderMediaPlaylist } from './hls.js';
 import type { OriginStorage } from './origin-storage.js';
-import { livePresentation } from './presentation.js';
+import { parsePlayout, playoutPresentation, type PlayoutQuery } from './playout.js';
 import { resolvePpOptions } from './publishing-point-options.js';
 import { PublishingPoints } from './publishing-points.js';
 import { parsePurgeTime, PurgeTimeError } from './purge-time.js';
@@ -119,38 +119,30 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     }
 
     const opts = resolvePpOptions(pp.options);
-    const q = req.query as Record<string, string | undefined>;
-    const dvr = q.dvr_window_length !== undefined ? Number(q.dvr_window_length) : undefined;
-    if (dvr !== undefined && (!Number.isFinite(dvr) || dvr <= 0))
-      return badRequest(reply, 'dvr_window_length must be a positive number');
-    const manifestCache =
-      pp.state === 'stopped'
-        ? 'public, max-age=10'
-        : `public, max-age=${Math.max(1, Math.floor(opts.fragmentDuration / 2))}`;
-
-    // Master playlist and MPD: any file name directly under the .isml (".m3u8", "playlist.m3u8").
-    if (/^[^/]*\.m3u8$/.test(rest)) {
-      const view = livePresentation(o.index, pp, { dvrWindow: dvr });
-      if (view.tracks.length === 0 || !view.complete) return notFound(reply, 'nothing published yet');
-      return reply
-        .type('application/vnd.apple.mpegurl')
-        .header('Cache-Control', manifestCache)
-        .send(renderMasterPlaylist(view));
-    }
-    if (/^[^/]*\.mpd$/.test(rest)) {
-      const view = livePresentation(o.index, pp, { dvrWindow: dvr });
-      if (view.tracks.length === 0 || !view.complete) return notFound(reply, 'nothing published yet');
-      return reply.type('application/dash+xml').header('Cache-Control', manifestCache).send(renderMpd(view));
-    }
+    const isMaster = /^[^/]*\.m3u8$/.test(rest);
+    const isMpd = /^[^/]*\.mpd$/.test(rest);
     const media = /^tracks\/([A-Za-z0-9_-]+)\.m3u8$/.exec(rest);
-    if (media) {
-      const view = livePresentation(o.index, pp, { dvrWindow: dvr });
-      const trackName = media[1] as string;
+    if (isMaster || isMpd || media) {
+      // Playout control: ?dvr_window_length, ?time_shift, ?vbegin&vend (a PlayoutError answers 400).
+      const playout = parsePlayout(req.query as PlayoutQuery);
+      const view = playoutPresentation(o.index, pp, playout);
+      if (!view || view.tracks.length === 0 || !view.complete) {
+        return notFound(reply, playout.kind === 'vod' ? 'nothing in that range' : 'nothing published yet');
+      }
+      // A subclip that ended before the newest fragment never changes; everything else is live or may grow.
+      const fixed =
+        playout.kind === 'vod' && Number.isFinite(playout.to) && playout.to <= newestUtc(o.index, pp.name);
+      const cache = fixed
+        ? 'public, max-age=3600'
+        : pp.state === 'stopped'
+          ? 'public, max-age=10'
+          : `public, max-age=${Math.max(1, Math.floor(opts.fragmentDuration / 2))}`;
+      reply.header('Cache-Control', cache);
+      if (isMpd) return reply.type('application/dash+xml').send(renderMpd(view));
+      if (isMaster) return reply.type('application/vnd.apple.mpegurl').send(renderMasterPlaylist(view));
+      const trackName = (media as RegExpExecArray)[1] as string;
       if (!view.tracks.some((t) => t.trackName === trackName)) return notFound(reply, 'no such track');
-      return reply
-        .type('application/vnd.apple.mpegurl')
-        .header('Cache-Control', manifestCache)
-        .send(renderMediaPlaylist(view, trackName));
+      return reply.type('application/vnd.apple.mpegurl').send(renderMediaPlaylist(view, trackName));
     }
     const file = /^tracks\/([A-Za-z0-9_-]+)\/(init\.mp4|(\d{1,16})\.m4s|n(\d{1,12})\.m4s)$/.exec(rest);
     if (file) {
@@ -199,6 +191,14 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       .send(status >= 500 ? 'internal error' : err.message);
   });
   return app;
+}
+
+/** Start (ms since epoch) of the newest fragment of any track. */
+function newestUtc(index: SegmentIndex, pp: string): number {
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const t of index.tracks(pp))
+    newest = Math.max(newest, index.lastFragment(t.id)?.utc ?? Number.NEGATIVE_INFINITY);
+  return newest;
 }
 
 function notFound(reply: FastifyReply, reason: string): FastifyReply {

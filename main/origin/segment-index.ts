@@ -210,6 +210,36 @@ export class SegmentIndex {
     return row ? toFragment(row as FragmentRow) : undefined;
   }
 
+  /**
+   * Fragments of a track whose midpoint lies in [from, to) (timescale units), oldest first: more than half
+   * inside the window. Fragments never overlap, so the only one that starts before `from` and can qualify is
+   * the one holding `from`; both bounds are ranges on (track_id, media_time).
+   */
+  fragmentsInWindow(trackId: number, from: number, to: number): FragmentRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE track_id = ?
+           AND media_time >= COALESCE((SELECT MAX(media_time) FROM fragments WHERE track_id = ? AND media_time <= ?), ?)
+           AND media_time < ? ORDER BY media_time`,
+      )
+      .all(trackId, trackId, bound(from), bound(from), bound(to)) as FragmentRow[];
+    return rows.map(toFragment).filter((f) => {
+      const mid = f.mediaTime + f.duration / 2;
+      return mid >= from && mid < to;
+    });
+  }
+
+  /** Fragments of a track whose start (UTC, ms since epoch) lies in [from, to), oldest first; on (track_id, utc). */
+  fragmentsStartingBetween(trackId: number, from: number, to: number): FragmentRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE track_id = ? AND utc >= ? AND utc < ? ORDER BY utc`,
+        )
+        .all(trackId, bound(from), bound(to)) as FragmentRow[]
+    ).map(toFragment);
+  }
+
   /** Fragments that end at or before `beforeTime` (timescale units), oldest first. */
   fragmentsEndingBefore(trackId: number, beforeTime: number, limit = 1000): FragmentRecord[] {
     return (
@@ -314,6 +344,9 @@ export class SegmentIndex {
 interface FragmentRow extends Omit<FragmentRecord, 'discontinuity'> {
   discontinuity: number;
 }
+
+/** SQLite binds no Infinity: clamp open bounds to the largest exact integers. */
+const bound = (n: number): number => Math.min(Number.MAX_SAFE_INTEGER, Math.max(-Number.MAX_SAFE_INTEGER, n));
 
 function toFragment(r: FragmentRow): FragmentRecord {
   return { ...r, discontinuity: r.discontinuity === 1 };

@@ -87,4 +87,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'channels can be stopped (publishes refused until started)',
     sql: `ALTER TABLE channels ADD COLUMN accepting INTEGER NOT NULL DEFAULT 1;`,
   },
+  {
+    version: 3,
+    name: 'index of discontinuities (HLS EXT-X-DISCONTINUITY-SEQUENCE on every playlist request)',
+    sql: `CREATE INDEX fragments_discontinuities ON fragments (track_id, sequence) WHERE discontinuity = 1;`,
+  },
 ];
