@@ -210,7 +210,7 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
       const toMedia = (ms: number) => ((ms - pp.epoch) / 1000) * t.timescale;
       if (spec.kind === 'keep') {
         const cutoff = extent.end - spec.seconds * 1000;
-        return { track: t, endBefore: Math.floor(toMedia(cutoff)) };
+        return { track: t, endBefore: Math.round(toMedia(cutoff)) };
       }
       const { start, end } = resolvePurgeRange(spec, extent.start);
       // One microsecond of slack: /archive prints times rounded to microseconds.

@@ -1,0 +1,292 @@
+/**
+ * Publishing points with a real encoder: SMIL options honoured, announced tracks, /archive ranges across a
+ * reconnect, purge, playout control, archive segments as MP4, channel stop/start/restart, STREAM_CLOSED.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createChannel,
+  startAppliance,
+  waitFor,
+  type ChannelJson,
+  type RunningAppliance,
+} from '../helpers/appliance.js';
+import { FFPROBE, ffmpegUrl, publish } from '../helpers/encoder.js';
+
+let a: RunningAppliance;
+
+beforeAll(async () => {
+  a = await startAppliance();
+});
+afterAll(async () => {
+  await a?.stop();
+});
+
+const smil = (options: Record<string, string>) => `<?xml version="1.0" encoding="utf-8"?>
+<smil xmlns="http://www.w3.org/2001/SMIL20/Language">
+  <head>
+${Object.entries(options)
+  .map(([k, v]) => `    <meta name="${k}" content="${v}" />`)
+  .join('\n')}
+  </head>
+  <body>
+    <switch>
+    </switch>
+  </body>
+</smil>
+`;
+
+function isml(c: ChannelJson): string {
+  return `${a.admin}/${c.entryId}/${c.entryId}.isml`;
+}
+
+async function put(url: string, method: string, body?: string): Promise<Response> {
+  return fetch(url, { method, headers: { authorization: `Bearer ${a.token}` }, body });
+}
+
+async function events(entryId: string): Promise<Array<{ code: string; message: string }>> {
+  const r = await a.api('GET', `/api/v1/channels/${entryId}/events`);
+  return ((await r.json()) as { events: Array<{ code: string; message: string }> }).events;
+}
+
+async function state(entryId: string): Promise<string> {
+  return ((await (await a.api('GET', `/api/v1/channels/${entryId}`)).json()) as { state: string }).state;
+}
+
+const xml = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  isArray: (n) => ['video', 'audio', 'c', 'meta', 'param'].includes(n),
+});
+
+/** Track name -> its /archive ranges. */
+async function archiveRanges(c: ChannelJson): Promise<Map<string, Array<{ start: string; end: string }>>> {
+  const doc = xml.parse(
+    await (await fetch(`${a.origin}/${c.entryId}/${c.entryId}.isml/archive`)).text(),
+  ).smil;
+  const out = new Map<string, Array<{ start: string; end: string }>>();
+  for (const el of [...(doc.body?.video ?? []), ...(doc.body?.audio ?? [])] as Array<{
+    param: Array<{ name: string; value: string }>;
+    c?: Array<{ start: string; end: string }>;
+  }>) {
+    out.set(el.param.find((p) => p.name === 'trackName')?.value as string, el.c ?? []);
+  }
+  return out;
+}
+
+async function publishFor(c: ChannelJson, seconds: number): Promise<void> {
+  const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds });
+  await waitFor('started', async () => (await state(c.entryId)) === 'started', 30_000);
+  expect((await enc.done).code).toBe(0);
+  await waitFor('stopped', async () => (await state(c.entryId)) === 'stopped', 30_000);
+}
+
+describe('a publishing point created through the API before the encoder', () => {
+  let c: ChannelJson;
+
+  it('honours its SMIL options and keeps unknown ones', async () => {
+    c = await createChannel(a, 'options');
+    const created = await put(
+      isml(c),
+      'POST',
+      smil({
+        dvr_window_length: '6',
+        archiving: 'true',
+        archive_segment_length: '4',
+        restart_on_encoder_reconnect: 'true',
+        'mpd.segment_template': 'number_timeline',
+        'mpd.min_buffer_time': '3',
+        x_vendor_option: 'kept as is',
+      }),
+    );
+    expect(created.status).toBe(201);
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 16 });
+    const base = `${a.origin}/${c.entryId}/${c.entryId}.isml/`;
+    // The DVR window is 6 s: never more than 4 fragments of 2 s listed while live.
+    const playlist = await waitFor(
+      'a full window',
+      async () => {
+        const p = await (await fetch(`${base}tracks/video_source.m3u8`)).text();
+        return (p.match(/#EXTINF/g) ?? []).length >= 3 && p;
+      },
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 5000));
+    const later = await (await fetch(`${base}tracks/video_source.m3u8`)).text();
+    expect((later.match(/#EXTINF/g) ?? []).length).toBeLessThanOrEqual(4);
+    expect(playlist).toContain('#EXT-X-MAP');
+    const mpd = await (await fetch(`${base}.mpd`)).text();
+    expect(mpd).toContain('$Number$');
+    expect(mpd).toContain('minBufferTime="PT3S"');
+    expect(mpd).toContain('timeShiftBufferDepth="PT6S"');
+    // GET returns the options and, now that streams arrived, the tracks.
+    const got = await (await put(isml(c), 'GET')).text();
+    expect(got).toContain('<meta name="x_vendor_option" content="kept as is" />');
+    const doc = xml.parse(got).smil;
+    expect((doc.body.switch.video as unknown[]).length).toBeGreaterThanOrEqual(2);
+    expect((doc.body.switch.audio as unknown[]).length).toBeGreaterThanOrEqual(1);
+    expect((await enc.done).code).toBe(0);
+    await waitFor('stopped', async () => (await state(c.entryId)) === 'stopped', 30_000);
+  });
+
+  it('keeps the archive beyond the DVR window (archiving=true), in one range per track', async () => {
+    const ranges = await archiveRanges(c);
+    const video = ranges.get('video_source') ?? [];
+    expect(video).toHaveLength(1);
+    const seconds = (Date.parse(video[0]?.end as string) - Date.parse(video[0]?.start as string)) / 1000;
+    expect(seconds).toBeGreaterThan(12);
+    const stats = await (await fetch(`${a.origin}/${c.entryId}/${c.entryId}.isml/statistics`)).text();
+    expect(stats).toMatch(/name="state"\s+value="stopped"/);
+  });
+
+  it('serves a subclip of the archive as VOD, and time-shifted windows', async () => {
+    const video = (await archiveRanges(c)).get('video_source') ?? [];
+    const start = Date.parse(video[0]?.start as string);
+    const base = `${a.origin}/${c.entryId}/${c.entryId}.isml/`;
+    const vbegin = new Date(start + 2000).toISOString();
+    const vend = new Date(start + 8000).toISOString();
+    const hls = await (await fetch(`${base}tracks/video_source.m3u8?vbegin=${vbegin}&vend=${vend}`)).text();
+    expect(hls).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
+    expect(hls).toContain('#EXT-X-ENDLIST');
+    expect((hls.match(/#EXTINF/g) ?? []).length).toBe(3);
+    const mpd = await fetch(
+      `${base}.mpd?vbegin=${Math.floor(start / 1000) + 2}&vend=${Math.floor(start / 1000) + 8}`,
+    );
+    expect(mpd.status).toBe(200);
+    expect(await mpd.text()).toContain('type="static"');
+    expect((await fetch(`${base}.m3u8?vbegin=2001-01-01T00:00:00Z&vend=2001-01-01T00:01:00Z`)).status).toBe(
+      404,
+    );
+    expect((await fetch(`${base}.m3u8?vbegin=yesterday`)).status).toBe(400);
+    expect((await fetch(`${base}.m3u8?time_shift=-3`)).status).toBe(400);
+  });
+
+  it('offers the archive as segments of archive_segment_length, each one MP4', async () => {
+    const r = await a.api('GET', `/api/v1/publishing-points/${c.entryId}/archive/segments`);
+    expect(r.status).toBe(200);
+    const list = (await r.json()) as {
+      segments: Array<{ index: number; download: string; fragments: number }>;
+    };
+    expect(list.segments.length).toBeGreaterThanOrEqual(3);
+    const seg = list.segments[1] as { download: string };
+    const mp4 = await a.api('GET', seg.download);
+    expect(mp4.status).toBe(200);
+    expect(mp4.headers.get('content-type')).toBe('video/mp4');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-seg-'));
+    const file = path.join(dir, 'seg.mp4');
+    fs.writeFileSync(file, Buffer.from(await mp4.arrayBuffer()));
+    const probe = JSON.parse(
+      spawnSync(FFPROBE, ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file], {
+        encoding: 'utf8',
+      }).stdout,
+    ) as {
+      streams: Array<{ codec_type: string }>;
+      format: { duration: string };
+    };
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(probe.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+    expect(Number(probe.format.duration)).toBeGreaterThan(3);
+    expect(Number(probe.format.duration)).toBeLessThan(6.5);
+    expect(
+      (await a.api('GET', `/api/v1/publishing-points/${c.entryId}/archive/segments/999999.mp4`)).status,
+    ).toBe(404);
+  });
+
+  it('purges: keep the last 4 s, then everything (then /archive is empty and DELETE works)', async () => {
+    const url = `${a.origin}/${c.entryId}/${c.entryId}.isml/purge`;
+    expect((await fetch(`${url}?t=00:00:04`, { method: 'POST' })).status).toBe(401);
+    const keep = await fetch(`${url}?t=00:00:04`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.token}` },
+    });
+    expect(keep.status).toBe(200);
+    const kept = (await archiveRanges(c)).get('video_source') ?? [];
+    expect(
+      (Date.parse(kept[0]?.end as string) - Date.parse(kept[0]?.start as string)) / 1000,
+    ).toBeLessThanOrEqual(4.1);
+    const all = await fetch(`${url}?t=00:00:00`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.token}` },
+    });
+    expect(all.status).toBe(200);
+    expect((await archiveRanges(c)).size).toBe(0);
+    expect((await fetch(`${a.origin}/${c.entryId}/${c.entryId}.isml/.m3u8`)).status).toBe(404);
+    expect((await events(c.entryId)).map((e) => e.code)).toEqual(
+      expect.arrayContaining(['PURGE_STARTED', 'PURGE_DONE']),
+    );
+    expect((await put(isml(c), 'DELETE')).status).toBe(200);
+  });
+});
+
+describe('reconnects', () => {
+  it('with restart_on_encoder_reconnect the same presentation continues: the gap is a second /archive range', async () => {
+    const c = await createChannel(a, 'reconnect');
+    await publishFor(c, 5);
+    await new Promise((r) => setTimeout(r, 3000));
+    await publishFor(c, 5);
+    const ranges = await archiveRanges(c);
+    expect(ranges.get('video_source')).toHaveLength(2);
+    expect(ranges.get('audio_source')).toHaveLength(2);
+    const playlist = await (
+      await fetch(`${a.origin}/${c.entryId}/${c.entryId}.isml/tracks/video_source.m3u8`)
+    ).text();
+    expect(playlist).toContain('#EXT-X-DISCONTINUITY');
+  });
+
+  it('without it, a stopped publishing point refuses new ingest until the channel is restarted', async () => {
+    const c = await createChannel(a, 'closed');
+    expect(
+      (await put(isml(c), 'POST', smil({ restart_on_encoder_reconnect: 'false', dvr_window_length: '30' })))
+        .status,
+    ).toBe(201);
+    await publishFor(c, 4);
+    const refused = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 4 });
+    expect((await refused.done).code).not.toBe(0);
+    const ev = (await events(c.entryId)).find((e) => e.code === 'STREAM_CLOSED');
+    expect(ev?.message).toContain('Stream is closed, cannot restart');
+
+    const r = await a.api('POST', `/api/v1/channels/${c.entryId}/restart`);
+    expect(r.status).toBe(200);
+    const steps = (await events(c.entryId)).filter((e) => e.code === 'RESTART_STEP').map((e) => e.message);
+    expect(steps).toEqual([
+      '1/5 stopping the encoder',
+      '2/5 purging the archive completely',
+      '3/5 deleting the publishing point',
+      '4/5 creating the publishing point again with the same options',
+      '5/5 accepting the encoder again',
+    ]);
+    // Same options, empty archive, accepting again.
+    expect(await (await put(isml(c), 'GET')).text()).toContain(
+      '<meta name="restart_on_encoder_reconnect" content="false" />',
+    );
+    expect((await archiveRanges(c)).size).toBe(0);
+    await publishFor(c, 4);
+  });
+});
+
+describe('channel control', () => {
+  it('stop disconnects the encoder and refuses publishes until start', async () => {
+    const c = await createChannel(a, 'control');
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 30 });
+    await waitFor('started', async () => (await state(c.entryId)) === 'started', 30_000);
+    const stop = await a.api('POST', `/api/v1/channels/${c.entryId}/stop`);
+    expect(stop.status).toBe(200);
+    expect(((await stop.json()) as { state: string }).state).toBe('stopped');
+    const exit = await Promise.race([enc.done, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    expect(exit, 'the encoder was disconnected').not.toBeNull();
+    const again = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 4 });
+    expect((await again.done).code).not.toBe(0);
+    expect((await events(c.entryId)).map((e) => e.code)).toEqual(
+      expect.arrayContaining(['CHANNEL_STOPPING', 'CHANNEL_STOPPED', 'CHANNEL_STOPPED']),
+    );
+    expect((await events(c.entryId)).some((e) => e.message.includes('start it to accept publishes'))).toBe(
+      true,
+    );
+    expect((await a.api('POST', `/api/v1/channels/${c.entryId}/start`)).status).toBe(200);
+    await publishFor(c, 4);
+  });
+});
