@@ -150,8 +150,8 @@ export function renderMpd(p: PresentationView): string {
       startNumber: numbered ? first(t).sequence : undefined,
       initialization: `tracks/$RepresentationID$/init.mp4${suffix}`,
       media: numbered
-        ? `tracks/$RepresentationID$/n$Number$.m4s${suffix}`
-        : `tracks/$RepresentationID$/$Time$.m4s${suffix}`,
+        ? `tracks/$RepresentationID$/${p.segmentPrefix ?? ''}n$Number$.m4s${suffix}`
+        : `tracks/$RepresentationID$/${p.segmentPrefix ?? ''}$Time$.m4s${suffix}`,
     });
     xml.open('SegmentTimeline');
     for (const s of segmentTimeline(t.fragments)) xml.leaf('S', { t: s.t, d: s.d, r: s.r || undefined });

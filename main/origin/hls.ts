@@ -120,6 +120,9 @@ export function renderMediaPlaylist(p: PresentationView, trackName: string): str
   if (track.discontinuitySequence !== undefined) {
     lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${track.discontinuitySequence}`);
   }
+  if (p.live && !p.vod && p.holdBack !== undefined) {
+    lines.push(`#EXT-X-SERVER-CONTROL:HOLD-BACK=${Math.max(p.holdBack, 3 * targetDuration).toFixed(3)}`);
+  }
   if (p.vod) lines.push('#EXT-X-PLAYLIST-TYPE:VOD');
   lines.push(`#EXT-X-MAP:URI=${quoted(`${trackName}/init.mp4${suffix}`)}`);
   for (const f of fragments) {
@@ -127,7 +130,7 @@ export function renderMediaPlaylist(p: PresentationView, trackName: string): str
     lines.push(
       `#EXT-X-PROGRAM-DATE-TIME:${new Date(f.utc).toISOString()}`,
       `#EXTINF:${seconds(f, timescale).toFixed(3)},`,
-      `${trackName}/${f.mediaTime}.m4s${suffix}`,
+      `${trackName}/${p.segmentPrefix ?? ''}${f.mediaTime}.m4s${suffix}`,
     );
   }
   if (!p.live || p.vod) lines.push('#EXT-X-ENDLIST');

@@ -66,6 +66,10 @@ export interface PresentationView {
   suggestedPresentationDelay?: number;
   /** Default 'time'. */
   segmentTemplate?: 'time' | 'number_timeline';
+  /** Prefix of segment file names ('g6000-' when fragments are combined to a minimum length); default ''. */
+  segmentPrefix?: string;
+  /** Seconds a player should stay behind the live edge (HLS EXT-X-SERVER-CONTROL:HOLD-BACK), live only. */
+  holdBack?: number;
   /** Appended verbatim to every child URL in both HLS and DASH (e.g. '?sig=abc'); default ''. */
   urlSuffix?: string;
   tracks: TrackView[];

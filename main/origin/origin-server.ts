@@ -11,6 +11,7 @@ import { listenerOptions } from '../core/http-server.js';
 import type { AllowList } from '../core/ip-allow-list.js';
 import type { Logger } from '../core/logger.js';
 import { renderMpd } from './dash.js';
+import { bucketOf, bucketRange, groupMembers, groupView, minimumLength } from './fragment-groups.js';
 import { renderMasterPlaylist, renderMediaPlaylist } from './hls.js';
 import type { OriginStorage } from './origin-storage.js';
 import { parsePlayout, playoutPresentation, type PlayoutQuery } from './playout.js';
@@ -138,11 +139,37 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
           ? 'public, max-age=10'
           : `public, max-age=${Math.max(1, Math.floor(opts.fragmentDuration / 2))}`;
       reply.header('Cache-Control', cache);
-      if (isMpd) return reply.type('application/dash+xml').send(renderMpd(view));
-      if (isMaster) return reply.type('application/vnd.apple.mpegurl').send(renderMasterPlaylist(view));
+      // Fragments combined to the format's minimum length, when one is set.
+      const minLength = minimumLength(pp.options, isMpd ? 'mpd' : 'hls', opts.fragmentDuration);
+      const shown = minLength > 0 ? groupView(o.index, pp.name, view, minLength) : view;
+      if (isMpd) return reply.type('application/dash+xml').send(renderMpd(shown));
+      if (isMaster) return reply.type('application/vnd.apple.mpegurl').send(renderMasterPlaylist(shown));
       const trackName = (media as RegExpExecArray)[1] as string;
-      if (!view.tracks.some((t) => t.trackName === trackName)) return notFound(reply, 'no such track');
-      return reply.type('application/vnd.apple.mpegurl').send(renderMediaPlaylist(view, trackName));
+      if (!shown.tracks.some((t) => t.trackName === trackName)) return notFound(reply, 'no such track');
+      return reply.type('application/vnd.apple.mpegurl').send(renderMediaPlaylist(shown, trackName));
+    }
+    const group = /^tracks\/([A-Za-z0-9_-]+)\/g(\d{1,9})-(?:(\d{1,16})|n(\d{1,16}))\.m4s$/.exec(rest);
+    if (group) {
+      const track = o.index.getTrack(name, group[1] as string);
+      const lengthMs = Number(group[2]);
+      if (!track || lengthMs <= 0) return notFound(reply, 'no such track');
+      const b =
+        group[3] !== undefined ? bucketOf(Number(group[3]), track.timescale, lengthMs) : Number(group[4]);
+      const members = groupMembers(o.index, track, lengthMs, b);
+      if (members.length === 0 || (group[3] !== undefined && members[0]?.mediaTime !== Number(group[3]))) {
+        return notFound(reply, 'no such segment');
+      }
+      const { end } = bucketRange(b, track.timescale, lengthMs);
+      const last = members[members.length - 1] as { mediaTime: number; duration: number };
+      const finished =
+        last.mediaTime + last.duration >= end - track.timescale / 60 || track.state === 'stopped';
+      const data = await Promise.all(
+        members.map((f) => fs.promises.readFile(o.storage.resolve(name, f.file))),
+      );
+      return reply
+        .type('video/iso.segment')
+        .header('Cache-Control', finished ? IMMUTABLE : 'public, max-age=1')
+        .send(Buffer.concat(data));
     }
     const file = /^tracks\/([A-Za-z0-9_-]+)\/(init\.mp4|(\d{1,16})\.m4s|n(\d{1,12})\.m4s)$/.exec(rest);
     if (file) {

@@ -50,14 +50,15 @@ export function livePresentation(
     const view = indexedTrackView(index, t, index.fragmentsInWindow(t.id, from, to));
     if (view) tracks.push(view);
   }
-  const baseDelay = numberOr(pp.options['mpd.suggested_presentation_delay'], undefined);
+  const baseDelay =
+    numberOr(pp.options['mpd.suggested_presentation_delay'], undefined) ?? defaultDelay(pp, o);
   return {
     complete: !startingTrackMissing(tracksWithLast, tracks),
     ...commonFields(pp, o, req),
     live: isLive(pp),
     dvrWindow: dvrWindow + timeShift,
     // Without a shift, dash.ts applies its default (3 × fragmentDuration); shifted, the same default moves back.
-    suggestedPresentationDelay: timeShift > 0 ? (baseDelay ?? 3 * o.fragmentDuration) + timeShift : baseDelay,
+    suggestedPresentationDelay: timeShift > 0 ? baseDelay + timeShift : baseDelay,
     tracks,
   };
 }
@@ -172,9 +173,22 @@ function commonFields(
     now: req.now ?? Date.now(),
     fragmentDuration: o.fragmentDuration,
     minBufferTime: numberOr(pp.options['mpd.min_buffer_time'], undefined),
+    // lookahead_fragments: how many fragments behind the newest a player starts (HLS HOLD-BACK, DASH delay).
+    holdBack: (lookahead(pp) + 1) * o.fragmentDuration,
     segmentTemplate: pp.options['mpd.segment_template'] === 'number_timeline' ? 'number_timeline' : 'time',
     urlSuffix: req.urlSuffix ?? '',
   };
+}
+
+/** `lookahead_fragments` (default 2). */
+function lookahead(pp: PublishingPointRecord): number {
+  const n = numberOr(pp.options.lookahead_fragments, 2);
+  return Number.isInteger(n) && n >= 0 ? n : 2;
+}
+
+/** DASH suggestedPresentationDelay when none is set: the hold-back of lookahead_fragments, at least 3 fragments. */
+function defaultDelay(pp: PublishingPointRecord, o: ResolvedPpOptions): number {
+  return Math.max(3, lookahead(pp) + 1) * o.fragmentDuration;
 }
 
 function numberOr<T>(v: string | undefined, fallback: T): number | T {

@@ -290,3 +290,70 @@ describe('channel control', () => {
     await publishFor(c, 4);
   });
 });
+
+describe('minimum fragment lengths and lookahead', () => {
+  it('combines 2 s fragments into 6 s HLS and 4 s DASH segments that play, and holds players back', async () => {
+    const c = await createChannel(a, 'grouped');
+    const options = {
+      dvr_window_length: '30',
+      'hls.minimum_fragment_length': '6',
+      'mpd.minimum_fragment_length': '4',
+      lookahead_fragments: '3',
+    };
+    expect((await put(isml(c), 'POST', smil(options))).status).toBe(201);
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 16 });
+    const base = `${a.origin}/${c.entryId}/${c.entryId}.isml/`;
+    const playlist = await waitFor(
+      'two 6 s segments',
+      async () => {
+        const p = await (await fetch(`${base}tracks/video_source.m3u8`)).text();
+        return (p.match(/#EXTINF/g) ?? []).length >= 2 && p;
+      },
+      40_000,
+    );
+    const durations = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+    for (const d of durations.slice(1)) expect(d).toBeCloseTo(6, 0);
+    expect(playlist).toMatch(/#EXT-X-TARGETDURATION:6\b/);
+    expect(playlist).toMatch(/#EXT-X-SERVER-CONTROL:HOLD-BACK=18\.000/);
+    const uris = playlist.split('\n').filter((l) => l.endsWith('.m4s'));
+    expect(uris.every((u) => /^video_source\/g6000-\d+\.m4s$/.test(u))).toBe(true);
+    const init = Buffer.from(await (await fetch(`${base}tracks/video_source/init.mp4`)).arrayBuffer());
+    const seg = Buffer.from(await (await fetch(`${base}tracks/${uris[1]}`)).arrayBuffer());
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-grp-'));
+    fs.writeFileSync(path.join(dir, 'g.mp4'), Buffer.concat([init, seg]));
+    const frames = spawnSync(
+      FFPROBE,
+      [
+        '-v',
+        'error',
+        '-count_frames',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=nb_read_frames',
+        '-of',
+        'csv=p=0',
+        path.join(dir, 'g.mp4'),
+      ],
+      { encoding: 'utf8' },
+    ).stdout.trim();
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(Number(frames)).toBe(180);
+    const mpd = await (await fetch(`${base}.mpd`)).text();
+    expect(mpd).toContain('tracks/$RepresentationID$/g4000-$Time$.m4s');
+    expect(mpd).toContain('suggestedPresentationDelay="PT8S"');
+    const s = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      isArray: (n) => n === 'S' || n === 'AdaptationSet' || n === 'Representation',
+    }).parse(mpd).MPD;
+    const video = s.Period.AdaptationSet[0].Representation[0];
+    const timeline = video.SegmentTemplate.SegmentTimeline.S as Array<{ t?: string; d: string }>;
+    const ts = Number(video.SegmentTemplate.timescale);
+    expect(Number(timeline[timeline.length - 1]?.d) / ts).toBeCloseTo(4, 0);
+    const t0 = Number(timeline[timeline.length - 1]?.t ?? timeline[0]?.t);
+    expect((await fetch(`${base}tracks/video_source/g4000-${t0}.m4s`)).status).toBe(200);
+    expect((await fetch(`${base}tracks/video_source/g4000-12345.m4s`)).status).toBe(404);
+    await enc.stop();
+  });
+});
