@@ -20,6 +20,7 @@ import { registerPublishingPointApi } from './publishing-point-api.js';
 export interface AdminServerOptions {
   adminToken: string;
   partnerId: number;
+  mode: 'standalone' | 'ecdn';
   channels: ChannelStore;
   live: LiveChannels;
   index: SegmentIndex;
@@ -103,6 +104,13 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
         parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
       );
     }
+    if (o.mode === 'ecdn') {
+      throw new ApiFailure(
+        409,
+        'MODE_ECDN',
+        "in eCDN mode, channels are the partner's live entries: create them in Kaltura; they appear here on first publish",
+      );
+    }
     const c = o.channels.create(parsed.data.name, o.partnerId);
     o.channels.addEvent(c.entryId, 'info', 'CHANNEL_CREATED', `channel "${c.name}" created`);
     return reply.code(201).send(channelView(c, o.endpoints, o.index, o.live));
@@ -143,6 +151,28 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     if (!pp) throw new ApiFailure(404, 'PUBLISHING_POINT_NOT_FOUND', `no publishing point ${ppId}`);
     return pp;
   };
+
+  app.get(
+    '/api/v1/publishing-points/:ppId/archive',
+    async (req: FastifyRequest<{ Params: { ppId: string } }>) => {
+      const pp = publishingPoint(req.params.ppId);
+      const iso = (t: { timescale: number }, v: number) =>
+        new Date(pp.epoch + (v / t.timescale) * 1000).toISOString();
+      return {
+        publishingPoint: pp.name,
+        state: pp.state,
+        tracks: o.index.tracks(pp.name).map((t) => ({
+          trackName: t.trackName,
+          kind: t.kind,
+          ranges: o.index.rangesByIngest(t.id, Math.round(t.timescale / 10)).map((r) => ({
+            start: iso(t, r.start),
+            end: iso(t, r.end),
+            ingest: r.serverIndex === 0 ? 'primary' : 'backup',
+          })),
+        })),
+      };
+    },
+  );
 
   app.get(
     '/api/v1/publishing-points/:ppId/archive/segments',

@@ -75,6 +75,26 @@ export class ChannelStore {
     }
   }
 
+  /**
+   * eCDN mode: the partner's entry as a local channel record (its name, and the token that authenticated),
+   * so the dashboard lists it and its events have a home.
+   */
+  upsertEntry(
+    entryId: string,
+    partnerId: number,
+    name: string | undefined,
+    token: string | undefined,
+    now = Date.now(),
+  ): ChannelRecord {
+    this.db
+      .prepare(
+        `INSERT INTO channels (entry_id, partner_id, name, token, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (entry_id) DO UPDATE SET name = COALESCE(?, name), token = COALESCE(?, token)`,
+      )
+      .run(entryId, partnerId, name ?? entryId, token ?? '', now, name ?? null, token ?? null);
+    return this.get(entryId) as ChannelRecord;
+  }
+
   get(entryId: string): ChannelRecord | undefined {
     const row = this.db.prepare('SELECT * FROM channels WHERE entry_id = ?').get(entryId) as
       ChannelRow | undefined;

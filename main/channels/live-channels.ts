@@ -5,7 +5,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../core/logger.js';
-import { parseBroadcastRequest, type BroadcastRequest, type Rejection } from '../ingest/broadcast-url.js';
+import {
+  ENTRY_ID_PATTERN,
+  parseBroadcastRequest,
+  type BroadcastRequest,
+  type Rejection,
+} from '../ingest/broadcast-url.js';
 import type { IngestMetadata } from '../ingest/ingest-protocol.js';
 import type { AuthorizeDecision, IngestServer, PublishRequest } from '../ingest/ingest-server.js';
 import type { FragmentIngest } from '../origin/fragment-ingest.js';
@@ -22,6 +27,9 @@ import type { ConversionProfile } from '../transcode/conversion-profile.js';
 import { OUTPUT_TS_OFFSET, planTranscode, type SourceInfo } from '../transcode/ffmpeg-args.js';
 import { Transcoder } from '../transcode/transcoder.js';
 import type { ChannelEvent, ChannelStore, EventLevel } from './channel-store.js';
+
+/** Refusals that say the entry is not (visibly) the partner's: no local record for those. */
+const UNKNOWN_ENTRY_CODES = new Set(['ENTRY_ID_NOT_FOUND', 'PARTNER_NOT_SERVED', 'INVALID_ENTRY_ID']);
 
 export interface IngestSession {
   sessionId: string;
@@ -58,6 +66,16 @@ export interface LiveChannelsOptions {
   profileFor: (entry: LiveEntry, streamName: string, metadata: IngestMetadata) => Promise<ConversionProfile>;
   /** Options of publishing points created on first publish. */
   defaultPpOptions: PublishingPointOptions;
+  /** eCDN mode: options the partner's entry sets (DVR, recording, fragment duration). */
+  ppOptionsFor?: (entry: LiveEntry) => PublishingPointOptions;
+  /** eCDN mode: partner entries get a local channel record on first contact. */
+  recordEntries?: boolean;
+  /** Told when ingests start and end, and when an entry's first fragments are out (Kaltura registration). */
+  hooks?: {
+    ingestStarted?: (s: IngestSession) => void;
+    ingestEnded?: (s: IngestSession) => void;
+    playable?: (entryId: string) => void;
+  };
   log: Logger;
 }
 
@@ -95,6 +113,7 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     if (!result.ok) return this.refuse(req, r.entryId, result.rejection);
     const closed = this.closedReason(r.entryId);
     if (closed) return this.refuse(req, r.entryId, closed);
+    if (this.o.recordEntries) this.o.channels.upsertEntry(r.entryId, r.partnerId, result.entry.name, r.token);
     this.pending.set(req.sessionId, {
       sessionId: req.sessionId,
       request: r,
@@ -124,6 +143,14 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
   }
 
   private refuse(req: PublishRequest, entryId: string | undefined, rej: Rejection): AuthorizeDecision {
+    if (
+      this.o.recordEntries &&
+      entryId &&
+      ENTRY_ID_PATTERN.test(entryId) &&
+      !UNKNOWN_ENTRY_CODES.has(rej.code)
+    ) {
+      this.o.channels.upsertEntry(entryId, this.o.authenticator.partnerId, undefined, undefined);
+    }
     this.o.log.warn(
       { remote: req.remote, streamName: req.streamName, entryId, code: rej.code, reason: rej.message },
       'publish rejected',
@@ -161,7 +188,8 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
       'PUBLISH_STARTED',
       `${role} ingest ${streamName} from ${s.remote} started (${describe(metadata)})`,
     );
-    this.ensurePublishingPoint(entryId);
+    this.ensurePublishingPoint(entryId, s.entry);
+    this.o.hooks?.ingestStarted?.(s);
     const key = feedKey(s);
     const current = this.feeds.get(key);
     if (!current) await this.startFeed(s);
@@ -176,6 +204,7 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     const s = this.sessions.get(sessionId) ?? this.pending.get(sessionId);
     this.pending.delete(sessionId);
     if (!s || !this.sessions.delete(sessionId)) return;
+    this.o.hooks?.ingestEnded?.(s);
     const { entryId, streamName, serverIndex } = s.request;
     this.record(
       entryId,
@@ -207,8 +236,12 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     }
   }
 
-  private ensurePublishingPoint(entryId: string): void {
-    this.o.pps.ensure(entryId, { ...DEFAULT_PP_OPTIONS, ...this.o.defaultPpOptions });
+  private ensurePublishingPoint(entryId: string, entry: LiveEntry): void {
+    this.o.pps.ensure(entryId, {
+      ...DEFAULT_PP_OPTIONS,
+      ...this.o.defaultPpOptions,
+      ...this.o.ppOptionsFor?.(entry),
+    });
   }
 
   private async startFeed(s: IngestSession): Promise<void> {
@@ -298,6 +331,7 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
       return;
     index.setState(entryId, to);
     this.emit('state', { entryId, state: to });
+    if (to === 'started') this.o.hooks?.playable?.(entryId);
   }
 
   private record(entryId: string, level: EventLevel, code: string, message: string): void {

@@ -15,7 +15,12 @@ import { createOriginServer } from '../origin/origin-server.js';
 import { OriginStorage } from '../origin/origin-storage.js';
 import { SegmentIndex } from '../origin/segment-index.js';
 import { PublishAuthenticator } from '../partner/publish-authenticator.js';
+import { KalturaClient } from '../partner/kaltura/client.js';
+import { KalturaPartner, publishingPointOptionsFor } from '../partner/kaltura-partner.js';
+import type { LiveEntry, PartnerBackend } from '../partner/partner.js';
+import { MediaServerRegistration } from '../partner/registration.js';
 import { StandalonePartner } from '../partner/standalone-partner.js';
+import type { IngestMetadata } from '../ingest/ingest-protocol.js';
 import { openDatabase, type Db } from '../store/database.js';
 import {
   loadDefaultProfile,
@@ -53,6 +58,7 @@ export class Appliance {
     readonly urls: ApplianceUrls,
     readonly ffmpegPath: string,
     private readonly readiness: { ready: boolean },
+    private readonly ecdn?: EcdnParts,
   ) {}
 
   static async start(options: ApplianceOptions, log: Logger): Promise<Appliance> {
@@ -73,7 +79,8 @@ export class Appliance {
     if (reconciled.stopped.length + reconciled.removedFiles + reconciled.droppedRows > 0) {
       log.warn(reconciled, 'reconciled the segment index with the disk after an unclean stop');
     }
-    const partner = new StandalonePartner(options.partnerId, channels);
+    const ecdn = options.mode === 'ecdn' ? createEcdnPartner(options, log) : undefined;
+    const partner: PartnerBackend = ecdn?.partner ?? new StandalonePartner(options.partnerId, channels);
     const authenticator = new PublishAuthenticator(partner, os.hostname());
     const publicHost = options.publicHost ?? defaultPublicHost(options.bind);
 
@@ -91,7 +98,15 @@ export class Appliance {
       fragments,
       pps,
       ffmpegPath: ffmpeg.path,
-      profileFor: async () => profile,
+      profileFor: ecdn ? ecdn.profileFor : async () => profile,
+      ppOptionsFor: ecdn ? publishingPointOptionsFor : undefined,
+      recordEntries: ecdn !== undefined,
+      hooks: ecdn && {
+        ingestStarted: (s) =>
+          ecdn.registration.started(s.request.entryId, s.request.serverIndex, s.sessionId),
+        ingestEnded: (s) => ecdn.registration.ended(s.request.entryId, s.request.serverIndex, s.sessionId),
+        playable: (entryId) => ecdn.registration.playable(entryId),
+      },
       defaultPpOptions: {
         dvr_window_length: String(options.dvrWindow),
         fragment_duration: String(options.fragmentDuration),
@@ -118,6 +133,7 @@ export class Appliance {
     const admin = createAdminServer({
       adminToken: adminToken.token,
       partnerId: options.partnerId,
+      mode: options.mode,
       channels,
       live,
       index,
@@ -133,16 +149,19 @@ export class Appliance {
         uptimeSeconds: Math.round(process.uptime()),
         ingest: { pid: ingest.pid ?? null, listening: ingest.isListening, restarts: ingest.restarts },
         ffmpeg: ffmpeg.path,
-        mode: 'standalone',
+        mode: options.mode,
+        ...(ecdn ? { serviceUrl: options.serviceUrl, binding: ecdn.partner.status } : {}),
         partnerId: options.partnerId,
       }),
     });
 
+    ecdn?.partner.start();
     try {
       await ingest.start();
       await origin.listen({ port: options.httpPort, host: options.bind });
       await admin.listen({ port: options.adminPort, host: options.bind });
     } catch (err) {
+      ecdn?.partner.stop();
       await Promise.allSettled([ingest.stop(), origin.close(), admin.close()]);
       db.close();
       throw err;
@@ -182,10 +201,90 @@ export class Appliance {
       this.log.info('shutting down');
       await this.ingest.stop();
       await this.live.stopAll();
+      this.ecdn?.partner.stop();
+      await this.ecdn?.registration.stopAll();
       await Promise.allSettled([this.origin.close(), this.admin.close()]);
       this.db.close();
       this.log.info('stopped');
     })();
     return this.stopping;
   }
+}
+
+interface EcdnParts {
+  partner: KalturaPartner;
+  registration: MediaServerRegistration;
+  profileFor: (entry: LiveEntry, streamName: string, metadata: IngestMetadata) => Promise<ConversionProfile>;
+}
+
+/** The partner's secret, from the environment or a file; never from a flag, never logged. */
+function partnerSecret(options: ApplianceOptions): string {
+  if (options.partnerSecret) return options.partnerSecret;
+  const file = options.partnerSecretFile as string;
+  let secret: string;
+  try {
+    secret = fs.readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new Error(
+      `cannot read the partner secret file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  if (!secret) throw new Error(`the partner secret file ${file} is empty`);
+  return secret;
+}
+
+/** Kaltura's extraParams, from the ingest's onMetaData. */
+export function extraParams(md: IngestMetadata): Record<string, string | number> {
+  const codecString: Record<string, string> = { h264: 'avc1', aac: 'mp4a', mp3: '.mp3' };
+  const p: Record<string, string | number> = {};
+  for (const k of ['width', 'height', 'videodatarate', 'audiodatarate', 'framerate'] as const)
+    if (md[k] !== undefined) p[k] = md[k] as number;
+  if (md.videocodecidstring)
+    p.videocodecidstring = codecString[md.videocodecidstring] ?? md.videocodecidstring;
+  if (md.audiocodecidstring)
+    p.audiocodecidstring = codecString[md.audiocodecidstring] ?? md.audiocodecidstring;
+  return p;
+}
+
+function createEcdnPartner(options: ApplianceOptions, log: Logger): EcdnParts {
+  const client = new KalturaClient({
+    serviceUrl: options.serviceUrl as string,
+    partnerId: options.partnerId,
+    adminSecret: partnerSecret(options),
+    timeoutMs: options.serviceTimeout * 1000,
+    hostname: os.hostname(),
+  });
+  const partner = new KalturaPartner(client, {
+    partnerId: options.partnerId,
+    impersonation: options.impersonation === 'on',
+    authGraceMs: options.authGrace * 1000,
+    log: log.child({ part: 'kaltura' }),
+  });
+  const registration = new MediaServerRegistration(client, {
+    impersonateFor: (entryId) => partner.impersonateFor(entryId),
+    log: log.child({ part: 'registration' }),
+  });
+  const fallback = options.fallbackProfile
+    ? parseConversionProfile(fs.readFileSync(options.fallbackProfile, 'utf8'))
+    : loadDefaultProfile(new URL('../../resources/conversion-profiles/passthrough.xml', import.meta.url));
+  const profileFor = async (
+    _entry: LiveEntry,
+    streamName: string,
+    md: IngestMetadata,
+  ): Promise<ConversionProfile> => {
+    try {
+      return parseConversionProfile(await client.conversionProfile(streamName, extraParams(md)));
+    } catch (err) {
+      const reason = (err as Error).message;
+      log.warn({ streamName, reason }, 'conversion profile unavailable; using the fallback profile');
+      return {
+        ...fallback,
+        warnings: [
+          ...fallback.warnings,
+          `conversion profile for ${streamName} unavailable (${reason}); using the fallback profile`,
+        ],
+      };
+    }
+  };
+  return { partner, registration, profileFor };
 }

@@ -2,7 +2,9 @@
 import { OPTION_SPECS } from './options.js';
 
 export function optionsTable(): string {
-  const rows = OPTION_SPECS.map((s) => `| \`${s.flag}\` | \`${s.env}\` | ${s.defaultText} | ${s.doc} |`);
+  const rows = OPTION_SPECS.map(
+    (s) => `| ${s.flag ? `\`${s.flag}\`` : '—'} | \`${s.env}\` | ${s.defaultText} | ${s.doc} |`,
+  );
   return ['| flag | environment variable | default | meaning |', '| --- | --- | --- | --- |', ...rows].join(
     '\n',
   );

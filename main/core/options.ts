@@ -11,6 +11,7 @@ import { parseAllowList } from './ip-allow-list.js';
 export interface OptionSpec {
   /** Key in {@link ApplianceOptions}. */
   key: keyof ApplianceOptions;
+  /** Empty for options that must not be given on the command line (secrets: visible in process lists). */
   flag: string;
   env: string;
   /** Default as the README shows it. */
@@ -40,12 +41,46 @@ export const optionsSchema = z.object({
   adminAllow: allowList,
   statusAllow: allowList,
   partnerId: z.coerce.number().int(),
+  mode: z.enum(['standalone', 'ecdn']),
+  serviceUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  serviceTimeout: z.coerce.number().min(1).max(120),
+  partnerSecret: z.string().min(1).optional(),
+  partnerSecretFile: z.string().min(1).optional(),
+  impersonation: z.enum(['on', 'off']),
+  authGrace: z.coerce.number().int().min(0).max(86_400),
+  fallbackProfile: z.string().min(1).optional(),
   ffmpeg: z.string().min(1).optional(),
   conversionProfile: z.string().min(1).optional(),
   fragmentDuration: z.coerce.number().min(1).max(20),
   dvrWindow: z.coerce.number().int().min(4).max(86_400),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
 });
+
+/** Checks that need more than one option. */
+function crossCheck(o: z.infer<typeof optionsSchema>, ctx: z.RefinementCtx): void {
+  if (o.mode !== 'ecdn') return;
+  if (!o.serviceUrl)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['serviceUrl'],
+      message: "eCDN mode needs the partner's service URL",
+    });
+  if (!o.partnerSecret && !o.partnerSecretFile) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['partnerSecret'],
+      message: "eCDN mode needs the partner's admin secret (ECDN_PARTNER_SECRET or --partner-secret-file)",
+    });
+  }
+  if (o.partnerId === -5 && o.impersonation !== 'on') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['impersonation'],
+      message:
+        'partner -5 (media server partner) needs --impersonation on; eCDN mode binds to one real partner',
+    });
+  }
+}
 
 export type ApplianceOptions = z.infer<typeof optionsSchema>;
 
@@ -122,6 +157,63 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'Partner id of the standalone partner (the `p` of broadcast URLs).',
   },
   {
+    key: 'mode',
+    flag: '--mode',
+    env: 'ECDN_MODE',
+    defaultText: 'standalone',
+    doc: '`standalone` (local channels) or `ecdn` (bound to one Kaltura partner: every publish authenticated by its service).',
+  },
+  {
+    key: 'serviceUrl',
+    flag: '--service-url',
+    env: 'ECDN_SERVICE_URL',
+    defaultText: '—',
+    doc: "eCDN mode: the partner's Kaltura service URL (SaaS or on-prem), e.g. https://www.kaltura.com.",
+  },
+  {
+    key: 'serviceTimeout',
+    flag: '--service-timeout',
+    env: 'ECDN_SERVICE_TIMEOUT',
+    defaultText: '10',
+    doc: 'eCDN mode: seconds before a call to the service counts as failed.',
+  },
+  {
+    key: 'partnerSecret',
+    flag: '',
+    env: 'ECDN_PARTNER_SECRET',
+    defaultText: '—',
+    doc: "eCDN mode: the partner's admin secret (environment only, never a flag; never logged).",
+    secret: true,
+  },
+  {
+    key: 'partnerSecretFile',
+    flag: '--partner-secret-file',
+    env: 'ECDN_PARTNER_SECRET_FILE',
+    defaultText: '—',
+    doc: "eCDN mode: a file holding the partner's admin secret (instead of ECDN_PARTNER_SECRET).",
+  },
+  {
+    key: 'impersonation',
+    flag: '--impersonation',
+    env: 'ECDN_IMPERSONATION',
+    defaultText: 'off',
+    doc: "On-prem only: `on` with partner -5 looks up each entry's partner (liveStream.get) and impersonates it.",
+  },
+  {
+    key: 'authGrace',
+    flag: '--auth-grace',
+    env: 'ECDN_AUTH_GRACE',
+    defaultText: '0',
+    doc: 'eCDN mode: seconds an entry and token that authenticated successfully stay accepted while the service is unreachable (0: refuse).',
+  },
+  {
+    key: 'fallbackProfile',
+    flag: '--fallback-profile',
+    env: 'ECDN_FALLBACK_PROFILE',
+    defaultText: 'passthrough only',
+    doc: 'eCDN mode: transcoder XML used (with a warning on the channel) when the conversion profile cannot be fetched.',
+  },
+  {
     key: 'ffmpeg',
     flag: '--ffmpeg',
     env: 'ECDN_FFMPEG',
@@ -167,6 +259,10 @@ const DEFAULTS: Record<string, string | undefined> = {
   partnerId: '1',
   adminAllow: '',
   statusAllow: '127.0.0.1, ::1',
+  mode: 'standalone',
+  serviceTimeout: '10',
+  impersonation: 'off',
+  authGrace: '0',
   fragmentDuration: '2',
   dvrWindow: '30',
   logLevel: 'info',
@@ -182,7 +278,9 @@ export function loadOptions(argv: string[], env: NodeJS.ProcessEnv = process.env
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: Object.fromEntries(OPTION_SPECS.map((s) => [s.flag.slice(2), { type: 'string' as const }])),
+      options: Object.fromEntries(
+        OPTION_SPECS.filter((s) => s.flag).map((s) => [s.flag.slice(2), { type: 'string' as const }]),
+      ),
       strict: true,
       allowPositionals: false,
     }));
@@ -191,15 +289,15 @@ export function loadOptions(argv: string[], env: NodeJS.ProcessEnv = process.env
   }
   const raw: Record<string, string | undefined> = {};
   for (const spec of OPTION_SPECS) {
-    const fromFlag = values[spec.flag.slice(2)];
+    const fromFlag = spec.flag ? values[spec.flag.slice(2)] : undefined;
     raw[spec.key] =
       (typeof fromFlag === 'string' ? fromFlag : undefined) ?? nonEmpty(env[spec.env]) ?? DEFAULTS[spec.key];
   }
-  const parsed = optionsSchema.safeParse(raw);
+  const parsed = optionsSchema.superRefine(crossCheck).safeParse(raw);
   if (!parsed.success) {
     const reasons = parsed.error.issues.map((i) => {
       const spec = OPTION_SPECS.find((s) => s.key === i.path[0]);
-      return `${spec ? `${spec.flag} / ${spec.env}` : String(i.path[0])}: ${i.message}`;
+      return `${spec ? [spec.flag, spec.env].filter(Boolean).join(' / ') : String(i.path[0])}: ${i.message}`;
     });
     throw new OptionsError(`invalid options: ${reasons.join('; ')}`);
   }

@@ -307,6 +307,25 @@ export class SegmentIndex {
       .all(trackId, slack) as Array<{ start: number; end: number }>;
   }
 
+  /** Like {@link ranges}, but a change of the feeding ingest (primary/backup) also starts a new range. */
+  rangesByIngest(trackId: number, slack: number): Array<{ start: number; end: number; serverIndex: number }> {
+    return this.db
+      .prepare(
+        `WITH f AS (
+           SELECT media_time, media_time + duration AS e, server_index,
+                  LAG(media_time + duration) OVER (ORDER BY media_time) AS prev_end,
+                  LAG(server_index) OVER (ORDER BY media_time) AS prev_index
+           FROM fragments WHERE track_id = ?),
+         g AS (
+           SELECT media_time, e, server_index,
+                  SUM(CASE WHEN prev_end IS NULL OR media_time > prev_end + ? OR server_index != prev_index THEN 1 ELSE 0 END)
+                    OVER (ORDER BY media_time ROWS UNBOUNDED PRECEDING) AS grp
+           FROM f)
+         SELECT MIN(media_time) AS start, MAX(e) AS end, MIN(server_index) AS serverIndex FROM g GROUP BY grp ORDER BY start`,
+      )
+      .all(trackId, slack) as Array<{ start: number; end: number; serverIndex: number }>;
+  }
+
   /** Every fragment row of a publishing point: id, track and file (reconciliation with the disk). */
   fragmentFiles(pp: string): Array<{ id: number; trackName: string; file: string }> {
     return this.db

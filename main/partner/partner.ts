@@ -29,6 +29,8 @@ export class PartnerError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** A transient failure (the service could not be asked) does not block the entry for 30 s. */
+    readonly transient = false,
   ) {
     super(message);
   }

@@ -70,10 +70,16 @@ export class PublishAuthenticator {
         err instanceof PartnerError
           ? { code: err.code, message: err.message }
           : { code: 'AUTHENTICATION_FAILED', message: (err as Error).message };
-      this.blocked.set(req.entryId, { until: this.now() + this.timing.blockMs, rejection });
+      if (!(err instanceof PartnerError && err.transient)) {
+        this.blocked.set(req.entryId, { until: this.now() + this.timing.blockMs, rejection });
+      }
       this.recent.delete(req.entryId);
       return { ok: false, rejection };
     }
+  }
+
+  get partnerId(): number {
+    return this.backend.partnerId;
   }
 
   /** Forgets everything known about an entry (its channel was deleted). */
