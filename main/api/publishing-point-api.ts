@@ -16,19 +16,28 @@ export interface PublishingPointApiOptions {
 
 class BodyTooLarge extends Error {}
 
-/** Reads a request body as UTF-8, stopping as soon as it passes `limit` bytes. */
-async function readBody(stream: Readable, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      stream.destroy();
-      throw new BodyTooLarge();
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * Reads a request body as UTF-8, refusing it as soon as it passes `limit` bytes. The stream is paused, not
+ * destroyed, so the 413 can still be sent before the connection is closed.
+ */
+function readBody(stream: Readable, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        stream.off('data', onData);
+        stream.pause();
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    stream.on('data', onData);
+    stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.once('error', reject);
+  });
 }
 
 export function registerPublishingPointApi(app: FastifyInstance, o: PublishingPointApiOptions): void {
@@ -83,6 +92,8 @@ export function registerPublishingPointApi(app: FastifyInstance, o: PublishingPo
           }
         } catch (err) {
           if (err instanceof BodyTooLarge) {
+            // Answer now and drop the rest of the upload with the connection.
+            reply.raw.once('finish', () => req.raw.socket.destroy());
             reply.header('Connection', 'close');
             return reply.code(413).type('text/plain').send('SMIL file larger than 50 megabytes\n');
           }

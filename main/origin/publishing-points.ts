@@ -102,6 +102,8 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
     if (fs.existsSync(dir))
       throw new PublishingPointError(409, `the directory of publishing point ${id} already exists`);
     try {
+      // Refuse a symlink anywhere on the path before creating anything, and check again after (a race).
+      this.storage.assertNoSymlinks(id);
       fs.mkdirSync(path.dirname(dir), { recursive: true });
       this.storage.assertNoSymlinks(id);
       fs.mkdirSync(dir);

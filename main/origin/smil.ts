@@ -68,7 +68,8 @@ const parser = new XMLParser({
   removeNSPrefix: true,
   parseTagValue: false,
   parseAttributeValue: false,
-  trimValues: true,
+  // Attribute values are kept exactly as sent (an option's content may carry spaces).
+  trimValues: false,
   // Decodes numeric character references (&#10;) besides the five XML entities.
   htmlEntities: true,
 });
