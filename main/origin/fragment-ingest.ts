@@ -60,10 +60,14 @@ export class FragmentIngest extends EventEmitter<FragmentIngestEvents> {
     return new IngestRun(this, pp, tracks, serverIndex, this.log.child({ pp }), anchor);
   }
 
-  /** End of the presentation so far, in seconds since the publishing point's epoch (0 when empty). */
-  presentationEnd(pp: string): number {
+  /**
+   * End of the presentation so far, in seconds since the publishing point's epoch (0 when empty), over the
+   * given tracks (all when omitted).
+   */
+  presentationEnd(pp: string, trackNames?: readonly string[]): number {
     let end = 0;
     for (const t of this.index.tracks(pp)) {
+      if (trackNames && !trackNames.includes(t.trackName)) continue;
       const last = this.index.lastFragment(t.id);
       if (last) end = Math.max(end, (last.mediaTime + last.duration) / t.timescale);
     }
@@ -132,7 +136,10 @@ export class IngestRun {
         : (Date.now() - epoch) / 1000 - (startSeconds + durationSeconds);
       this.offsetSeconds = Math.max(
         natural,
-        this.ingest.presentationEnd(this.pp) - startSeconds,
+        this.ingest.presentationEnd(
+          this.pp,
+          this.tracks.map((t) => t.trackName),
+        ) - startSeconds,
         1 - startSeconds,
       );
     }

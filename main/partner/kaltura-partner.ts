@@ -81,6 +81,11 @@ export class KalturaPartner implements PartnerBackend {
     if (this.verifyTimer) clearTimeout(this.verifyTimer);
   }
 
+  /** Bound to one partner; the on-prem -5 mode serves every partner (each entry's own is checked). */
+  serves(partnerId: number): boolean {
+    return this.o.impersonation || partnerId === this.partnerId;
+  }
+
   /** The partner to impersonate for an entry (on-prem -5 mode), else undefined. */
   impersonateFor(entryId: string): number | undefined {
     return this.o.impersonation ? this.entryPartner.get(entryId) : undefined;
@@ -92,6 +97,12 @@ export class KalturaPartner implements PartnerBackend {
       let impersonate: number | undefined;
       if (this.o.impersonation) {
         const found = await this.client.getEntry(req.entryId);
+        if (found.partnerId !== req.partnerId) {
+          throw new PartnerError(
+            'ENTRY_ID_NOT_FOUND',
+            `Entry id "${req.entryId}" not found for partner ${req.partnerId}`,
+          );
+        }
         impersonate = found.partnerId;
         this.entryPartner.set(req.entryId, impersonate);
       }
@@ -105,6 +116,7 @@ export class KalturaPartner implements PartnerBackend {
       this.lastGood.set(req.entryId, { at: Date.now(), tokenHash, entry });
       return entry;
     } catch (err) {
+      if (err instanceof PartnerError) throw err;
       if (err instanceof KalturaApiError) throw new PartnerError(err.code, err.message);
       if (err instanceof KalturaTransportError) {
         const good = this.lastGood.get(req.entryId);

@@ -17,6 +17,8 @@ export interface LiveEntry {
 }
 
 export interface AuthenticateRequest {
+  /** `p` of the broadcast URL. */
+  partnerId: number;
   entryId: string;
   token: string;
   /** `i`: Kaltura's mediaServerIndex. */
@@ -39,6 +41,8 @@ export class PartnerError extends Error {
 export interface PartnerBackend {
   /** The partner this appliance is bound to (`p` of every broadcast URL). */
   readonly partnerId: number;
+  /** Whether broadcast URLs of this partner are served (default: only `partnerId`). */
+  serves?(partnerId: number): boolean;
   /** Resolves with the entry, or rejects with a {@link PartnerError}. */
   authenticate(req: AuthenticateRequest): Promise<LiveEntry>;
 }

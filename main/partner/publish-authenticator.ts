@@ -31,7 +31,7 @@ export class PublishAuthenticator {
   ) {}
 
   async authorize(req: BroadcastRequest): Promise<AuthorizeResult> {
-    if (req.partnerId !== this.backend.partnerId) {
+    if (!(this.backend.serves?.(req.partnerId) ?? req.partnerId === this.backend.partnerId)) {
       return {
         ok: false,
         rejection: {
@@ -57,6 +57,7 @@ export class PublishAuthenticator {
       return { ok: true, entry: hit.entry, cached: true };
     try {
       const entry = await this.backend.authenticate({
+        partnerId: req.partnerId,
         entryId: req.entryId,
         token: req.token,
         serverIndex: req.serverIndex,

@@ -28,6 +28,7 @@ beforeAll(async () => {
   kaltura = new FakeKaltura({
     partners: [
       { id: PARTNER, adminSecret: SECRET, name: 'Acme' },
+      { id: -5, adminSecret: 'media-server-secret' },
       { id: 103, adminSecret: 'other-secret' },
     ],
     entries: [
@@ -308,5 +309,53 @@ describe('eCDN mode when things go wrong', () => {
     } finally {
       kaltura.delay(0);
     }
+  });
+});
+
+describe('on-prem partner -5 with impersonation (off by default)', () => {
+  it('finds the entry partner with liveStream.get and impersonates it; another partner entry is refused', async () => {
+    const b = await startAppliance({
+      extraArgs: [
+        '--mode',
+        'ecdn',
+        '--service-url',
+        serviceUrl,
+        '--partner-id=-5',
+        '--impersonation',
+        'on',
+        '--service-timeout',
+        '2',
+      ],
+      env: { ECDN_PARTNER_SECRET: 'media-server-secret' },
+    });
+    try {
+      const e = '0_dddddddd';
+      const enc = publish(url(b, e), { seconds: 6 });
+      await waitFor('started', async () => (await channel(b, e))?.state === 'started', 30_000);
+      await enc.done;
+      const get = callsOf('liveStream.get').filter((c) => c.params.entryId === e);
+      expect(get.length).toBeGreaterThan(0);
+      expect(get[0]?.ksPartnerId).toBe(-5);
+      const auth = callsOf('liveStream.authenticate').filter(
+        (c) => c.params.entryId === e && c.ksPartnerId === -5,
+      );
+      expect(auth[auth.length - 1]?.params.partnerId).toBe(PARTNER);
+      expect(auth[auth.length - 1]?.outcome).toBe('ok');
+      // p says 102, but the entry belongs to 103.
+      const r = await publish(url(b, '0_eeeeeeee', 'x'), { seconds: 4 }).done;
+      expect(r.code).not.toBe(0);
+      expect(b.stdout()).toContain('ENTRY_ID_NOT_FOUND');
+    } finally {
+      await b.stop();
+    }
+  });
+
+  it('is refused at start without --impersonation on', async () => {
+    await expect(
+      startAppliance({
+        extraArgs: ['--mode', 'ecdn', '--service-url', serviceUrl, '--partner-id=-5'],
+        env: { ECDN_PARTNER_SECRET: 'x' },
+      }),
+    ).rejects.toThrow(/partner -5 .*needs --impersonation on/);
   });
 });

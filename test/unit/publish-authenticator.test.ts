@@ -55,7 +55,7 @@ describe('PublishAuthenticator', () => {
     const { partner, auth } = setup();
     expect(await auth.authorize(req({ serverIndex: 1 }))).toMatchObject({ ok: true, cached: false });
     expect(partner.calls).toEqual([
-      { entryId: '0_aaaaaaaa', token: 'good', serverIndex: 1, hostname: 'host1' },
+      { partnerId: 102, entryId: '0_aaaaaaaa', token: 'good', serverIndex: 1, hostname: 'host1' },
     ]);
   });
 

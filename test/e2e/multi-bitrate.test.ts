@@ -1,0 +1,54 @@
+/** A multi-bitrate ingest: `<entry>_1` and `<entry>_2` published together become renditions of one publishing point. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChannel, startAppliance, waitFor, type RunningAppliance } from '../helpers/appliance.js';
+import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
+
+let a: RunningAppliance;
+const encoders: Publisher[] = [];
+
+beforeAll(async () => {
+  a = await startAppliance();
+});
+afterAll(async () => {
+  await Promise.all(encoders.map((e) => e.stop()));
+  await a?.stop();
+});
+
+describe('multi-bitrate ingest', () => {
+  it('serves streams _1 and _2 as renditions of the one publishing point, on one timeline', async () => {
+    const c = await createChannel(a, 'mbr');
+    encoders.push(publish(ffmpegUrl(c.broadcastUrl, `${c.entryId}_1`), { seconds: 30, size: '640x360' }));
+    encoders.push(publish(ffmpegUrl(c.broadcastUrl, `${c.entryId}_2`), { seconds: 30, size: '320x180' }));
+    const master = await waitFor(
+      'both streams in the master',
+      async () => {
+        const r = await fetch(c.playback.hls);
+        const m = r.status === 200 ? await r.text() : '';
+        return m.includes('tracks/video_source_s2.m3u8') && m.includes('tracks/video_source.m3u8') && m;
+      },
+      40_000,
+    );
+    expect(master).toMatch(/RESOLUTION=320x180/);
+    expect(master).toMatch(/RESOLUTION=640x360/);
+    const ch = (await (await a.api('GET', `/api/v1/channels/${c.entryId}`)).json()) as {
+      ingests: Array<{ streamName: string; feeding: boolean }>;
+    };
+    expect(ch.ingests.map((i) => i.streamName).sort()).toEqual([`${c.entryId}_1`, `${c.entryId}_2`]);
+    expect(ch.ingests.every((i) => i.feeding)).toBe(true);
+    // Both streams' newest fragments sit at about the same wall-clock time (not one behind the other).
+    const base = c.playback.hls.replace(/\/\.m3u8$/, '/');
+    const newest = async (track: string) => {
+      const p = await (await fetch(`${base}tracks/${track}.m3u8`)).text();
+      const pdts = [...p.matchAll(/#EXT-X-PROGRAM-DATE-TIME:(\S+)/g)].map((m) => Date.parse(m[1] as string));
+      return pdts[pdts.length - 1] as number;
+    };
+    await waitFor(
+      '3 fragments of stream 2',
+      async () =>
+        ((await (await fetch(`${base}tracks/video_source_s2.m3u8`)).text()).match(/#EXTINF/g) ?? []).length >=
+        3,
+      30_000,
+    );
+    expect(Math.abs((await newest('video_source')) - (await newest('video_source_s2')))).toBeLessThan(5000);
+  });
+});
