@@ -14,7 +14,10 @@ import type { SegmentIndex } from '../origin/segment-index.js';
 import type { AllowList } from '../core/ip-allow-list.js';
 import { ArchiveExportError, archiveSegments, exportSegment } from '../origin/archive-export.js';
 import type { PublishingPoints } from '../origin/publishing-points.js';
-import { createChannelBody, type ApiError } from './contract.js';
+import { SignedUrlError, signQuery } from '../access/signed-url.js';
+import type { SigningKeys } from '../access/signing-keys.js';
+import { parseAllowList } from '../core/ip-allow-list.js';
+import { createChannelBody, patchChannelBody, signedUrlBody, type ApiError } from './contract.js';
 import { registerPublishingPointApi } from './publishing-point-api.js';
 
 export interface AdminServerOptions {
@@ -31,6 +34,8 @@ export interface AdminServerOptions {
   allow: AllowList;
   pps: PublishingPoints;
   ffmpegPath: string;
+  /** URL-signing secrets (secure viewer access). */
+  keys: SigningKeys;
   /** Process facts for IT and fault drills (authenticated). */
   status: () => Record<string, unknown>;
 }
@@ -114,6 +119,80 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     const c = o.channels.create(parsed.data.name, o.partnerId);
     o.channels.addEvent(c.entryId, 'info', 'CHANNEL_CREATED', `channel "${c.name}" created`);
     return reply.code(201).send(channelView(c, o.endpoints, o.index, o.live));
+  });
+
+  app.patch('/api/v1/channels/:entryId', async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
+    const { entryId } = req.params;
+    view(entryId);
+    const parsed = patchChannelBody.safeParse(req.body);
+    if (!parsed.success) {
+      throw new ApiFailure(
+        400,
+        'BAD_REQUEST',
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
+    }
+    o.channels.update(entryId, parsed.data);
+    if (parsed.data.access)
+      o.channels.addEvent(entryId, 'info', 'ACCESS_CHANGED', `viewer access is now ${parsed.data.access}`);
+    return view(entryId);
+  });
+
+  // get-url: the predictable URLs (they play only while the channel is open).
+  app.get('/api/v1/channels/:entryId/url', async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
+    const c = view(req.params.entryId);
+    return { url: c.playback.hls, dash: c.playback.dash, access: c.access };
+  });
+
+  // get-signed-url: URLs that expire (default 8 hours), optionally bound to an address or range.
+  app.post(
+    '/api/v1/channels/:entryId/signed-url',
+    async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
+      const c = view(req.params.entryId);
+      const parsed = signedUrlBody.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        throw new ApiFailure(
+          400,
+          'BAD_REQUEST',
+          parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+        );
+      }
+      const { expiresIn, resourcePrefix } = parsed.data;
+      const ipRange = parsed.data.ipRange?.trim();
+      if (ipRange !== undefined) {
+        try {
+          if (ipRange.includes(',')) throw new Error('give one address, CIDR or range');
+          parseAllowList(ipRange);
+        } catch (err) {
+          throw new ApiFailure(400, 'BAD_REQUEST', `ipRange: ${(err as Error).message}`);
+        }
+      }
+      const expiresAt = Math.floor(Date.now() / 1000) + expiresIn;
+      const scope = `${c.publishingPoint.path}/`;
+      const key = o.keys.current();
+      let query: string;
+      try {
+        query = signQuery(key, { scope, expiresAt, ...(ipRange !== undefined ? { ipRange } : {}) });
+      } catch (err) {
+        if (err instanceof SignedUrlError) throw new ApiFailure(400, 'BAD_REQUEST', err.message);
+        throw err;
+      }
+      const originBase = c.playback.hls.slice(0, c.playback.hls.length - '.m3u8'.length);
+      const name = resourcePrefix ? `${resourcePrefix}playlist` : '';
+      return {
+        url: `${originBase}${name}.m3u8?${query}`,
+        dash: `${originBase}${resourcePrefix ? `${resourcePrefix}manifest` : ''}.mpd?${query}`,
+        expiresAt: new Date(expiresAt * 1000).toISOString(),
+        ...(ipRange !== undefined ? { ipRange } : {}),
+        keyId: key.id,
+      };
+    },
+  );
+
+  app.get('/api/v1/access/keys', async () => ({ keys: o.keys.list() }));
+  app.post('/api/v1/access/rotate', async () => {
+    const key = o.keys.rotate();
+    return { current: key.id, keys: o.keys.list() };
   });
 
   app.get('/api/v1/channels', async () => ({

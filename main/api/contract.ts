@@ -12,6 +12,40 @@ export const createChannelBody = z
   .strict();
 export type CreateChannelBody = z.infer<typeof createChannelBody>;
 
+export const patchChannelBody = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .min(1, 'name must not be empty')
+      .max(200, 'name is longer than 200 characters')
+      .optional(),
+    access: z.enum(['open', 'secure']).optional(),
+  })
+  .strict()
+  .refine(
+    (b) => b.name !== undefined || b.access !== undefined,
+    'nothing to change: give name and/or access',
+  );
+
+/** get-signed-url, as DuraCloud's: expiry (default 8 hours), an IP address or range, a resource prefix. */
+export const signedUrlBody = z
+  .object({
+    expiresIn: z
+      .number()
+      .int()
+      .min(1)
+      .max(366 * 24 * 3600)
+      .default(8 * 3600),
+    ipRange: z.string().min(1).max(100).optional(),
+    resourcePrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,8}:$/, 'resourcePrefix looks like "mp4:"')
+      .optional(),
+  })
+  .strict();
+export type SignedUrlBody = z.infer<typeof signedUrlBody>;
+
 export interface IngestView {
   sessionId: string;
   role: 'primary' | 'backup';
@@ -45,6 +79,7 @@ export interface ChannelView {
   name: string;
   token: string;
   createdAt: string;
+  access: 'open' | 'secure';
   /** OBS "server" and the full URL for ffmpeg-style encoders. */
   broadcastUrl: string;
   backupBroadcastUrl: string;

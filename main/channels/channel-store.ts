@@ -10,7 +10,11 @@ export interface ChannelRecord {
   createdAt: number;
   /** False after `stop`: publishes are refused until `start`. */
   accepting: boolean;
+  /** Viewer access: `open` (predictable URLs) or `secure` (signed URLs only). */
+  access: ChannelAccess;
 }
+
+export type ChannelAccess = 'open' | 'secure';
 
 export type EventLevel = 'info' | 'warn' | 'error';
 
@@ -48,6 +52,7 @@ interface ChannelRow {
   token: string;
   created_at: number;
   accepting: number;
+  access: ChannelAccess;
 }
 
 export class ChannelStore {
@@ -65,6 +70,7 @@ export class ChannelStore {
         token: randomBase36(16),
         createdAt: now,
         accepting: true,
+        access: 'open',
       };
       try {
         insert.run(rec.entryId, rec.partnerId, rec.name, rec.token, rec.createdAt);
@@ -107,6 +113,13 @@ export class ChannelStore {
     ).map(toRecord);
   }
 
+  update(entryId: string, change: { name?: string; access?: ChannelAccess }): void {
+    if (change.name !== undefined)
+      this.db.prepare('UPDATE channels SET name = ? WHERE entry_id = ?').run(change.name, entryId);
+    if (change.access !== undefined)
+      this.db.prepare('UPDATE channels SET access = ? WHERE entry_id = ?').run(change.access, entryId);
+  }
+
   setAccepting(entryId: string, accepting: boolean): void {
     this.db.prepare('UPDATE channels SET accepting = ? WHERE entry_id = ?').run(accepting ? 1 : 0, entryId);
   }
@@ -143,5 +156,6 @@ function toRecord(r: ChannelRow): ChannelRecord {
     token: r.token,
     createdAt: r.created_at,
     accepting: r.accepting === 1,
+    access: r.access,
   };
 }

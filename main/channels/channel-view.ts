@@ -29,6 +29,7 @@ export function channelView(
     name: c.name,
     token: c.token,
     createdAt: new Date(c.createdAt).toISOString(),
+    access: c.access,
     broadcastUrl: primary,
     backupBroadcastUrl: backup,
     streamName: `${c.entryId}_1`,

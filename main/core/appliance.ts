@@ -28,6 +28,7 @@ import {
   type ConversionProfile,
 } from '../transcode/conversion-profile.js';
 import { resolveFfmpeg } from '../transcode/ffmpeg-binary.js';
+import { SigningKeys } from '../access/signing-keys.js';
 import { PublishingPoints } from '../origin/publishing-points.js';
 import { reconcile } from '../origin/reconcile.js';
 import { resolveAdminToken } from './admin-token.js';
@@ -121,10 +122,14 @@ export class Appliance {
       if (channels.get(e.pp)) channels.addEvent(e.pp, e.level, e.code, e.message);
       log[e.level]({ pp: e.pp, code: e.code }, e.message);
     });
+    const keys = new SigningKeys(options.dataDir, options.signingOverlap * 3600 * 1000);
     const origin = createOriginServer({
       index,
       storage,
       pps,
+      keys,
+      accessFor: (pp) => channels.get(pp)?.access ?? 'open',
+      trustedProxies: parseAllowList(options.trustedProxies),
       adminToken: adminToken.token,
       statusAllow: parseAllowList(options.statusAllow),
       log,
@@ -138,6 +143,7 @@ export class Appliance {
       live,
       index,
       pps,
+      keys,
       ffmpegPath: ffmpeg.path,
       allow: parseAllowList(options.adminAllow),
       endpoints,

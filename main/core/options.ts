@@ -49,6 +49,11 @@ export const optionsSchema = z.object({
   impersonation: z.enum(['on', 'off']),
   authGrace: z.coerce.number().int().min(0).max(86_400),
   fallbackProfile: z.string().min(1).optional(),
+  trustedProxies: allowList,
+  signingOverlap: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 365),
   ffmpeg: z.string().min(1).optional(),
   conversionProfile: z.string().min(1).optional(),
   fragmentDuration: z.coerce.number().min(1).max(20),
@@ -148,6 +153,20 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'ECDN_STATUS_ALLOW',
     defaultText: '127.0.0.1, ::1',
     doc: 'Addresses that may read /state, /statistics and /archive on the origin without admin credentials.',
+  },
+  {
+    key: 'trustedProxies',
+    flag: '--trusted-proxies',
+    env: 'ECDN_TRUSTED_PROXIES',
+    defaultText: 'none',
+    doc: 'Caches or proxies in front of the origin whose X-Forwarded-For is believed (for IP-bound signed URLs).',
+  },
+  {
+    key: 'signingOverlap',
+    flag: '--signing-overlap',
+    env: 'ECDN_SIGNING_OVERLAP',
+    defaultText: '24',
+    doc: 'Hours a rotated URL-signing secret still verifies signed URLs made with it.',
   },
   {
     key: 'partnerId',
@@ -263,6 +282,8 @@ const DEFAULTS: Record<string, string | undefined> = {
   serviceTimeout: '10',
   impersonation: 'off',
   authGrace: '0',
+  trustedProxies: '',
+  signingOverlap: '24',
   fragmentDuration: '2',
   dvrWindow: '30',
   logLevel: 'info',

@@ -6,6 +6,8 @@
  */
 import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { clientAddress, verifyRequest } from '../access/signed-url.js';
+import type { SigningKey } from '../access/signing-keys.js';
 import { hasAdminCredentials } from '../api/admin-server.js';
 import { listenerOptions } from '../core/http-server.js';
 import type { AllowList } from '../core/ip-allow-list.js';
@@ -28,10 +30,17 @@ export interface OriginServerOptions {
   adminToken: string;
   /** Who may read /state, /statistics and /archive without admin credentials. */
   statusAllow: AllowList;
+  /** Viewer access of a publishing point: `secure` ones need a signed URL. */
+  accessFor: (pp: string) => 'open' | 'secure';
+  keys: { find(id: string): SigningKey | undefined };
+  /** Proxies whose X-Forwarded-For names the viewer. */
+  trustedProxies: AllowList;
   log: Logger;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Playout control parameters a master playlist carries into its media playlists. */
+const PLAYOUT_PARAMS = ['dvr_window_length', 'time_shift', 'vbegin', 'vend'];
 const SMIL_TYPE = 'application/smil+xml; charset=utf-8';
 
 /** `/<path>/<name>.isml[/<rest>]` → the publishing point id and the virtual path after it. */
@@ -119,6 +128,37 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       );
     }
 
+    // Secure access: every manifest, init segment and fragment needs a valid signature, which the manifests
+    // then carry into every child URL (with the playout parameters), so players need nothing special.
+    const query = req.query as Record<string, string | string[] | undefined>;
+    const carried = new URLSearchParams();
+    for (const k of PLAYOUT_PARAMS) if (typeof query[k] === 'string') carried.set(k, query[k] as string);
+    let urlSuffix = carried.size > 0 ? `?${carried.toString()}` : '';
+    if (o.accessFor(pp.name) === 'secure') {
+      const url = req.raw.url ?? '/';
+      const q = url.indexOf('?');
+      const viewer = clientAddress(
+        req.socket.remoteAddress,
+        req.headers['x-forwarded-for'],
+        o.trustedProxies,
+      );
+      let path: string;
+      try {
+        path = decodeURIComponent(q === -1 ? url : url.slice(0, q));
+      } catch {
+        return badRequest(reply, 'invalid URL encoding in the path');
+      }
+      const v = verifyRequest(o.keys, path, query, viewer);
+      if (!v.ok) {
+        return reply
+          .code(403)
+          .header('X-Ecdn-Denied', v.denial)
+          .header('Cache-Control', 'no-store')
+          .type('text/plain')
+          .send(`403 ${v.reason}\n`);
+      }
+      urlSuffix = urlSuffix ? `${urlSuffix}&${v.suffix.replace(/^\?/, '')}` : v.suffix;
+    }
     const opts = resolvePpOptions(pp.options);
     const isMaster = /^[^/]*\.m3u8$/.test(rest);
     const isMpd = /^[^/]*\.mpd$/.test(rest);
@@ -126,7 +166,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     if (isMaster || isMpd || media) {
       // Playout control: ?dvr_window_length, ?time_shift, ?vbegin&vend (a PlayoutError answers 400).
       const playout = parsePlayout(req.query as PlayoutQuery);
-      const view = playoutPresentation(o.index, pp, playout);
+      const view = playoutPresentation(o.index, pp, playout, { urlSuffix });
       if (!view || view.tracks.length === 0 || !view.complete) {
         return notFound(reply, playout.kind === 'vod' ? 'nothing in that range' : 'nothing published yet');
       }

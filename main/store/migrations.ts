@@ -92,4 +92,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'index of discontinuities (HLS EXT-X-DISCONTINUITY-SEQUENCE on every playlist request)',
     sql: `CREATE INDEX fragments_discontinuities ON fragments (track_id, sequence) WHERE discontinuity = 1;`,
   },
+  {
+    version: 4,
+    name: 'viewer access per channel: open or secure (signed URLs)',
+    sql: `ALTER TABLE channels ADD COLUMN access TEXT NOT NULL DEFAULT 'open';`,
+  },
 ];
