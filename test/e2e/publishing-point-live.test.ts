@@ -158,6 +158,11 @@ describe('a publishing point created through the API before the encoder', () => 
     );
     expect(mpd.status).toBe(200);
     expect(await mpd.text()).toContain('type="static"');
+    // The master carries the playout parameters into its media playlists.
+    const master = await (await fetch(`${base}.m3u8?vbegin=${vbegin}&vend=${vend}`)).text();
+    const child = master.split('\n').find((l) => l.startsWith('tracks/video_source.m3u8')) as string;
+    expect(child).toContain(`vbegin=${encodeURIComponent(vbegin)}`);
+    expect(await (await fetch(base + child)).text()).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
     expect((await fetch(`${base}.m3u8?vbegin=2001-01-01T00:00:00Z&vend=2001-01-01T00:01:00Z`)).status).toBe(
       404,
     );
