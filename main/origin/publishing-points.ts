@@ -115,15 +115,7 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
         `creation of resources failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
       );
     }
-    const rec = this.index.createPublishingPoint(id, options);
-    this.writeManifest(rec);
-    this.emit('event', {
-      pp: id,
-      level: 'info',
-      code: 'PUBLISHING_POINT_CREATED',
-      message: `publishing point ${id}.isml created`,
-    });
-    return rec;
+    return this.saved(this.index.createPublishingPoint(id, options), 'PUBLISHING_POINT_CREATED', 'created');
   }
 
   /** Creates an entry's publishing point with default options when an encoder first publishes to it. */
@@ -131,15 +123,11 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
     const existing = this.index.getPublishingPoint(id);
     if (existing) return existing;
     fs.mkdirSync(this.storage.ppDir(id), { recursive: true });
-    const rec = this.index.createPublishingPoint(id, options);
-    this.writeManifest(rec);
-    this.emit('event', {
-      pp: id,
-      level: 'info',
-      code: 'PUBLISHING_POINT_CREATED',
-      message: `publishing point ${id}.isml created with default options`,
-    });
-    return rec;
+    return this.saved(
+      this.index.createPublishingPoint(id, options),
+      'PUBLISHING_POINT_CREATED',
+      'created with default options',
+    );
   }
 
   /** GET: the server manifest, with the announced tracks. */
@@ -150,29 +138,14 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
 
   /** PUT: only while not active and completely purged. */
   update(id: string, body: string): PublishingPointRecord {
-    const pp = this.require(id);
-    if (this.isActive(pp))
-      throw new PublishingPointError(403, `publishing point ${id} is active (${pp.state})`);
-    if (!this.isPurged(pp)) throw new PublishingPointError(403, `publishing point ${id} is not fully purged`);
-    const options = this.parseBody(body);
-    this.index.setOptions(id, options);
-    const rec = this.require(id);
-    this.writeManifest(rec);
-    this.emit('event', {
-      pp: id,
-      level: 'info',
-      code: 'PUBLISHING_POINT_UPDATED',
-      message: `publishing point ${id}.isml updated`,
-    });
-    return rec;
+    this.requireIdle(id);
+    this.index.setOptions(id, this.parseBody(body));
+    return this.saved(this.require(id), 'PUBLISHING_POINT_UPDATED', 'updated');
   }
 
   /** DELETE: only while not active and completely purged; the directory and everything in it go. */
   remove(id: string): void {
-    const pp = this.require(id);
-    if (this.isActive(pp))
-      throw new PublishingPointError(403, `publishing point ${id} is active (${pp.state})`);
-    if (!this.isPurged(pp)) throw new PublishingPointError(403, `publishing point ${id} is not fully purged`);
+    this.requireIdle(id);
     this.removeFiles(id);
     this.index.deletePublishingPoint(id);
     this.emit('event', {
@@ -280,6 +253,27 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
   /** The tracks as the SMIL documents describe them. */
   smilTracks(pp: PublishingPointRecord): SmilTrack[] {
     return this.index.tracks(pp.name).map((t, i) => smilTrack(this.index, t, i + 1));
+  }
+
+  /** Update and delete need a publishing point that is neither active nor holding an archive (403). */
+  private requireIdle(id: string): PublishingPointRecord {
+    const pp = this.require(id);
+    if (this.isActive(pp))
+      throw new PublishingPointError(403, `publishing point ${id} is active (${pp.state})`);
+    if (!this.isPurged(pp)) throw new PublishingPointError(403, `publishing point ${id} is not fully purged`);
+    return pp;
+  }
+
+  /** Writes the server manifest file and says what happened. */
+  private saved(rec: PublishingPointRecord, code: string, what: string): PublishingPointRecord {
+    this.writeManifest(rec);
+    this.emit('event', {
+      pp: rec.name,
+      level: 'info',
+      code,
+      message: `publishing point ${rec.name}.isml ${what}`,
+    });
+    return rec;
   }
 
   private require(id: string): PublishingPointRecord {
