@@ -17,6 +17,8 @@ import type { PublishingPoints } from '../origin/publishing-points.js';
 import { SignedUrlError, signQuery } from '../access/signed-url.js';
 import type { SigningKeys } from '../access/signing-keys.js';
 import { parseAllowList } from '../core/ip-allow-list.js';
+import type { ViewerStats } from '../origin/viewer-stats.js';
+import { createMetrics } from './metrics.js';
 import { createChannelBody, patchChannelBody, signedUrlBody, type ApiError } from './contract.js';
 import { registerPublishingPointApi } from './publishing-point-api.js';
 
@@ -36,6 +38,7 @@ export interface AdminServerOptions {
   ffmpegPath: string;
   /** URL-signing secrets (secure viewer access). */
   keys: SigningKeys;
+  stats: ViewerStats;
   /** Process facts for IT and fault drills (authenticated). */
   status: () => Record<string, unknown>;
 }
@@ -188,6 +191,17 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
       };
     },
   );
+
+  app.get(
+    '/api/v1/channels/:entryId/viewers',
+    async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
+      view(req.params.entryId);
+      return o.stats.snapshot(req.params.entryId);
+    },
+  );
+
+  const metrics = createMetrics(o.stats);
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
   app.get('/api/v1/access/keys', async () => ({ keys: o.keys.list() }));
   app.post('/api/v1/access/rotate', async () => {

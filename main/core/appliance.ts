@@ -29,6 +29,7 @@ import {
 } from '../transcode/conversion-profile.js';
 import { resolveFfmpeg } from '../transcode/ffmpeg-binary.js';
 import { SigningKeys } from '../access/signing-keys.js';
+import { ViewerStats } from '../origin/viewer-stats.js';
 import { PublishingPoints } from '../origin/publishing-points.js';
 import { reconcile } from '../origin/reconcile.js';
 import { resolveAdminToken } from './admin-token.js';
@@ -123,12 +124,15 @@ export class Appliance {
       log[e.level]({ pp: e.pp, code: e.code }, e.message);
     });
     const keys = new SigningKeys(options.dataDir, options.signingOverlap * 3600 * 1000);
+    const stats = new ViewerStats();
+    stats.start();
     const origin = createOriginServer({
       index,
       storage,
       pps,
       keys,
       accessFor: (pp) => channels.get(pp)?.access ?? 'open',
+      stats,
       trustedProxies: parseAllowList(options.trustedProxies),
       adminToken: adminToken.token,
       statusAllow: parseAllowList(options.statusAllow),
@@ -144,6 +148,7 @@ export class Appliance {
       index,
       pps,
       keys,
+      stats,
       ffmpegPath: ffmpeg.path,
       allow: parseAllowList(options.adminAllow),
       endpoints,

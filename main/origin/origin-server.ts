@@ -22,6 +22,7 @@ import { PublishingPoints } from './publishing-points.js';
 import { parsePurgeTime, PurgeTimeError } from './purge-time.js';
 import type { PublishingPointRecord, SegmentIndex } from './segment-index.js';
 import { renderArchive, renderState, renderStatistics } from './smil.js';
+import type { ViewerStats } from './viewer-stats.js';
 
 export interface OriginServerOptions {
   index: SegmentIndex;
@@ -35,6 +36,8 @@ export interface OriginServerOptions {
   keys: { find(id: string): SigningKey | undefined };
   /** Proxies whose X-Forwarded-For names the viewer. */
   trustedProxies: AllowList;
+  /** Viewer statistics: every answered manifest, init segment and fragment request. */
+  stats?: ViewerStats;
   log: Logger;
 }
 
@@ -60,6 +63,18 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   app.addHook('onSend', async (_req, reply) => {
     reply.header('Access-Control-Allow-Origin', '*');
     reply.header('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Date');
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (!o.stats || req.method !== 'GET' || reply.statusCode >= 300) return;
+    const url = req.raw.url ?? '/';
+    const q = url.indexOf('?');
+    const target = splitPpUrl(q === -1 ? url : url.slice(0, q));
+    if (!target || /^(state|statistics|archive)$/.test(target.rest)) return;
+    const track = /^tracks\/([A-Za-z0-9_-]+)[/.]/.exec(target.rest)?.[1];
+    const viewer =
+      clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], o.trustedProxies) ?? 'unknown';
+    const bytes = Number(reply.getHeader('content-length') ?? 0) || 0;
+    o.stats.record(target.id, track ?? 'manifest', viewer, String(req.headers['user-agent'] ?? ''), bytes);
   });
   app.options('/*', async (_req, reply) => {
     reply

@@ -1,0 +1,64 @@
+/** Viewer statistics: concurrent viewers, bytes and requests per rendition in the control API and at /metrics. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createChannel,
+  startAppliance,
+  waitFor,
+  type ChannelJson,
+  type RunningAppliance,
+} from '../helpers/appliance.js';
+import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
+
+let a: RunningAppliance;
+let c: ChannelJson;
+let enc: Publisher;
+
+beforeAll(async () => {
+  a = await startAppliance();
+  c = await createChannel(a, 'stats');
+  enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 30 });
+  // HEAD requests are not viewers: the readiness poll stays out of the statistics.
+  await waitFor('live', async () => (await fetch(c.playback.hls, { method: 'HEAD' })).status === 200, 40_000);
+});
+afterAll(async () => {
+  await enc?.stop();
+  await a?.stop();
+});
+
+describe('viewer statistics', () => {
+  it('counts distinct players, bytes served and requests per rendition', async () => {
+    const base = c.playback.hls.replace(/\/\.m3u8$/, '/');
+    for (const player of ['hls.js', 'Safari', 'VLC']) {
+      const headers = { 'user-agent': player };
+      await (await fetch(c.playback.hls, { headers })).text();
+      const playlist = await (await fetch(`${base}tracks/video_source.m3u8`, { headers })).text();
+      const fragment = playlist.split('\n').filter((l) => l.endsWith('.m4s'))[0] as string;
+      await (await fetch(`${base}tracks/${fragment}`, { headers })).arrayBuffer();
+    }
+    const v = (await (await a.api('GET', `/api/v1/channels/${c.entryId}/viewers`)).json()) as {
+      viewers: number;
+      bytesServed: number;
+      requestsByRendition: Record<string, number>;
+      series: Array<{ viewers: number }>;
+    };
+    expect(v.viewers).toBe(3);
+    expect(v.requestsByRendition.manifest).toBeGreaterThanOrEqual(3);
+    expect(v.requestsByRendition.video_source).toBe(6);
+    expect(v.bytesServed).toBeGreaterThan(10_000);
+    expect(v.series[v.series.length - 1]?.viewers).toBe(3);
+  });
+
+  it('offers Prometheus metrics on the admin listener, behind the admin token', async () => {
+    expect((await fetch(`${a.admin}/metrics`)).status).toBe(401);
+    const r = await a.api('GET', '/metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toContain('text/plain');
+    const text = await r.text();
+    expect(text).toContain(`ecdn_channel_viewers{channel="${c.entryId}"} 3`);
+    expect(text).toMatch(
+      new RegExp(`ecdn_channel_requests\\{channel="${c.entryId}",rendition="video_source"\\} 6`),
+    );
+    expect(text).toMatch(/ecdn_channel_bytes_served\{channel="[^"]+"\} \d+/);
+    expect(text).toContain('ecdn_process_resident_memory_bytes');
+  });
+});
