@@ -13,6 +13,7 @@ packages=()
 command -v ffmpeg >/dev/null 2>&1 || packages+=(ffmpeg)
 if [ "$want_test" = 1 ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
+  [ -x /usr/sbin/nginx ] || packages+=(nginx)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

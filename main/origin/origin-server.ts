@@ -70,7 +70,8 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     const q = url.indexOf('?');
     const target = splitPpUrl(q === -1 ? url : url.slice(0, q));
     if (!target || /^(state|statistics|archive)$/.test(target.rest)) return;
-    const track = /^tracks\/([A-Za-z0-9_-]+)[/.]/.exec(target.rest)?.[1];
+    // Init segments and fragments count per rendition; playlists and MPDs as manifest requests.
+    const track = /^tracks\/([A-Za-z0-9_-]+)\//.exec(target.rest)?.[1];
     const viewer =
       clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], o.trustedProxies) ?? 'unknown';
     const bytes = Number(reply.getHeader('content-length') ?? 0) || 0;

@@ -1,0 +1,176 @@
+/**
+ * A caching edge in front of the origin (Debian's nginx with resources/nginx/ecdn-edge.conf, as the README
+ * documents it): many viewers, one origin fetch per fragment; live playlists refresh; signed URLs still hold.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ROOT,
+  createChannel,
+  freePort,
+  startAppliance,
+  waitFor,
+  type ChannelJson,
+  type RunningAppliance,
+} from '../helpers/appliance.js';
+import { launchChromium } from '../helpers/browser.js';
+import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
+import { startPlayerServer, type PlayerServer } from '../helpers/player.js';
+
+const NGINX = process.env.ECDN_TEST_NGINX ?? '/usr/sbin/nginx';
+let a: RunningAppliance;
+let c: ChannelJson;
+let enc: Publisher;
+let nginx: ChildProcess;
+let edge: string;
+let dir: string;
+
+/** Runs nginx with the shipped edge configuration, pointed at this appliance, on a free port, in a temp prefix. */
+async function startEdge(originPort: number): Promise<{ proc: ChildProcess; url: string }> {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-edge-'));
+  // nginx's workers run as an unprivileged user: they must be able to enter the prefix.
+  fs.chmodSync(dir, 0o755);
+  const port = await freePort();
+  const site = fs
+    .readFileSync(path.join(ROOT, 'resources/nginx/ecdn-edge.conf'), 'utf8')
+    .replace('server ORIGIN;', `server 127.0.0.1:${originPort};`)
+    .replace('/var/cache/nginx/ecdn', path.join(dir, 'cache'))
+    .replace('listen 8090;', `listen 127.0.0.1:${port};`);
+  const conf = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(
+    conf,
+    `daemon off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nevents { worker_connections 256; }\n` +
+      `http {\n  access_log off;\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;\n  fastcgi_temp_path ${dir}/fcgi;\n` +
+      `  uwsgi_temp_path ${dir}/uwsgi;\n  scgi_temp_path ${dir}/scgi;\n${site}\n}\n`,
+  );
+  const proc = spawn(NGINX, ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('nginx', async () => (await fetch(`${url}/nothing`)).status === 404, 10_000, 100);
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message}\n${stderr}${fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, 'utf8') : ''}`,
+    );
+  }
+  return { proc, url };
+}
+
+beforeAll(async () => {
+  a = await startAppliance();
+  c = await createChannel(a, 'edge');
+  enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 60 });
+  await waitFor('live', async () => (await fetch(c.playback.hls, { method: 'HEAD' })).status === 200, 40_000);
+  const e = await startEdge(a.httpPort);
+  nginx = e.proc;
+  edge = e.url;
+});
+
+afterAll(async () => {
+  nginx?.kill('SIGQUIT');
+  await enc?.stop();
+  await a?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const viaEdge = (originUrl: string) => originUrl.replace(`http://127.0.0.1:${a.httpPort}`, edge);
+
+async function originFragmentRequests(): Promise<number> {
+  const v = (await (await a.api('GET', `/api/v1/channels/${c.entryId}/viewers`)).json()) as {
+    requestsByRendition: Record<string, number>;
+  };
+  return v.requestsByRendition.video_source ?? 0;
+}
+
+describe('an nginx caching edge in front of the origin', () => {
+  it('fetches each fragment from the origin once however many viewers ask', async () => {
+    const base = viaEdge(c.playback.hls).replace(/\/\.m3u8$/, '/');
+    const playlist = await waitFor(
+      '2 fragments',
+      async () => {
+        const p = await (await fetch(`${base}tracks/video_source.m3u8`)).text();
+        return (p.match(/#EXTINF/g) ?? []).length >= 2 && p;
+      },
+      30_000,
+    );
+    const fragments = playlist
+      .split('\n')
+      .filter((l) => l.endsWith('.m4s'))
+      .slice(-2);
+    expect(fragments).toHaveLength(2);
+    const before = await originFragmentRequests();
+    // 20 viewers at once, each fetching both fragments.
+    const statuses: Array<string | null> = [];
+    await Promise.all(
+      Array.from({ length: 20 }, async (_v, i) => {
+        for (const f of fragments) {
+          const r = await fetch(`${base}tracks/${f}`, { headers: { 'user-agent': `viewer-${i}` } });
+          await r.arrayBuffer();
+          expect(r.status).toBe(200);
+          statuses.push(r.headers.get('x-cache-status'));
+        }
+      }),
+    );
+    expect((await originFragmentRequests()) - before).toBe(2);
+    expect(statuses.filter((s) => s === 'HIT').length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('refreshes live playlists', async () => {
+    const url = viaEdge(c.playback.hls).replace(/\/\.m3u8$/, '/tracks/video_source.m3u8');
+    const first = await (await fetch(url)).text();
+    await waitFor(
+      'a newer playlist through the cache',
+      async () => (await (await fetch(url)).text()) !== first,
+      10_000,
+      500,
+    );
+  });
+
+  it('plays through the edge in hls.js', async () => {
+    let players: PlayerServer | undefined;
+    let browser: Browser | undefined;
+    try {
+      players = await startPlayerServer();
+      browser = await launchChromium();
+      const player = await players.open(browser, viaEdge(c.playback.hls));
+      const first = await player.until('playback', (s) => !s.paused && s.currentTime > 0, 30_000);
+      await player.until('3 s of playback', (s) => s.currentTime - first.currentTime >= 3, 20_000);
+    } finally {
+      await browser?.close();
+      await players?.close();
+    }
+  });
+
+  it('keeps a secure channel secure: signed URLs play through the cache, nothing else does', async () => {
+    await a.api('PATCH', `/api/v1/channels/${c.entryId}`, { access: 'secure' });
+    // What the edge cached while the channel was open stays until it expires (playlists: about a second);
+    // fragments made from now on exist only behind signatures.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await fetch(viaEdge(c.playback.hls))).status).toBe(403);
+    const s = (await (await a.api('POST', `/api/v1/channels/${c.entryId}/signed-url`, {})).json()) as {
+      url: string;
+    };
+    const signed = viaEdge(s.url);
+    const master = await fetch(signed);
+    expect(master.status).toBe(200);
+    const child = (await master.text()).split('\n').find((l) => l.startsWith('tracks/')) as string;
+    const base = signed.slice(0, signed.indexOf('.isml/') + '.isml/'.length);
+    expect((await fetch(base + child)).status).toBe(200);
+    // A cached fragment is still refused without the signature, and a tampered one is refused too.
+    const media = await (await fetch(base + child)).text();
+    const fragment = media
+      .split('\n')
+      .filter((l) => l.endsWith('.m4s') || l.includes('.m4s?'))
+      .pop() as string;
+    expect((await fetch(`${base}tracks/${fragment}`)).status).toBe(200);
+    expect((await fetch(`${base}tracks/${fragment.split('?')[0]}`)).status).toBe(403);
+    const tampered = new URL(signed);
+    tampered.searchParams.set('exp', String(Number(tampered.searchParams.get('exp')) + 60));
+    expect((await fetch(tampered.toString())).status).toBe(403);
+  });
+});
