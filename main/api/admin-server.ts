@@ -19,6 +19,7 @@ import type { SigningKeys } from '../access/signing-keys.js';
 import { parseAllowList } from '../core/ip-allow-list.js';
 import type { ViewerStats } from '../origin/viewer-stats.js';
 import { createMetrics } from './metrics.js';
+import { registerSpacesApi, type SpacesApiOptions } from './spaces-api.js';
 import { createChannelBody, patchChannelBody, signedUrlBody, type ApiError } from './contract.js';
 import { registerPublishingPointApi } from './publishing-point-api.js';
 
@@ -39,6 +40,7 @@ export interface AdminServerOptions {
   /** URL-signing secrets (secure viewer access). */
   keys: SigningKeys;
   stats: ViewerStats;
+  spaces: Omit<SpacesApiOptions, 'fail' | 'keys' | 'pps' | 'ffmpegPath'>;
   /** Process facts for IT and fault drills (authenticated). */
   status: () => Record<string, unknown>;
 }
@@ -317,6 +319,13 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     return { deleted: entryId };
   });
 
+  registerSpacesApi(app, {
+    ...o.spaces,
+    keys: o.keys,
+    pps: o.pps,
+    ffmpegPath: o.ffmpegPath,
+    fail: (status, code, message) => new ApiFailure(status, code, message),
+  });
   registerPublishingPointApi(app, { pps: o.pps });
 
   app.setNotFoundHandler((req, reply) =>

@@ -27,7 +27,9 @@ import {
   parseConversionProfile,
   type ConversionProfile,
 } from '../transcode/conversion-profile.js';
-import { resolveFfmpeg } from '../transcode/ffmpeg-binary.js';
+import { resolveFfmpeg, resolveFfprobe } from '../transcode/ffmpeg-binary.js';
+import { SpaceFiles } from '../spaces/space-media.js';
+import { SpaceStore } from '../spaces/space-store.js';
 import { SigningKeys } from '../access/signing-keys.js';
 import { ViewerStats } from '../origin/viewer-stats.js';
 import { PublishingPoints } from '../origin/publishing-points.js';
@@ -124,6 +126,8 @@ export class Appliance {
       log[e.level]({ pp: e.pp, code: e.code }, e.message);
     });
     const keys = new SigningKeys(options.dataDir, options.signingOverlap * 3600 * 1000);
+    const spaces = new SpaceStore(db);
+    const spaceFiles = new SpaceFiles(options.dataDir, ffmpeg.path, resolveFfprobe(ffmpeg.path));
     const stats = new ViewerStats();
     stats.start();
     const origin = createOriginServer({
@@ -133,6 +137,7 @@ export class Appliance {
       keys,
       accessFor: (pp) => channels.get(pp)?.access ?? 'open',
       stats,
+      spaces: { spaces, files: spaceFiles },
       trustedProxies: parseAllowList(options.trustedProxies),
       adminToken: adminToken.token,
       statusAllow: parseAllowList(options.statusAllow),
@@ -149,6 +154,12 @@ export class Appliance {
       pps,
       keys,
       stats,
+      spaces: {
+        spaces,
+        files: spaceFiles,
+        originBase: `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${options.httpPort}`,
+        maxUploadBytes: options.maxUpload * 1024 * 1024,
+      },
       ffmpegPath: ffmpeg.path,
       allow: parseAllowList(options.adminAllow),
       endpoints,

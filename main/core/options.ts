@@ -50,6 +50,7 @@ export const optionsSchema = z.object({
   authGrace: z.coerce.number().int().min(0).max(86_400),
   fallbackProfile: z.string().min(1).optional(),
   trustedProxies: allowList,
+  maxUpload: z.coerce.number().int().min(1).max(1_000_000),
   signingOverlap: z.coerce
     .number()
     .min(0)
@@ -160,6 +161,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'ECDN_TRUSTED_PROXIES',
     defaultText: 'none',
     doc: 'Caches or proxies in front of the origin whose X-Forwarded-For is believed (for IP-bound signed URLs).',
+  },
+  {
+    key: 'maxUpload',
+    flag: '--max-upload',
+    env: 'ECDN_MAX_UPLOAD',
+    defaultText: '4096',
+    doc: 'Largest file (MB) that can be uploaded into a space.',
   },
   {
     key: 'signingOverlap',
@@ -284,6 +292,7 @@ const DEFAULTS: Record<string, string | undefined> = {
   authGrace: '0',
   trustedProxies: '',
   signingOverlap: '24',
+  maxUpload: '4096',
   fragmentDuration: '2',
   dvrWindow: '30',
   logLevel: 'info',

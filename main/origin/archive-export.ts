@@ -69,8 +69,29 @@ export async function exportSegment(
   ffmpegPath: string,
 ): Promise<{ file: string; cleanup: () => void }> {
   const segment = archiveSegments(pps, pp).find((s) => s.index === n);
+  if (!segment) throw new ArchiveExportError(404, `no archive segment ${n}`);
+  return exportRange(pps, pp, segment.start, segment.end, ffmpegPath, `segment-${n}`);
+}
+
+/** Writes the archive fragments that start in [start, end) (ms since epoch) as one MP4 in a temporary directory. */
+export async function exportRange(
+  pps: PublishingPoints,
+  pp: PublishingPointRecord,
+  start: number,
+  end: number,
+  ffmpegPath: string,
+  label = 'range',
+): Promise<{ file: string; cleanup: () => void }> {
+  const segment = { start, end };
   const lead = leadTrack(pps, pp);
-  if (!segment || !lead) throw new ArchiveExportError(404, `no archive segment ${n}`);
+  if (!lead) throw new ArchiveExportError(404, 'the archive is empty');
+  const first = pps.index.fragmentsStartingIn(
+    lead.id,
+    Math.round(((start - pp.epoch) / 1000) * lead.timescale),
+    Math.round(((end - pp.epoch) / 1000) * lead.timescale),
+    1,
+  );
+  if (first.length === 0) throw new ArchiveExportError(404, 'nothing in the archive in that range');
   const audio =
     lead.kind === 'video'
       ? pps.index.tracks(pp.name).find((t) => t.trackName === lead.audioTrack)
@@ -97,7 +118,7 @@ export async function exportSegment(
       }
       inputs.push(file);
     }
-    const target = path.join(dir, `segment-${n}.mp4`);
+    const target = path.join(dir, `${label}.mp4`);
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
     for (const i of inputs) args.push('-i', i);
     args.push(

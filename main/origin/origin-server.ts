@@ -23,6 +23,9 @@ import { parsePurgeTime, PurgeTimeError } from './purge-time.js';
 import type { PublishingPointRecord, SegmentIndex } from './segment-index.js';
 import { renderArchive, renderState, renderStatistics } from './smil.js';
 import type { ViewerStats } from './viewer-stats.js';
+import type { SpaceFiles } from '../spaces/space-media.js';
+import { registerSpaceRoutes } from '../spaces/space-routes.js';
+import type { SpaceStore } from '../spaces/space-store.js';
 
 export interface OriginServerOptions {
   index: SegmentIndex;
@@ -38,6 +41,8 @@ export interface OriginServerOptions {
   trustedProxies: AllowList;
   /** Viewer statistics: every answered manifest, init segment and fragment request. */
   stats?: ViewerStats;
+  /** Stored media (spaces), served under /media/. */
+  spaces?: { spaces: SpaceStore; files: SpaceFiles };
   log: Logger;
 }
 
@@ -95,6 +100,8 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     const pp = target && o.index.getPublishingPoint(target.id);
     return pp && target ? { pp, rest: target.rest } : undefined;
   };
+
+  if (o.spaces) registerSpaceRoutes(app, { ...o.spaces, keys: o.keys, trustedProxies: o.trustedProxies });
 
   app.get('/*', async (req, reply) => {
     const found = lookup(req);

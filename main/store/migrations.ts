@@ -97,4 +97,27 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'viewer access per channel: open or secure (signed URLs)',
     sql: `ALTER TABLE channels ADD COLUMN access TEXT NOT NULL DEFAULT 'open';`,
   },
+  {
+    version: 5,
+    name: 'spaces of stored media (DuraCloud-style), streamed open or secure',
+    sql: `
+      CREATE TABLE spaces (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        access      TEXT NOT NULL DEFAULT 'open',
+        streaming   INTEGER NOT NULL DEFAULT 1,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE TABLE space_items (
+        space_id    TEXT NOT NULL REFERENCES spaces (id) ON DELETE CASCADE,
+        name        TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        format      TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        duration    REAL,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (space_id, name)
+      );
+    `,
+  },
 ];
