@@ -30,6 +30,7 @@ import {
 import { resolveFfmpeg, resolveFfprobe } from '../transcode/ffmpeg-binary.js';
 import { SpaceFiles } from '../spaces/space-media.js';
 import { SpaceStore } from '../spaces/space-store.js';
+import { channelLister, spaceLister } from '../portal/portal.js';
 import { SigningKeys } from '../access/signing-keys.js';
 import { ViewerStats } from '../origin/viewer-stats.js';
 import { PublishingPoints } from '../origin/publishing-points.js';
@@ -138,6 +139,7 @@ export class Appliance {
       accessFor: (pp) => channels.get(pp)?.access ?? 'open',
       stats,
       spaces: { spaces, files: spaceFiles },
+      portal: { listChannels: channelLister(channels, index), listSpaces: spaceLister(spaces) },
       trustedProxies: parseAllowList(options.trustedProxies),
       adminToken: adminToken.token,
       statusAllow: parseAllowList(options.statusAllow),

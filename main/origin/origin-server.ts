@@ -25,6 +25,7 @@ import { renderArchive, renderState, renderStatistics } from './smil.js';
 import type { ViewerStats } from './viewer-stats.js';
 import type { SpaceFiles } from '../spaces/space-media.js';
 import { registerSpaceRoutes } from '../spaces/space-routes.js';
+import { registerPortal, signatureVerifier, type PortalDeps } from '../portal/portal.js';
 import type { SpaceStore } from '../spaces/space-store.js';
 
 export interface OriginServerOptions {
@@ -43,6 +44,8 @@ export interface OriginServerOptions {
   stats?: ViewerStats;
   /** Stored media (spaces), served under /media/. */
   spaces?: { spaces: SpaceStore; files: SpaceFiles };
+  /** The viewer portal (/, /watch, /embed, /spaces, /player): what it lists. No portal when absent. */
+  portal?: Pick<PortalDeps, 'listChannels' | 'listSpaces'>;
   log: Logger;
 }
 
@@ -102,6 +105,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   };
 
   if (o.spaces) registerSpaceRoutes(app, { ...o.spaces, keys: o.keys, trustedProxies: o.trustedProxies });
+  if (o.portal) registerPortal(app, { ...o.portal, verify: signatureVerifier(o.keys, o.trustedProxies) });
 
   app.get('/*', async (req, reply) => {
     const found = lookup(req);

@@ -19,6 +19,7 @@ import type { SigningKey } from '../access/signing-keys.js';
 import type { ChannelRecord } from '../channels/channel-store.js';
 import type { AllowList } from '../core/ip-allow-list.js';
 import type { PublishingPointRecord } from '../origin/segment-index.js';
+import type { SpaceItem, SpaceRecord } from '../spaces/space-store.js';
 
 export interface PortalChannel {
   entryId: string;
@@ -100,6 +101,27 @@ export function channelLister(
     }));
 }
 
+/**
+ * `PortalDeps.listSpaces` from the space store: items as the origin serves them (`/media/<space>/<item>` and
+ * `/media/<space>/<item>/index.m3u8`, see main/spaces/space-routes.ts).
+ */
+export function spaceLister(spaces: {
+  list(): SpaceRecord[];
+  items(spaceId: string): SpaceItem[];
+}): PortalDeps['listSpaces'] {
+  return () =>
+    spaces.list().map((s) => ({
+      id: s.id,
+      name: s.name,
+      access: s.access,
+      streaming: s.streaming,
+      items: spaces.items(s.id).map((i) => {
+        const progressive = `/media/${encodeURIComponent(s.id)}/${encodeURIComponent(i.name)}`;
+        return { name: i.name, kind: i.kind, hls: `${progressive}/index.m3u8`, progressive };
+      }),
+    }));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Static files: read once, served with a content hash as their version.
 
@@ -125,7 +147,9 @@ function readResource(name: string): Buffer {
     const file = new URL(name, dir);
     if (fs.existsSync(file)) return fs.readFileSync(file);
   }
-  throw new Error(`portal resource ${name} not found in ${RESOURCE_DIRS.map((d) => d.pathname).join(' or ')}`);
+  throw new Error(
+    `portal resource ${name} not found in ${RESOURCE_DIRS.map((d) => d.pathname).join(' or ')}`,
+  );
 }
 
 interface Assets {
@@ -181,7 +205,10 @@ const esc = escapeHtml;
 
 /** A JavaScript string literal that is also safe inside a `<script>` element. */
 function jsString(text: string): string {
-  return JSON.stringify(text).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(text)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** Only origin-relative or http(s) URLs reach an href or a player. */
@@ -439,10 +466,14 @@ ${snippet('snippet-url', 'Stream URL (HLS), for players such as VLC', streamUrl,
     let signature = '';
     if (s.access !== 'open') {
       // The signature must open every item: its HLS and its progressive URL. An empty secure space shows nothing.
-      const paths = items.flatMap((i) => [i.hls, i.progressive]).filter(Boolean).map(pathOf);
+      const paths = items
+        .flatMap((i) => [i.hls, i.progressive])
+        .filter(Boolean)
+        .map(pathOf);
       if (paths.length === 0) return sendPage(reply, 404, notFoundPage(assets, bare, 'space'));
       for (const p of paths) {
-        const v = p === undefined ? { ok: false as const, reason: 'an item has an invalid URL' } : check(p, req);
+        const v =
+          p === undefined ? { ok: false as const, reason: 'an item has an invalid URL' } : check(p, req);
         if (!v.ok) return sendPage(reply, 403, deniedPage(assets, bare, 'space', v.reason));
         signature = v.suffix.replace(/^\?/, '');
       }

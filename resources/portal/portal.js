@@ -1,0 +1,290 @@
+/*
+ * The eCDN viewer portal's player code (served as /player/portal.js; no build step, no inline script).
+ * - [data-player]: one <video> playing its data-src (an HLS master playlist) with hls.js, or natively.
+ * - [data-playlist]: a list of a[data-item]; clicking one plays it (HLS video, or <audio> for audio items),
+ *   the next one starts when it ends.
+ * - button[data-copy]: copies the text of the element it names.
+ */
+(function () {
+  'use strict';
+
+  var Hls = window.Hls;
+  var RETRY_MS = 10000;
+
+  function statusLine(text) {
+    var el = document.getElementById('player-status');
+    if (el) el.textContent = text;
+  }
+
+  function canUseHlsJs() {
+    return Boolean(Hls && Hls.isSupported());
+  }
+
+  function canPlayNativeHls(media) {
+    return media.canPlayType('application/vnd.apple.mpegurl') !== '';
+  }
+
+  /**
+   * Plays `src` (HLS) in `video`. Calls o.onReady when the stream can start, o.onDenied on a 403, o.onMissing
+   * when the stream isn't there (yet), o.onUnsupported when this browser can't play HLS.
+   * Returns { destroy(), startLoad() }.
+   */
+  function attachHls(video, src, o) {
+    if (canUseHlsJs()) {
+      // No worker: it would be a blob: script, which the page's Content-Security-Policy rightly refuses.
+      var hls = new Hls({ enableWorker: false, autoStartLoad: o.autoStartLoad !== false });
+      var mediaRecoveries = 0;
+      var loading = o.autoStartLoad !== false;
+      hls.on(Hls.Events.MANIFEST_PARSED, function () {
+        o.onReady();
+      });
+      hls.on(Hls.Events.ERROR, function (_event, data) {
+        if (!data.fatal) return;
+        var code = data.response && data.response.code;
+        if (code === 403) {
+          hls.destroy();
+          o.onDenied();
+        } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries < 2) {
+          mediaRecoveries++;
+          hls.recoverMediaError();
+        } else {
+          hls.destroy();
+          o.onMissing(code);
+        }
+      });
+      hls.loadSource(src);
+      hls.attachMedia(video);
+      return {
+        destroy: function () {
+          hls.destroy();
+        },
+        startLoad: function () {
+          if (!loading) {
+            loading = true;
+            hls.startLoad(-1);
+          }
+        },
+      };
+    }
+    if (canPlayNativeHls(video)) {
+      var onError = function () {
+        o.onMissing(undefined);
+      };
+      video.addEventListener('loadedmetadata', o.onReady, { once: true });
+      video.addEventListener('error', onError, { once: true });
+      video.src = src;
+      return {
+        destroy: function () {
+          video.removeEventListener('loadedmetadata', o.onReady);
+          video.removeEventListener('error', onError);
+          video.removeAttribute('src');
+          video.load();
+        },
+        startLoad: function () {},
+      };
+    }
+    o.onUnsupported();
+    return { destroy: function () {}, startLoad: function () {} };
+  }
+
+  /** play(); when the browser refuses sound without a gesture, plays muted and offers an unmute button. */
+  function start(media) {
+    var unmute = document.querySelector('[data-unmute]');
+    var p = media.play();
+    if (!p || !p.catch) return;
+    p.catch(function () {
+      media.muted = true;
+      media
+        .play()
+        .then(function () {
+          if (!unmute) return;
+          unmute.hidden = false;
+          unmute.addEventListener(
+            'click',
+            function () {
+              media.muted = false;
+              unmute.hidden = true;
+              media.focus();
+            },
+            { once: true },
+          );
+        })
+        .catch(function () {
+          statusLine('Press play to start.');
+        });
+    });
+  }
+
+  // ---- one channel ----
+  function setupPlayer(video) {
+    var src = video.getAttribute('data-src');
+    var autoplay = video.getAttribute('data-autoplay') === '1';
+    var ctl = null;
+    var timer = null;
+
+    function load() {
+      timer = null;
+      ctl = attachHls(video, src, {
+        autoStartLoad: autoplay,
+        onReady: function () {
+          statusLine('');
+          if (autoplay) start(video);
+        },
+        onDenied: function () {
+          ctl = null;
+          statusLine('Access denied: this link has expired or is not valid here. Ask for a new link.');
+        },
+        onMissing: function () {
+          ctl = null;
+          statusLine('Not live right now. The player tries again every ' + RETRY_MS / 1000 + ' seconds.');
+          timer = setTimeout(load, RETRY_MS);
+        },
+        onUnsupported: function () {
+          statusLine('This browser cannot play HLS streams.');
+        },
+      });
+    }
+
+    video.addEventListener('play', function () {
+      if (ctl) ctl.startLoad();
+    });
+    video.addEventListener('ended', function () {
+      statusLine('The broadcast has ended.');
+    });
+    window.addEventListener('pagehide', function () {
+      if (timer) clearTimeout(timer);
+      if (ctl) ctl.destroy();
+    });
+    statusLine('Loading…');
+    load();
+  }
+
+  // ---- a space: the playlist player ----
+  function setupPlaylist(root) {
+    var items = Array.prototype.slice.call(root.querySelectorAll('a[data-item]'));
+    var video = root.querySelector('video');
+    var audio = root.querySelector('audio');
+    if (!video || !audio || items.length === 0) return;
+    var autoplay = root.getAttribute('data-autoplay') === '1';
+    var current = -1;
+    var ctl = null;
+
+    function reset() {
+      if (ctl) ctl.destroy();
+      ctl = null;
+      [video, audio].forEach(function (m) {
+        m.pause();
+        m.removeAttribute('src');
+        m.load();
+      });
+    }
+
+    function select(i, play) {
+      reset();
+      current = i;
+      var item = items[i];
+      items.forEach(function (a, n) {
+        if (n === i) a.setAttribute('aria-current', 'true');
+        else a.removeAttribute('aria-current');
+      });
+      var title = item.querySelector('.item-title');
+      var name = title ? title.textContent : '';
+      statusLine((play ? 'Playing ' : 'Ready: ') + name + ' (' + (i + 1) + ' of ' + items.length + ')');
+      var kind = item.getAttribute('data-kind');
+      var hls = item.getAttribute('data-hls');
+      var progressive = item.getAttribute('data-progressive');
+      var media = kind === 'audio' ? audio : video;
+      video.hidden = media !== video;
+      audio.hidden = media !== audio;
+      media.setAttribute('aria-label', name);
+      if (kind !== 'audio' && hls && (canUseHlsJs() || canPlayNativeHls(video))) {
+        ctl = attachHls(video, hls, {
+          autoStartLoad: play,
+          onReady: function () {
+            if (play) start(video);
+          },
+          onDenied: function () {
+            ctl = null;
+            statusLine('Access denied: this link has expired. Ask for a new link.');
+          },
+          onMissing: function () {
+            // HLS failed: the progressive file may still play.
+            ctl = null;
+            video.src = progressive;
+            if (play) start(video);
+          },
+          onUnsupported: function () {},
+        });
+      } else {
+        media.src = progressive;
+        if (play) start(media);
+      }
+    }
+
+    items.forEach(function (a, i) {
+      a.addEventListener('click', function (e) {
+        if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+        e.preventDefault();
+        select(i, true);
+        (items[i].getAttribute('data-kind') === 'audio' ? audio : video).focus();
+      });
+    });
+    [video, audio].forEach(function (m) {
+      m.addEventListener('play', function () {
+        if (ctl) ctl.startLoad();
+      });
+      m.addEventListener('ended', function () {
+        if (current + 1 < items.length) select(current + 1, true);
+        else statusLine('End of the playlist.');
+      });
+    });
+    select(0, autoplay);
+  }
+
+  // ---- snippets ----
+  function setupSnippets() {
+    // Snippets name the appliance as the server saw it; behind a proxy the address in the viewer's bar is right.
+    Array.prototype.forEach.call(document.querySelectorAll('textarea[data-base]'), function (ta) {
+      var base = ta.getAttribute('data-base');
+      var here = window.location.origin;
+      if (base && here && base !== here) ta.value = ta.value.split(base).join(here);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('button[data-copy]'), function (button) {
+      button.addEventListener('click', function () {
+        var field = document.getElementById(button.getAttribute('data-copy'));
+        if (!field) return;
+        var done = function () {
+          button.textContent = 'Copied';
+          setTimeout(function () {
+            button.textContent = 'Copy';
+          }, 2000);
+        };
+        var fallback = function () {
+          field.focus();
+          field.select();
+          try {
+            if (document.execCommand('copy')) done();
+          } catch {
+            // Selected: the viewer can copy with the keyboard.
+          }
+        };
+        // navigator.clipboard exists only in secure contexts (https or localhost).
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(field.value).then(done, fallback);
+        } else {
+          fallback();
+        }
+      });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('time[data-local]'), function (t) {
+      var d = new Date(t.getAttribute('datetime'));
+      if (!isNaN(d.getTime())) t.textContent = d.toLocaleString();
+    });
+  }
+
+  setupSnippets();
+  var player = document.querySelector('video[data-player]');
+  if (player) setupPlayer(player);
+  var playlist = document.querySelector('[data-playlist]');
+  if (playlist) setupPlaylist(playlist);
+})();

@@ -1,0 +1,345 @@
+/**
+ * The viewer portal on the origin listener, in a real browser against the real appliance: the portal lists an
+ * open live channel, a click opens its player page and hls.js plays it under the pages' strict CSP; a secure
+ * channel is not listed, its page is a 403 without a signature and plays with the one from get-signed-url; a
+ * space's playlist player plays its items one after another.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ROOT,
+  createChannel,
+  startAppliance,
+  waitFor,
+  type ChannelJson,
+  type RunningAppliance,
+} from '../helpers/appliance.js';
+import { launchChromium } from '../helpers/browser.js';
+import { FFMPEG, ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
+
+const SCREENSHOT = path.join(ROOT, 'test-artifacts', 'portal.png');
+
+let a: RunningAppliance | undefined;
+let lobby: ChannelJson;
+let boardroom: ChannelJson;
+const encoders: Publisher[] = [];
+let browser: Browser | undefined;
+const pages: Page[] = [];
+const servers: http.Server[] = [];
+let mediaDir: string | undefined;
+
+interface Playback {
+  currentTime: number;
+  paused: boolean;
+  readyState: number;
+  videoHeight: number;
+  status: string;
+}
+
+/** A page that records its console, errors and failed requests (CSP refusals show up as console errors). */
+async function openPage(
+  width = 1280,
+  height = 800,
+): Promise<{ page: Page; log: string[]; describe: () => string }> {
+  const page = await (browser as Browser).newPage({ viewport: { width, height } });
+  pages.push(page);
+  const log: string[] = [];
+  page.on('console', (m) => log.push(`console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (err) => log.push(`pageerror: ${err.message}`));
+  page.on('requestfailed', (r) => log.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  return { page, log, describe: () => log.join('\n') };
+}
+
+const playback = (page: Page) =>
+  page.evaluate<Playback>(`(() => {
+    const v = document.querySelector('video');
+    const s = document.getElementById('player-status');
+    return {
+      currentTime: v ? v.currentTime : -1,
+      paused: v ? v.paused : true,
+      readyState: v ? v.readyState : 0,
+      videoHeight: v ? v.videoHeight : 0,
+      status: s ? s.textContent : '',
+    };
+  })()`);
+
+/** Waits until the page's video has played `seconds` (from its first frame on). */
+async function plays(page: Page, seconds: number, describe: () => string): Promise<Playback> {
+  const first = await waitFor(
+    `playback to start on ${page.url()}`,
+    async () => {
+      const s = await playback(page);
+      return !s.paused && s.currentTime > 0 ? s : undefined;
+    },
+    40_000,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}\n${JSON.stringify(await playback(page))}\n${describe()}`);
+  });
+  return waitFor(
+    `${seconds} s of playback`,
+    async () => {
+      const s = await playback(page);
+      return s.currentTime - first.currentTime >= seconds ? s : undefined;
+    },
+    30_000,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}\n${JSON.stringify(await playback(page))}\n${describe()}`);
+  });
+}
+
+const cspRefusals = (log: string[]) => log.filter((l) => /Content Security Policy|Refused to/i.test(l));
+
+beforeAll(async () => {
+  a = await startAppliance();
+  lobby = await createChannel(a, 'Portal lobby');
+  boardroom = await createChannel(a, 'Portal boardroom');
+  const r = await a.api('PATCH', `/api/v1/channels/${boardroom.entryId}`, { access: 'secure' });
+  expect(r.status).toBe(200);
+  for (const c of [lobby, boardroom]) {
+    encoders.push(publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 120 }));
+  }
+  await waitFor(
+    'the open channel to be live',
+    async () => {
+      const m = await fetch(lobby.playback.hls);
+      await m.arrayBuffer();
+      return m.status === 200;
+    },
+    40_000,
+  );
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  const steps: Array<[string, () => Promise<unknown>]> = [
+    ['pages', async () => Promise.all(pages.map((p) => p.close()))],
+    ['browser', async () => browser?.close()],
+    [
+      'page servers',
+      async () =>
+        Promise.all(
+          servers.map((srv) => {
+            srv.closeAllConnections();
+            return new Promise<void>((resolve) => srv.close(() => resolve()));
+          }),
+        ),
+    ],
+    ['encoders', async () => Promise.all(encoders.map((e) => e.stop()))],
+    ['appliance', async () => a?.stop()],
+    ['data dir', async () => a && fs.rmSync(a.dataDir, { recursive: true, force: true })],
+    ['media dir', async () => mediaDir && fs.rmSync(mediaDir, { recursive: true, force: true })],
+  ];
+  const failures: string[] = [];
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (err) {
+      failures.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  if (failures.length) throw new Error(`cleanup failed: ${failures.join('; ')}`);
+});
+
+describe('the viewer portal', () => {
+  it('lists the open live channel, and a click plays it in hls.js under the strict CSP', async () => {
+    const app = a as RunningAppliance;
+    const { page, log, describe: describeLog } = await openPage();
+    const res = await page.goto(`${app.origin}/`);
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-security-policy']).toMatch(/default-src 'self'/);
+    const link = page.getByRole('link', { name: /Portal lobby/ });
+    await link.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await link.textContent()).toMatch(/Live/);
+    expect(await page.content()).not.toContain('Portal boardroom');
+
+    await link.click();
+    await page.waitForURL(`${app.origin}/watch/${lobby.entryId}`);
+    expect(await page.locator('h1').textContent()).toContain('Portal lobby');
+    const later = await plays(page, 2, describeLog);
+    expect(later.videoHeight, describeLog()).toBeGreaterThan(0);
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    // The embed snippets point at the appliance.
+    expect(await page.locator('#snippet-iframe').inputValue()).toContain(
+      `src="${app.origin}/embed/${lobby.entryId}"`,
+    );
+    expect(cspRefusals(log), describeLog()).toEqual([]);
+    expect(
+      log.filter((l) => l.startsWith('pageerror')),
+      describeLog(),
+    ).toEqual([]);
+
+    // Readable on a phone: nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  it('the embed plays inside an iframe on another origin', async () => {
+    const app = a as RunningAppliance;
+    // Another site (another origin): a page with nothing but the iframe snippet.
+    const host = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(
+        `<!doctype html><title>host</title><iframe src="${app.origin}/embed/${lobby.entryId}?autoplay=1" width="640" height="360" allow="autoplay"></iframe>`,
+      );
+    });
+    servers.push(host);
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    const { page, log, describe: describeLog } = await openPage(800, 450);
+    await page.goto(`http://127.0.0.1:${(host.address() as net.AddressInfo).port}/`);
+    const frame = await waitFor('the embed frame', async () =>
+      page.frames().find((f) => f.url().includes('/embed/')),
+    );
+    const s = await waitFor(
+      'the embed to play',
+      async () => {
+        const st = await frame.evaluate<Playback>(`(() => {
+          const v = document.querySelector('video');
+          return { currentTime: v.currentTime, paused: v.paused, readyState: v.readyState, videoHeight: v.videoHeight, status: '' };
+        })()`);
+        return st.currentTime > 1 ? st : undefined;
+      },
+      40_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${describeLog()}`);
+    });
+    expect(s.currentTime).toBeGreaterThan(1);
+    expect(cspRefusals(log), describeLog()).toEqual([]);
+  });
+
+  it('a secure channel is not listed, is 403 without a signature, and plays with a signed URL', async () => {
+    const app = a as RunningAppliance;
+    const portal = await (await fetch(`${app.origin}/`)).text();
+    expect(portal).toContain('Portal lobby');
+    expect(portal).not.toContain('Portal boardroom');
+    expect(portal).not.toContain(boardroom.entryId);
+
+    for (const route of ['watch', 'embed']) {
+      const r = await fetch(`${app.origin}/${route}/${boardroom.entryId}`);
+      const body = await r.text();
+      expect(r.status, route).toBe(403);
+      expect(body).toContain('the URL is not signed');
+      expect(body).not.toContain('Portal boardroom');
+      expect(body).not.toMatch(/at .*\.ts:\d+/);
+    }
+
+    const signed = await app.api('POST', `/api/v1/channels/${boardroom.entryId}/signed-url`, {});
+    expect(signed.status).toBe(200);
+    const { url } = (await signed.json()) as { url: string };
+    const search = new URL(url).search;
+    expect(search).toContain('sig=');
+
+    const { page, log, describe: describeLog } = await openPage();
+    const res = await page.goto(`${app.origin}/watch/${boardroom.entryId}${search}`);
+    expect(res?.status()).toBe(200);
+    expect(await page.locator('h1').textContent()).toContain('Portal boardroom');
+    await plays(page, 2, describeLog);
+    expect(cspRefusals(log), describeLog()).toEqual([]);
+  });
+
+  it("a space's playlist player: listed when open, plays an item, then the next one when it ends", async () => {
+    const app = a as RunningAppliance;
+    mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-portal-media-'));
+    const make = (out: string, args: string[]): Buffer => {
+      const r = spawnSync(FFMPEG, [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        ...args,
+        path.join(mediaDir as string, out),
+      ]);
+      if (r.status !== 0) throw new Error(String(r.stderr));
+      return fs.readFileSync(path.join(mediaDir as string, out));
+    };
+    const clip = make('clip.mp4', [
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine', '-t', '3'],
+      ...['-c:v', 'libx264', '-g', '30', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart'],
+    ]);
+    const tone = make('tone.mp3', [
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=300',
+      '-t',
+      '3',
+      '-c:a',
+      'libmp3lame',
+    ]);
+    const createSpace = async (name: string): Promise<string> => {
+      const r = await app.api('POST', '/api/v1/spaces', { name });
+      expect(r.status).toBe(201);
+      const id = ((await r.json()) as { id: string }).id;
+      for (const [item, body] of [
+        ['1-clip.mp4', clip],
+        ['2-tone.mp3', tone],
+      ] as const) {
+        const up = await fetch(`${app.admin}/api/v1/spaces/${id}/items/${item}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${app.token}`, 'content-type': 'application/octet-stream' },
+          body,
+        });
+        expect(up.status, await up.text()).toBeLessThan(300);
+      }
+      return id;
+    };
+    const open = await createSpace('Portal recordings');
+    const vault = await createSpace('Portal vault');
+    expect((await app.api('PATCH', `/api/v1/spaces/${vault}`, { access: 'secure' })).status).toBe(200);
+
+    const portal = await (await fetch(`${app.origin}/`)).text();
+    expect(portal).toContain(`href="/spaces/${open}"`);
+    expect(portal).not.toContain('Portal vault');
+    const denied = await fetch(`${app.origin}/spaces/${vault}`);
+    expect(denied.status).toBe(403);
+    expect(await denied.text()).not.toContain('Portal vault');
+    const signed = await app.api('POST', `/api/v1/spaces/${vault}/items/1-clip.mp4/signed-url`, {});
+    expect(signed.status).toBe(200);
+    const search = new URL(((await signed.json()) as { url: string }).url).search;
+    const opened = await fetch(`${app.origin}/spaces/${vault}${search}`);
+    expect(opened.status).toBe(200);
+    expect(await opened.text()).toContain('Portal vault');
+
+    const { page, log, describe: describeLog } = await openPage();
+    await page.goto(`${app.origin}/`);
+    await page.getByRole('link', { name: /Portal recordings/ }).click();
+    await page.waitForURL(`${app.origin}/spaces/${open}`);
+    // With the keyboard: focus the first item and press Enter.
+    await page.getByRole('link', { name: /1-clip\.mp4/ }).focus();
+    await page.keyboard.press('Enter');
+    const media = (selector: string) =>
+      page.evaluate<{ currentTime: number; paused: boolean; hidden: boolean }>(
+        `(() => { const m = document.querySelector(${JSON.stringify(selector)}); return { currentTime: m.currentTime, paused: m.paused, hidden: m.hidden }; })()`,
+      );
+    const fail = (err: Error) => {
+      throw new Error(`${err.message}\n${describeLog()}`);
+    };
+    await waitFor(
+      'the video item to play',
+      async () => {
+        const v = await media('#space-video');
+        return !v.paused && v.currentTime > 1;
+      },
+      30_000,
+    ).catch(fail);
+    // When it ends, the audio item plays in the <audio> element.
+    await waitFor(
+      'the audio item to play next',
+      async () => {
+        const au = await media('#space-audio');
+        return !au.hidden && !au.paused && au.currentTime > 0.5;
+      },
+      30_000,
+    ).catch(fail);
+    expect(await page.locator('a[aria-current="true"]').textContent()).toContain('2-tone.mp3');
+    expect(cspRefusals(log), describeLog()).toEqual([]);
+  });
+});
