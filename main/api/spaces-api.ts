@@ -3,6 +3,7 @@
  * delete; upload items (streamed to disk, size-limited, type-checked with ffprobe), list and delete them;
  * get-url and get-signed-url per item; a live channel's archive range saved into a space as one MP4.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -170,7 +171,7 @@ export function registerSpacesApi(app: FastifyInstance, o: SpacesApiOptions): vo
     try {
       const info = await o.files.probe(tmp);
       const target = o.files.itemPath(s.id, name);
-      fs.rmSync(o.files.hlsDir(s.id, name), { recursive: true, force: true });
+      await o.files.forget(s.id, name);
       fs.renameSync(tmp, target);
       const item: SpaceItem = {
         spaceId: s.id,
@@ -210,7 +211,7 @@ export function registerSpacesApi(app: FastifyInstance, o: SpacesApiOptions): vo
         throw err;
       }
       try {
-        const tmp = `${o.files.itemPath(s.id, b.name)}.upload-${process.pid}`;
+        const tmp = `${o.files.itemPath(s.id, b.name)}.upload-${crypto.randomBytes(6).toString('hex')}`;
         fs.copyFileSync(exported.file, tmp);
         const item = await admit(s, b.name, tmp);
         return reply.code(201).send({
@@ -245,7 +246,7 @@ export function registerSpacesApi(app: FastifyInstance, o: SpacesApiOptions): vo
           reply.raw.once('finish', () => req.raw.socket.destroy());
           throw o.fail(413, 'PAYLOAD_TOO_LARGE', `uploads are limited to ${o.maxUploadBytes} bytes`);
         }
-        const tmp = `${o.files.itemPath(s.id, name)}.upload-${process.pid}`;
+        const tmp = `${o.files.itemPath(s.id, name)}.upload-${crypto.randomBytes(6).toString('hex')}`;
         let size = 0;
         const limit = o.maxUploadBytes;
         const counter = new Transform({

@@ -86,8 +86,15 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
 
   constructor(private readonly o: LiveChannelsOptions) {
     super();
-    o.ingest.on('published', (m) => void this.onPublished(m.sessionId, m.internalPath, m.metadata));
-    o.ingest.on('unpublished', (m) => void this.onUnpublished(m.sessionId));
+    // A failure here must never take the process down: it is recorded and that encoder disconnected.
+    o.ingest.on('published', (m) => {
+      this.onPublished(m.sessionId, m.internalPath, m.metadata).catch((err: Error) =>
+        this.failed(m.sessionId, err),
+      );
+    });
+    o.ingest.on('unpublished', (m) => {
+      this.onUnpublished(m.sessionId).catch((err: Error) => this.failed(m.sessionId, err));
+    });
     o.ingest.on('clock', (m) => {
       const s = this.pending.get(m.sessionId) ?? this.sessions.get(m.sessionId);
       if (s) s.clockOrigin = m.origin;
@@ -102,6 +109,14 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     );
     o.fragments.on('init', (pp) => this.advance(pp, 'starting'));
     o.fragments.on('fragment', (pp) => this.advance(pp, 'started'));
+  }
+
+  private failed(sessionId: string, err: Error): void {
+    const s = this.sessions.get(sessionId) ?? this.pending.get(sessionId);
+    this.o.log.error({ sessionId, err: err.message }, 'ingest handling failed');
+    if (s)
+      this.record(s.request.entryId, 'error', 'INGEST_FAILED', `${s.request.streamName}: ${err.message}`);
+    this.o.ingest.disconnect(sessionId);
   }
 
   /** The ingest's question: may this publish start? */
@@ -174,6 +189,20 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     const s = this.pending.get(sessionId);
     this.pending.delete(sessionId);
     if (!s) {
+      this.o.ingest.disconnect(sessionId);
+      return;
+    }
+    // The channel may have been stopped or deleted while the encoder was being announced.
+    const closed = this.o.channels.get(s.request.entryId)
+      ? this.closedReason(s.request.entryId)
+      : { code: 'CHANNEL_NOT_FOUND', message: 'the channel was deleted' };
+    if (closed) {
+      this.record(
+        s.request.entryId,
+        'warn',
+        closed.code,
+        `publish of ${s.request.streamName} ended: ${closed.message}`,
+      );
       this.o.ingest.disconnect(sessionId);
       return;
     }
@@ -260,6 +289,8 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
       this.o.ingest.disconnect(s.sessionId);
       return;
     }
+    // The encoder may have left (or another feed started) while the profile was fetched.
+    if (!this.sessions.has(s.sessionId) || this.feeds.has(feedKey(s))) return;
     const pp = this.o.pps.get(entryId);
     const { fragmentDuration } = resolvePpOptions(pp?.options ?? {});
     const plan = planTranscode(profile, sourceInfo(s.metadata), {
@@ -341,6 +372,19 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     this.emit('event', ev);
   }
 
+  /** Forgets a session the core ends itself (stop, delete, shutdown): its end is recorded and reported. */
+  private endSession(s: IngestSession): void {
+    if (!this.sessions.delete(s.sessionId)) return;
+    this.o.hooks?.ingestEnded?.(s);
+    const role = s.request.serverIndex === 0 ? 'primary' : 'backup';
+    this.record(
+      s.request.entryId,
+      'info',
+      'PUBLISH_STOPPED',
+      `${role} ingest ${s.request.streamName} from ${s.remote} stopped`,
+    );
+  }
+
   /** Ingest sessions of an entry, with whether each feeds the origin. */
   ingestsOf(entryId: string): Array<IngestSession & { feeding: boolean }> {
     return [...this.sessions.values()]
@@ -361,9 +405,14 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
 
   /** Disconnects an entry's encoders and stops its transcoders. */
   async stopEntry(entryId: string): Promise<void> {
+    for (const [id, p] of this.pending) {
+      if (p.request.entryId !== entryId) continue;
+      this.pending.delete(id);
+      this.o.ingest.disconnect(id);
+    }
     for (const s of this.ingestsOf(entryId)) this.o.ingest.disconnect(s.sessionId);
     const feeds = [...this.feeds.values()].filter((f) => f.session.request.entryId === entryId);
-    for (const f of feeds) this.sessions.delete(f.session.sessionId);
+    for (const f of feeds) this.endSession(f.session);
     await Promise.all(feeds.map((f) => this.stopFeed(f)));
     const pp = this.o.fragments.index.getPublishingPoint(entryId);
     if (pp && pp.state !== 'idle' && pp.state !== 'stopped') {
@@ -446,7 +495,7 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
   async stopAll(): Promise<void> {
     const entries = new Set([...this.feeds.values()].map((f) => f.session.request.entryId));
     for (const s of this.sessions.values()) entries.add(s.request.entryId);
-    this.sessions.clear();
+    for (const s of [...this.sessions.values()]) this.endSession(s);
     await Promise.all([...this.feeds.values()].map((f) => this.stopFeed(f)));
     for (const e of entries) {
       const pp = this.o.fragments.index.getPublishingPoint(e);
@@ -460,9 +509,13 @@ function feedKey(s: IngestSession): string {
 }
 
 function sourceInfo(md: IngestMetadata): SourceInfo {
+  const video = md.videocodecidstring !== undefined || md.width !== undefined;
+  const audio = md.audiocodecidstring !== undefined || md.audiodatarate !== undefined;
+  // An encoder that sent no onMetaData: assume the usual video and audio (ffmpeg finds out for itself).
+  const unknown = !video && !audio;
   return {
-    hasVideo: md.videocodecidstring !== undefined || md.width !== undefined,
-    hasAudio: md.audiocodecidstring !== undefined || md.audiodatarate !== undefined,
+    hasVideo: video || unknown,
+    hasAudio: audio || unknown,
     width: md.width,
     height: md.height,
     frameRate: md.framerate,

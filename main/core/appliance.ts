@@ -119,6 +119,8 @@ export class Appliance {
       log: log.child({ part: 'channels' }),
     });
     ingest.on('restarting', (r) => log.error(r, 'RTMP ingest restarting'));
+    // A publishing point with an encoder on it is active even before its first fragment.
+    pps.busy = (id) => live.isLive(id) || live.transcodersOf(id).length > 0;
 
     const endpoints = { host: publicHost, rtmpPort: options.rtmpPort, httpPort: options.httpPort };
     // Publishing point events (purge progress, create/delete) land on the channel's event list when it is one.
@@ -211,6 +213,7 @@ export class Appliance {
       urls,
       ffmpeg.path,
       readiness,
+      ecdn,
     );
   }
 

@@ -71,7 +71,12 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       workDir: this.opts.workDir,
     };
     const child = fork(CHILD_MODULE, [], {
-      env: { ...process.env, ECDN_INGEST_OPTIONS: JSON.stringify(childOpts) },
+      // Only what the child needs: none of the appliance's secrets reach the process that parses RTMP.
+      env: {
+        PATH: process.env.PATH ?? '',
+        ECDN_INGEST_OPTIONS: JSON.stringify(childOpts),
+        ...(process.env.ECDN_NMS_LOG_LEVEL ? { ECDN_NMS_LOG_LEVEL: process.env.ECDN_NMS_LOG_LEVEL } : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });

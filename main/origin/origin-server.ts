@@ -5,8 +5,10 @@
  * `POST .../purge?t=` with admin credentials. Every answer comes from the segment index.
  */
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { clientAddress, verifyRequest } from '../access/signed-url.js';
+import { markSigned, registerSignedCaching } from '../access/signed-cache.js';
 import type { SigningKey } from '../access/signing-keys.js';
 import { hasAdminCredentials } from '../api/admin-server.js';
 import { listenerOptions } from '../core/http-server.js';
@@ -104,6 +106,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     return pp && target ? { pp, rest: target.rest } : undefined;
   };
 
+  registerSignedCaching(app);
   if (o.spaces) registerSpaceRoutes(app, { ...o.spaces, keys: o.keys, trustedProxies: o.trustedProxies });
   if (o.portal) registerPortal(app, { ...o.portal, verify: signatureVerifier(o.keys, o.trustedProxies) });
 
@@ -185,6 +188,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
           .send(`403 ${v.reason}\n`);
       }
       urlSuffix = urlSuffix ? `${urlSuffix}&${v.suffix.replace(/^\?/, '')}` : v.suffix;
+      markSigned(req, query);
     }
     const opts = resolvePpOptions(pp.options);
     const isMaster = /^[^/]*\.m3u8$/.test(rest);
@@ -219,7 +223,13 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     if (group) {
       const track = o.index.getTrack(name, group[1] as string);
       const lengthMs = Number(group[2]);
-      if (!track || lengthMs <= 0) return notFound(reply, 'no such track');
+      // Only the lengths this publishing point combines fragments to: a made-up length must not make the
+      // origin read (and hold) an arbitrary part of the archive.
+      const allowed = [
+        minimumLength(pp.options, 'hls', opts.fragmentDuration),
+        minimumLength(pp.options, 'mpd', opts.fragmentDuration),
+      ];
+      if (!track || lengthMs <= 0 || !allowed.includes(lengthMs)) return notFound(reply, 'no such segment');
       const b =
         group[3] !== undefined ? bucketOf(Number(group[3]), track.timescale, lengthMs) : Number(group[4]);
       const members = groupMembers(o.index, track, lengthMs, b);
@@ -230,13 +240,22 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       const last = members[members.length - 1] as { mediaTime: number; duration: number };
       const finished =
         last.mediaTime + last.duration >= end - track.timescale / 60 || track.state === 'stopped';
-      const data = await Promise.all(
-        members.map((f) => fs.promises.readFile(o.storage.resolve(name, f.file))),
+      const files = members.map((f) => o.storage.resolve(name, f.file));
+      const sizes = await Promise.all(files.map(async (f) => (await fs.promises.stat(f)).size));
+      // The members one after another, never all in memory.
+      const body = Readable.from(
+        (async function* () {
+          for (const f of files) yield* fs.createReadStream(f);
+        })(),
       );
       return reply
         .type('video/iso.segment')
+        .header(
+          'Content-Length',
+          sizes.reduce((x, y) => x + y, 0),
+        )
         .header('Cache-Control', finished ? IMMUTABLE : 'public, max-age=1')
-        .send(Buffer.concat(data));
+        .send(body);
     }
     const file = /^tracks\/([A-Za-z0-9_-]+)\/(init\.mp4|(\d{1,16})\.m4s|n(\d{1,12})\.m4s)$/.exec(rest);
     if (file) {

@@ -84,8 +84,11 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
     return this.index.getPublishingPoint(id);
   }
 
+  /** Set by the appliance: whether an ingest is feeding (or about to feed) a publishing point. */
+  busy: (id: string) => boolean = () => false;
+
   isActive(pp: PublishingPointRecord): boolean {
-    return ACTIVE.has(pp.state);
+    return ACTIVE.has(pp.state) || this.busy(pp.name);
   }
 
   isPurged(pp: PublishingPointRecord): boolean {

@@ -150,30 +150,34 @@ export class SegmentIndex {
 
   // -- fragments
 
-  /** Appends a fragment; its sequence number is one more than the track's last. */
+  /** Appends a fragment; its sequence number is one more than the track's last, ever. */
   addFragment(f: NewFragment): FragmentRecord {
-    const last = this.db
-      .prepare('SELECT MAX(sequence) AS s FROM fragments WHERE track_id = ?')
-      .get(f.trackId) as { s: number | null };
-    const sequence = (last.s ?? 0) + 1;
-    const r = this.db
-      .prepare(
-        `INSERT INTO fragments (track_id, sequence, media_time, duration, utc, size, file, discontinuity, server_index)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        f.trackId,
-        sequence,
-        f.mediaTime,
-        f.duration,
-        f.utc,
-        f.size,
-        f.file,
-        f.discontinuity ? 1 : 0,
-        f.serverIndex,
-      );
-    this.db.prepare('UPDATE tracks SET updated_at = ? WHERE id = ?').run(Date.now(), f.trackId);
-    return { ...f, id: Number(r.lastInsertRowid), sequence };
+    return this.db.transaction(() => {
+      // The track remembers its last number, so a purge that empties it never makes numbers repeat.
+      const last = this.db.prepare('SELECT last_sequence AS s FROM tracks WHERE id = ?').get(f.trackId) as
+        { s: number } | undefined;
+      const sequence = (last?.s ?? 0) + 1;
+      const r = this.db
+        .prepare(
+          `INSERT INTO fragments (track_id, sequence, media_time, duration, utc, size, file, discontinuity, server_index)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          f.trackId,
+          sequence,
+          f.mediaTime,
+          f.duration,
+          f.utc,
+          f.size,
+          f.file,
+          f.discontinuity ? 1 : 0,
+          f.serverIndex,
+        );
+      this.db
+        .prepare('UPDATE tracks SET updated_at = ?, last_sequence = ? WHERE id = ?')
+        .run(Date.now(), sequence, f.trackId);
+      return { ...f, id: Number(r.lastInsertRowid), sequence };
+    })();
   }
 
   lastFragment(trackId: number): FragmentRecord | undefined {

@@ -23,6 +23,8 @@ export class SpaceMediaError extends Error {
 export class SpaceFiles {
   readonly root: string;
   private readonly remuxing = new Map<string, Promise<string>>();
+  /** Bumped when an item is replaced or deleted: a remux of an older generation is thrown away. */
+  private readonly generations = new Map<string, number>();
 
   constructor(
     dataDir: string,
@@ -48,6 +50,14 @@ export class SpaceFiles {
   hlsDir(id: string, name: string): string {
     this.itemPath(id, name);
     return path.join(this.spaceDir(id), '.hls', name);
+  }
+
+  /** Before an item is replaced or deleted: any remux of it is waited for and discarded, its HLS removed. */
+  async forget(id: string, name: string): Promise<void> {
+    const key = `${id}/${name}`;
+    this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
+    await this.remuxing.get(key)?.catch(() => undefined);
+    fs.rmSync(this.hlsDir(id, name), { recursive: true, force: true });
   }
 
   /** What a file is, by its content: a video (H.264) or audio (AAC/MP3) file players can take, or a 415. */
@@ -99,8 +109,9 @@ export class SpaceFiles {
     const key = `${id}/${name}`;
     let job = this.remuxing.get(key);
     if (!job) {
+      const generation = this.generations.get(key) ?? 0;
+      const tmp = `${dir}.tmp-${process.pid}-${generation}`;
       job = (async () => {
-        const tmp = `${dir}.tmp-${process.pid}`;
         fs.rmSync(tmp, { recursive: true, force: true });
         fs.mkdirSync(tmp, { recursive: true });
         const { audioCodec } = await this.probe(this.itemPath(id, name));
@@ -133,10 +144,18 @@ export class SpaceFiles {
           path.join(tmp, 'seg%05d.m4s'),
           path.join(tmp, 'index.m3u8'),
         ]);
+        if ((this.generations.get(key) ?? 0) !== generation) {
+          throw new SpaceMediaError(503, 'the item changed while it was being prepared; ask again');
+        }
         fs.rmSync(dir, { recursive: true, force: true });
         fs.renameSync(tmp, dir);
         return playlist;
-      })().finally(() => this.remuxing.delete(key));
+      })()
+        .catch((err: unknown) => {
+          fs.rmSync(tmp, { recursive: true, force: true });
+          throw err;
+        })
+        .finally(() => this.remuxing.delete(key));
       this.remuxing.set(key, job);
     }
     return job;

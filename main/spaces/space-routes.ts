@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientAddress, verifyRequest } from '../access/signed-url.js';
+import { markSigned } from '../access/signed-cache.js';
 import type { SigningKey } from '../access/signing-keys.js';
 import type { AllowList } from '../core/ip-allow-list.js';
 import { SpaceMediaError, type SpaceFiles } from './space-media.js';
@@ -55,6 +56,7 @@ async function serve(
         .type('text/plain')
         .send(`403 ${v.reason}\n`);
     suffix = v.suffix;
+    markSigned(req, req.query);
   }
   try {
     if (file === undefined)
@@ -73,13 +75,13 @@ async function serve(
         : text;
       return reply
         .type('application/vnd.apple.mpegurl')
-        .header('Cache-Control', 'public, max-age=3600')
+        .header('Cache-Control', 'public, max-age=60')
         .send(signed);
     }
     const data = await fs.promises.readFile(path.join(dir, file));
     return reply
       .type(file.endsWith('.mp4') ? 'video/mp4' : 'video/iso.segment')
-      .header('Cache-Control', 'public, max-age=31536000, immutable')
+      .header('Cache-Control', 'public, max-age=60')
       .send(data);
   } catch (err) {
     if (err instanceof SpaceMediaError)
@@ -102,7 +104,7 @@ async function sendRange(
   type: string,
 ): Promise<FastifyReply> {
   const size = (await fs.promises.stat(file)).size;
-  reply.header('Accept-Ranges', 'bytes').header('Cache-Control', 'public, max-age=3600').type(type);
+  reply.header('Accept-Ranges', 'bytes').header('Cache-Control', 'public, max-age=60').type(type);
   const range = req.headers.range;
   if (!range) return reply.header('Content-Length', size).send(fs.createReadStream(file));
   const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());

@@ -120,4 +120,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'fragment sequence numbers never repeat, even after a purge empties a track',
+    sql: `
+      ALTER TABLE tracks ADD COLUMN last_sequence INTEGER NOT NULL DEFAULT 0;
+      UPDATE tracks SET last_sequence = COALESCE((SELECT MAX(sequence) FROM fragments WHERE track_id = tracks.id), 0);
+    `,
+  },
 ];

@@ -40,6 +40,8 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
   private attempt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** Where the current (or last) ffmpeg process writes. */
+  private run: IngestRun | undefined;
   lastProgress: TranscodeProgress | undefined;
   restarts = 0;
 
@@ -55,6 +57,7 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
     if (this.stopping || this.child) return;
     const { plan, ffmpegPath, log } = this.opts;
     const run = this.opts.beginRun();
+    this.run = run;
     const stdio: Array<'ignore' | 'pipe'> = [
       'ignore',
       'pipe',
@@ -141,6 +144,8 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
       clearTimeout(interrupt);
       clearTimeout(kill);
     }
+    // ffmpeg has closed its pipes; its last fragments are still being written and indexed.
+    if (this.run) await Promise.race([this.run.finished, new Promise((r) => setTimeout(r, 5000).unref())]);
     this.emit('stopped');
   }
 

@@ -104,6 +104,22 @@ describe('the ingest survives bad input', () => {
   });
 });
 
+describe('an encoder that sends no metadata', () => {
+  it('is transcoded all the same, and the appliance stays up', async () => {
+    const c = await createChannel(a, 'no metadata');
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), {
+      seconds: 10,
+      extraOutputArgs: ['-flvflags', 'no_metadata'],
+    });
+    try {
+      await waitFor('master playlist', async () => (await fetch(c.playback.hls)).status === 200, 30_000);
+      expect((await fetch(`${a.admin}/api/v1/health`)).status).toBe(200);
+    } finally {
+      await enc.stop();
+    }
+  });
+});
+
 describe('a dying ffmpeg', () => {
   it('is restarted while the encoder is connected; the stream goes on with a discontinuity', async () => {
     const c = await createChannel(a, 'ffmpeg dies');

@@ -359,6 +359,9 @@ describe('minimum fragment lengths and lookahead', () => {
     const t0 = Number(timeline[timeline.length - 1]?.t ?? timeline[0]?.t);
     expect((await fetch(`${base}tracks/video_source/g4000-${t0}.m4s`)).status).toBe(200);
     expect((await fetch(`${base}tracks/video_source/g4000-12345.m4s`)).status).toBe(404);
+    // Only the lengths this publishing point combines to: a made-up one never reads the archive.
+    expect((await fetch(`${base}tracks/video_source/g999999999-n0.m4s`)).status).toBe(404);
+    expect((await fetch(`${base}tracks/video_source/g5000-n0.m4s`)).status).toBe(404);
     await enc.stop();
   });
 });

@@ -111,6 +111,23 @@ describe('open and secure access', () => {
         expect(r.status, u).toBe(200);
       }
     }
+    // Caches may keep a signed response only until the signature expires; IP-bound ones not at all (private).
+    const fragUrl = `${base}tracks/${
+      (await (await fetch(base + children[0])).text())
+        .split('\n')
+        .filter((l) => l.includes('.m4s'))
+        .pop() as string
+    }`;
+    const fr = await fetch(fragUrl);
+    await fr.arrayBuffer();
+    const maxAge = Number(/max-age=(\d+)/.exec(fr.headers.get('cache-control') ?? '')?.[1]);
+    expect(fr.headers.get('cache-control')).toMatch(/^public/);
+    expect(maxAge).toBeLessThanOrEqual(8 * 3600);
+    expect(maxAge).toBeGreaterThan(8 * 3600 - 60);
+    const bound = await signed(c, { ipRange: '127.0.0.1' });
+    const br = await fetch(bound.url);
+    await br.arrayBuffer();
+    expect(br.headers.get('cache-control')).toMatch(/^private/);
     const mpd = await (await fetch(s.dash)).text();
     expect(mpd).toMatch(/media="tracks\/\$RepresentationID\$\/\$Time\$\.m4s\?[^"]*sig=/);
   });

@@ -105,6 +105,20 @@ describe('SegmentIndex', () => {
     expect(index.fragmentByTime(t.id, 6000)?.sequence).toBe(4);
     index.deleteFragments([1, 2].map((s) => (index.fragmentBySequence(t.id, s) as { id: number }).id));
     expect(index.fragmentCount('0_abcdefgh')).toBe(3);
+    // A purge that empties the track never makes sequence numbers repeat.
+    index.deleteFragments(index.fragmentsEndingAfter(t.id, 0).map((f) => f.id));
+    expect(
+      index.addFragment({
+        trackId: t.id,
+        mediaTime: 20_000,
+        duration: 2000,
+        utc: 21_000,
+        size: 10,
+        file: 'video_source/20000.m4s',
+        discontinuity: true,
+        serverIndex: 0,
+      }).sequence,
+    ).toBe(6);
     index.deletePublishingPoint('0_abcdefgh');
     expect(index.tracks('0_abcdefgh')).toEqual([]);
     db.close();

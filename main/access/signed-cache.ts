@@ -1,0 +1,29 @@
+/**
+ * Caching of signed responses: a shared cache keys on the full URL, signature included, so it must not keep a
+ * signed response past the signature's expiry, and must not share an IP-bound one at all (the cache cannot check
+ * the viewer's address). Routes mark what they verified; one onSend hook rewrites Cache-Control.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+const verified = new WeakMap<FastifyRequest, { exp: number; ipBound: boolean }>();
+
+/** Remembers that `req` was authorised by a signature expiring at `exp` (unix seconds). */
+export function markSigned(req: FastifyRequest, query: Record<string, string | string[] | undefined>): void {
+  const exp = Number(query.exp);
+  if (Number.isFinite(exp))
+    verified.set(req, { exp, ipBound: typeof query.ip === 'string' && query.ip !== '' });
+}
+
+/** Rewrites Cache-Control of signed responses: max-age capped at the expiry; private when IP-bound. */
+export function registerSignedCaching(app: FastifyInstance, now: () => number = Date.now): void {
+  app.addHook('onSend', async (req, reply, payload) => {
+    const v = verified.get(req);
+    if (!v) return payload;
+    const left = Math.max(0, v.exp - Math.floor(now() / 1000));
+    const current = String(reply.getHeader('cache-control') ?? '');
+    const maxAge = Number(/max-age=(\d+)/.exec(current)?.[1] ?? 0);
+    const age = Math.min(maxAge, left);
+    reply.header('Cache-Control', `${v.ipBound ? 'private' : 'public'}, max-age=${age}`);
+    return payload;
+  });
+}
