@@ -234,7 +234,7 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
         const { entryId } = req.params;
         view(entryId);
         if (action === 'stop') await o.live.stopChannel(entryId);
-        else if (action === 'start') o.live.startChannel(entryId);
+        else if (action === 'start') await o.live.startChannel(entryId);
         else await o.live.restartChannel(entryId);
         return view(entryId);
       },

@@ -429,8 +429,37 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     this.o.authenticator.forget(entryId);
   }
 
+  /** Channel control runs one action at a time per channel: a stop during a restart waits for it, then wins. */
+  private readonly control = new Map<string, Promise<unknown>>();
+
+  private serialised<T>(entryId: string, action: () => Promise<T>): Promise<T> {
+    const previous = this.control.get(entryId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(action);
+    this.control.set(entryId, next);
+    void next
+      .finally(() => {
+        if (this.control.get(entryId) === next) this.control.delete(entryId);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
   /** Channel control `stop`: encoders disconnected, streams ended, publishes refused until `start`. */
-  async stopChannel(entryId: string): Promise<void> {
+  stopChannel(entryId: string): Promise<void> {
+    return this.serialised(entryId, () => this.doStop(entryId));
+  }
+
+  /** Channel control `start`: publishes are accepted again. */
+  startChannel(entryId: string): Promise<void> {
+    return this.serialised(entryId, async () => this.doStart(entryId));
+  }
+
+  /** Channel control `restart` (see doRestart). */
+  restartChannel(entryId: string): Promise<void> {
+    return this.serialised(entryId, () => this.doRestart(entryId));
+  }
+
+  private async doStop(entryId: string): Promise<void> {
     this.o.channels.setAccepting(entryId, false);
     this.record(
       entryId,
@@ -447,8 +476,7 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     );
   }
 
-  /** Channel control `start`: publishes are accepted again. */
-  startChannel(entryId: string): void {
+  private doStart(entryId: string): void {
     this.o.channels.setAccepting(entryId, true);
     this.o.authenticator.forget(entryId);
     this.record(entryId, 'info', 'CHANNEL_STARTED', 'channel started; publishes are accepted');
@@ -459,7 +487,7 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
    * completely, delete the publishing point, create it again with the same options, accept the encoder again.
    * Each step is reported as an event as it happens.
    */
-  async restartChannel(entryId: string): Promise<void> {
+  private async doRestart(entryId: string): Promise<void> {
     const step = (n: number, message: string) =>
       this.record(entryId, 'info', 'RESTART_STEP', `${n}/5 ${message}`);
     const wasAccepting = this.o.channels.get(entryId)?.accepting !== false;

@@ -1,0 +1,137 @@
+/** LiveChannels' races, driven with a fake ingest: what the end-to-end tests cannot time precisely. */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChannelStore } from '../../main/channels/channel-store.js';
+import { LiveChannels } from '../../main/channels/live-channels.js';
+import { createLogger } from '../../main/core/logger.js';
+import type { IngestServer, PublishRequest } from '../../main/ingest/ingest-server.js';
+import { FragmentIngest } from '../../main/origin/fragment-ingest.js';
+import { OriginStorage } from '../../main/origin/origin-storage.js';
+import { PublishingPoints } from '../../main/origin/publishing-points.js';
+import { SegmentIndex } from '../../main/origin/segment-index.js';
+import { PublishAuthenticator } from '../../main/partner/publish-authenticator.js';
+import { StandalonePartner } from '../../main/partner/standalone-partner.js';
+import { openDatabase, type Db } from '../../main/store/database.js';
+import { loadDefaultProfile, type ConversionProfile } from '../../main/transcode/conversion-profile.js';
+
+class FakeIngest extends EventEmitter {
+  disconnected: string[] = [];
+  disconnect(sessionId: string): void {
+    this.disconnected.push(sessionId);
+  }
+  pullUrl(p: string): string {
+    return `rtmp://127.0.0.1:1/${p}`;
+  }
+}
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+const METADATA = { width: 640, height: 360, videocodecidstring: 'h264', audiocodecidstring: 'aac' };
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+function setup(profileFor: () => Promise<ConversionProfile> = async () => loadDefaultProfile()) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-live-'));
+  // A stand-in for ffmpeg that only waits (and ends on SIGINT like ffmpeg).
+  const fakeFfmpeg = path.join(dir, 'ffmpeg');
+  fs.writeFileSync(fakeFfmpeg, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+  const db: Db = openDatabase(dir);
+  const log = createLogger('silent');
+  const channels = new ChannelStore(db);
+  const index = new SegmentIndex(db);
+  const storage = new OriginStorage(dir);
+  const ingest = new FakeIngest();
+  const live = new LiveChannels({
+    channels,
+    authenticator: new PublishAuthenticator(new StandalonePartner(1, channels), 'test'),
+    ingest: ingest as unknown as IngestServer,
+    fragments: new FragmentIngest(index, storage, log),
+    pps: new PublishingPoints(index, storage, log),
+    ffmpegPath: fakeFfmpeg,
+    profileFor,
+    defaultPpOptions: {},
+    log,
+  });
+  cleanups.push(() => {
+    void live.stopAll().finally(() => {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+  });
+  const channel = channels.create('race', 1);
+  const request = (sessionId: string): PublishRequest => ({
+    sessionId,
+    remote: '127.0.0.1',
+    app: 'kLive',
+    query: { p: '1', e: channel.entryId, i: '0', t: channel.token },
+    streamName: `${channel.entryId}_1`,
+  });
+  return { live, ingest, channels, channel, request };
+}
+
+describe('LiveChannels races', () => {
+  it('a publish announced after its channel was stopped is refused, not started', async () => {
+    const { live, ingest, channel, request } = setup();
+    expect(await live.authorize(request('s1'))).toMatchObject({ allow: true });
+    await live.stopChannel(channel.entryId);
+    ingest.emit('published', {
+      sessionId: 's1',
+      internalPath: `/kLive/${channel.entryId}_1`,
+      metadata: METADATA,
+    });
+    await tick();
+    expect(ingest.disconnected).toContain('s1');
+    expect(live.isLive(channel.entryId)).toBe(false);
+    expect(live.transcodersOf(channel.entryId)).toEqual([]);
+  });
+
+  it('an encoder that leaves while the conversion profile is fetched leaves no transcoder behind', async () => {
+    let deliver: (p: ConversionProfile) => void = () => undefined;
+    const { live, ingest, channel, request } = setup(() => new Promise((r) => (deliver = r)));
+    await live.authorize(request('s2'));
+    ingest.emit('published', {
+      sessionId: 's2',
+      internalPath: `/kLive/${channel.entryId}_1`,
+      metadata: METADATA,
+    });
+    await tick();
+    ingest.emit('unpublished', { sessionId: 's2', bytesIn: 0 });
+    await tick();
+    deliver(loadDefaultProfile());
+    await tick();
+    expect(live.transcodersOf(channel.entryId)).toEqual([]);
+    expect(live.isLive(channel.entryId)).toBe(false);
+  });
+
+  it('serialises channel control: a stop issued during a restart is not undone by it', async () => {
+    const { live, channels, channel } = setup();
+    const restart = live.restartChannel(channel.entryId);
+    const stop = live.stopChannel(channel.entryId);
+    await Promise.all([restart, stop]);
+    expect(channels.get(channel.entryId)?.accepting).toBe(false);
+    await live.startChannel(channel.entryId);
+    expect(channels.get(channel.entryId)?.accepting).toBe(true);
+  });
+
+  it('stop ends a live ingest: the transcoder stops and the end is recorded', async () => {
+    const { live, ingest, channels, channel, request } = setup();
+    await live.authorize(request('s3'));
+    ingest.emit('published', {
+      sessionId: 's3',
+      internalPath: `/kLive/${channel.entryId}_1`,
+      metadata: METADATA,
+    });
+    await tick();
+    expect(live.transcodersOf(channel.entryId)).toHaveLength(1);
+    await live.stopChannel(channel.entryId);
+    expect(live.transcodersOf(channel.entryId)).toEqual([]);
+    expect(channels.events(channel.entryId).map((e) => e.code)).toEqual(
+      expect.arrayContaining(['PUBLISH_STARTED', 'PUBLISH_STOPPED', 'CHANNEL_STOPPED']),
+    );
+  });
+});
