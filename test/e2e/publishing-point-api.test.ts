@@ -23,29 +23,11 @@ import {
 } from '../helpers/appliance.js';
 import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
 import { rawRequest, slowUpload, type SlowUploadResult } from '../helpers/http-raw.js';
+import { SEED_DEFAULT_SMIL } from '../helpers/seed-smil.js';
 
 const CURL = '/usr/bin/curl';
 
-/** The seed's default SMIL file, verbatim. */
-const SEED_SMIL = `<?xml version="1.0" encoding="utf-8"?>
-<!-- Created with Unified Streaming Platform(version=1.7.10) -->
-<smil xmlns="http://www.w3.org/2001/SMIL20/Language">
-  <head>
-    <meta name="clientManifestRelativePath" content="test.ismc" />
-    <meta name="creator" content="Unified Streaming Platform (USP)" />
-    <meta name="lookahead_fragments" content="2" />
-    <meta name="dvr_window_length" content="30" />
-    <meta name="archive_segment_length" content="0" />
-    <meta name="archiving" content="false" />
-  </head>
-  <body>
-    <switch>
-    </switch>
-  </body>
-</smil>
-`;
-
-/** The `<head>` options of {@link SEED_SMIL}, in order. */
+/** The `<head>` options of {@link SEED_DEFAULT_SMIL}, in order. */
 const SEED_OPTIONS: Array<[string, string]> = [
   ['clientManifestRelativePath', 'test.ismc'],
   ['creator', 'Unified Streaming Platform (USP)'],
@@ -155,7 +137,7 @@ async function optionsOf(id: string): Promise<Array<[string, string]> | number> 
   return r.status === 200 ? headMetas(r.body) : r.status;
 }
 
-async function create(id: string, body = SEED_SMIL): Promise<void> {
+async function create(id: string, body = SEED_DEFAULT_SMIL): Promise<void> {
   const r = await api('POST', ppUrl(id), body);
   if (r.status !== 201) throw new Error(`setup: POST ${ppUrl(id)} → ${r.status} ${r.body}`);
 }
@@ -247,7 +229,7 @@ describe("the seed's curl commands, run verbatim (host replaced)", () => {
 
   beforeAll(() => {
     cwd = tempDir('ecdn-curl-');
-    fs.writeFileSync(path.join(cwd, 'channel00.isml'), SEED_SMIL);
+    fs.writeFileSync(path.join(cwd, 'channel00.isml'), SEED_DEFAULT_SMIL);
   });
 
   it('Create: curl -v -X POST -d @channel00.isml …/channel00/channel00.isml → 201, empty body', () => {
@@ -349,7 +331,7 @@ describe("the seed's curl commands, run verbatim (host replaced)", () => {
 
 describe('Create (POST)', () => {
   it('201 Server manifest successfully created: empty body, directory and manifest on disk', async () => {
-    const r = await api('POST', '/c201/c201.isml', SEED_SMIL);
+    const r = await api('POST', '/c201/c201.isml', SEED_DEFAULT_SMIL);
     expect(r.status).toBe(201);
     expect(r.body).toBe('');
     expect(await optionsOf('c201')).toEqual(SEED_OPTIONS);
@@ -373,7 +355,7 @@ describe('Create (POST)', () => {
   });
 
   it('400 Path and publishing point are not identical (/channel00/other.isml): nothing created', async () => {
-    const r = await api('POST', '/channel00/other.isml', SEED_SMIL);
+    const r = await api('POST', '/channel00/other.isml', SEED_DEFAULT_SMIL);
     expect(r.status, r.body).toBe(400);
     await expectNoPp('channel00', 'refused create');
     expect(fs.existsSync(path.join(originDir(), 'other'))).toBe(false);
@@ -396,7 +378,7 @@ describe('Create (POST)', () => {
 
   it('404 Base path to publishing point missing (/channel00.isml): nothing created', async () => {
     const before = tree(originDir());
-    const r = await api('POST', '/cbase.isml', SEED_SMIL);
+    const r = await api('POST', '/cbase.isml', SEED_DEFAULT_SMIL);
     expect(r.status, r.body).toBe(404);
     expect(tree(originDir())).toEqual(before);
     expect(fs.existsSync(path.join(a.dataDir, 'cbase.isml'))).toBe(false);
@@ -407,7 +389,7 @@ describe('Create (POST)', () => {
     for (const q of ['?archiving=true', '?', '?a', '?t=00:00:00']) {
       const r = await rawRequest(a.admin, 'POST', `/cquery/cquery.isml${q}`, {
         headers: bearer(),
-        body: SEED_SMIL,
+        body: SEED_DEFAULT_SMIL,
       });
       expect(r.status, `POST /cquery/cquery.isml${q}: ${r.body}`).toBe(405);
     }
@@ -426,7 +408,7 @@ describe('Create (POST)', () => {
   it('409 when the directory already exists on disk ("does not exist prior to the operation"): left alone', async () => {
     fs.mkdirSync(ppDir('cpredir'));
     fs.writeFileSync(path.join(ppDir('cpredir'), 'mine.txt'), 'keep me');
-    const r = await api('POST', '/cpredir/cpredir.isml', SEED_SMIL);
+    const r = await api('POST', '/cpredir/cpredir.isml', SEED_DEFAULT_SMIL);
     expect(r.status, r.body).toBe(409);
     expect((await api('GET', '/cpredir/cpredir.isml')).status).toBe(404);
     expect(tree(ppDir('cpredir'))).toEqual(['mine.txt']);
@@ -446,7 +428,7 @@ describe('Create (POST)', () => {
   it('415 URL does not end in isml (/channel00/channel00.txt): nothing created', async () => {
     const before = tree(originDir());
     for (const p of ['/channel00/channel00.txt', '/channel00/channel00.ism', '/channel00/channel00.isml/']) {
-      const r = await api('POST', p, SEED_SMIL);
+      const r = await api('POST', p, SEED_DEFAULT_SMIL);
       expect(r.status, `POST ${p}: ${r.body}`).toBe(415);
     }
     expect(tree(originDir())).toEqual(before);
@@ -456,14 +438,14 @@ describe('Create (POST)', () => {
   it('500 Creation of resources failed (<dataDir>/origin/blocked is a regular file): nothing created', async () => {
     const blocked = path.join(originDir(), 'blocked');
     fs.writeFileSync(blocked, 'not a directory');
-    const r = await api('POST', '/blocked/ch/ch.isml', SEED_SMIL);
+    const r = await api('POST', '/blocked/ch/ch.isml', SEED_DEFAULT_SMIL);
     expect(r.status, r.body).toBe(500);
     expect((await api('GET', '/blocked/ch/ch.isml')).status).toBe(404);
     expect(fs.statSync(blocked).isFile()).toBe(true);
     expect(fs.readFileSync(blocked, 'utf8')).toBe('not a directory');
     // Once the obstacle is gone the same request succeeds: the refusal left no half-created state behind.
     fs.rmSync(blocked);
-    expect((await api('POST', '/blocked/ch/ch.isml', SEED_SMIL)).status).toBe(201);
+    expect((await api('POST', '/blocked/ch/ch.isml', SEED_DEFAULT_SMIL)).status).toBe(201);
     expect(fs.existsSync(path.join(originDir(), 'blocked', 'ch', 'ch.isml'))).toBe(true);
   });
 });
@@ -537,7 +519,7 @@ describe('Update (PUT)', () => {
   });
 
   it('400 Path and publishing point name are not identical: options unchanged', async () => {
-    const r = await api('PUT', '/up/other.isml', SEED_SMIL);
+    const r = await api('PUT', '/up/other.isml', SEED_DEFAULT_SMIL);
     expect(r.status, r.body).toBe(400);
     expect(await optionsOf('up')).toEqual(updated);
   });
@@ -551,7 +533,7 @@ describe('Update (PUT)', () => {
   });
 
   it('404 Publishing point does not exist on server: nothing created', async () => {
-    const r = await api('PUT', '/unone/unone.isml', SEED_SMIL);
+    const r = await api('PUT', '/unone/unone.isml', SEED_DEFAULT_SMIL);
     expect(r.status, r.body).toBe(404);
     await expectNoPp('unone', 'refused update');
   });
@@ -598,7 +580,7 @@ describe('Delete (DELETE)', () => {
 
   it('404 for a directory on disk that is no publishing point: the directory is left alone', async () => {
     fs.mkdirSync(ppDir('dplain'));
-    fs.writeFileSync(path.join(ppDir('dplain'), 'dplain.isml'), SEED_SMIL);
+    fs.writeFileSync(path.join(ppDir('dplain'), 'dplain.isml'), SEED_DEFAULT_SMIL);
     const r = await api('DELETE', '/dplain/dplain.isml');
     expect(r.status, r.body).toBe(404);
     expect(tree(ppDir('dplain'))).toEqual(['dplain.isml']);
@@ -777,9 +759,10 @@ describe('security', () => {
     ];
     for (const headers of wrong) {
       const label = JSON.stringify(headers).replace(a.token, '<token>');
-      expect((await api('POST', '/secnew/secnew.isml', SEED_SMIL, headers)).status, `POST ${label}`).toBe(
-        401,
-      );
+      expect(
+        (await api('POST', '/secnew/secnew.isml', SEED_DEFAULT_SMIL, headers)).status,
+        `POST ${label}`,
+      ).toBe(401);
       expect((await api('GET', '/sec/sec.isml', undefined, headers)).status, `GET ${label}`).toBe(401);
       const put = await api('PUT', '/sec/sec.isml', smilWith([['x', 'y']]), headers);
       expect(put.status, `PUT ${label}`).toBe(401);
@@ -796,13 +779,13 @@ describe('security', () => {
 
   it('400 for a publishing point inside (or around) another one; nothing created', async () => {
     await create('channel00');
-    const inside = await api('POST', '/channel00/sub/sub.isml', SEED_SMIL);
+    const inside = await api('POST', '/channel00/sub/sub.isml', SEED_DEFAULT_SMIL);
     expect(inside.status, inside.body).toBe(400);
     expect((await api('GET', '/channel00/sub/sub.isml')).status).toBe(404);
     expect(fs.existsSync(path.join(ppDir('channel00'), 'sub'))).toBe(false);
 
     await create('outer/inner');
-    const around = await api('POST', '/outer/outer.isml', SEED_SMIL);
+    const around = await api('POST', '/outer/outer.isml', SEED_DEFAULT_SMIL);
     expect(around.status, around.body).toBe(400);
     expect((await api('GET', '/outer/outer.isml')).status).toBe(404);
     expect(fs.existsSync(path.join(originDir(), 'outer', 'outer.isml'))).toBe(false);
@@ -839,13 +822,13 @@ describe('security', () => {
     const exists = outside.filter((p) => fs.existsSync(p));
     for (const p of paths) {
       for (const method of ['POST', 'PUT', 'GET', 'DELETE']) {
-        const body = method === 'POST' || method === 'PUT' ? SEED_SMIL : undefined;
+        const body = method === 'POST' || method === 'PUT' ? SEED_DEFAULT_SMIL : undefined;
         const r = await rawRequest(a.admin, method, p, { headers: bearer(), body });
         expect(r.status >= 200 && r.status < 300, `${method} ${p} → ${r.status} ${r.body}`).toBe(false);
       }
     }
     const cwd = tempDir('ecdn-curl-esc-');
-    fs.writeFileSync(path.join(cwd, 'channel00.isml'), SEED_SMIL);
+    fs.writeFileSync(path.join(cwd, 'channel00.isml'), SEED_DEFAULT_SMIL);
     for (const p of ['/../escape/escape.isml', '/%2e%2e/escape/escape.isml', '//etc/etc.isml']) {
       const r = curl(
         ['-v', '--path-as-is', '-X', 'POST', '-d', '@channel00.isml', `http://${adminHost()}${p}`],
@@ -866,7 +849,7 @@ describe('security', () => {
     const target = tempDir('ecdn-symlink-target-');
     fs.symlinkSync(target, path.join(originDir(), 'link'));
     for (const p of ['/link/inner/inner.isml', '/link/deep/inner/inner.isml', '/link/link.isml']) {
-      const r = await api('POST', p, SEED_SMIL);
+      const r = await api('POST', p, SEED_DEFAULT_SMIL);
       expect(r.status >= 400 && r.status < 600, `POST ${p} → ${r.status} ${r.body}`).toBe(true);
       expect((await api('GET', p)).status, `GET ${p} after the refusal`).toBe(404);
       expect(
@@ -905,7 +888,7 @@ describe('security', () => {
           const r = await fetch(`${app.admin}/channel00/channel00.isml`, {
             method,
             headers,
-            body: method === 'POST' || method === 'PUT' ? SEED_SMIL : undefined,
+            body: method === 'POST' || method === 'PUT' ? SEED_DEFAULT_SMIL : undefined,
           });
           expect(r.status, `${method} with ${Object.keys(headers).length ? 'credentials' : 'none'}`).toBe(
             403,
@@ -920,7 +903,7 @@ describe('security', () => {
       const created = await fetch(`${app.admin}/loop/loop.isml`, {
         method: 'POST',
         headers: { authorization: `Bearer ${app.token}` },
-        body: SEED_SMIL,
+        body: SEED_DEFAULT_SMIL,
       });
       expect(created.status).toBe(201);
       for (const what of ['state', 'statistics', 'archive']) {

@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderMpd } from '../../main/origin/dash.js';
 import { renderMasterPlaylist, renderMediaPlaylist } from '../../main/origin/hls.js';
@@ -13,19 +10,12 @@ import {
   type PlayoutQuery,
 } from '../../main/origin/playout.js';
 import { livePresentation } from '../../main/origin/presentation.js';
-import {
-  SegmentIndex,
-  type PublishingPointRecord,
-  type TrackRecord,
-} from '../../main/origin/segment-index.js';
-import { openDatabase, type Db } from '../../main/store/database.js';
+import { type PublishingPointRecord, type TrackRecord } from '../../main/origin/segment-index.js';
+import { closeTestIndexes, testIndex } from '../helpers/index-fixtures.js';
 
-const dirs: string[] = [];
-const dbs: Db[] = [];
 afterEach(() => {
   vi.restoreAllMocks();
-  for (const db of dbs.splice(0)) db.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  closeTestIndexes();
 });
 
 /** Media time 0 of the publishing points below: 2024-05-01T10:00:00Z. */
@@ -34,29 +24,9 @@ const NOW = EPOCH + 60_000;
 const at = (seconds: number): string => new Date(EPOCH + seconds * 1000).toISOString();
 
 function setup(options: Record<string, string> = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-playout-'));
-  dirs.push(dir);
-  const db = openDatabase(dir);
-  dbs.push(db);
-  const index = new SegmentIndex(db);
   // createPublishingPoint sets the epoch TIMELINE_LEAD_MS (10 s) before creation.
-  const created = index.createPublishingPoint('0_abcdefgh', options, EPOCH + 10_000);
+  const { db, index, pp: created, track } = testIndex(options, EPOCH + 10_000);
   expect(created.epoch).toBe(EPOCH);
-  const track = (name: string, kind: 'video' | 'audio', timescale: number): TrackRecord =>
-    index.upsertTrack({
-      pp: created.name,
-      trackName: name,
-      kind,
-      timescale,
-      codecs: kind === 'video' ? 'avc1.64001e' : 'mp4a.40.2',
-      bitrate: null,
-      width: kind === 'video' ? 640 : null,
-      height: kind === 'video' ? 360 : null,
-      frameRate: null,
-      sampleRate: null,
-      channels: null,
-      audioTrack: kind === 'video' ? 'audio_source' : null,
-    });
   /** 2 s fragments starting at `starts` (seconds since the epoch); `gapAt`: the start that follows a gap. */
   const fill = (t: TrackRecord, starts: number[], gapAt?: number): void => {
     for (const s of starts) {

@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../main/core/logger.js';
 import { FragmentIngest } from '../../main/origin/fragment-ingest.js';
@@ -8,38 +6,14 @@ import { renderMediaPlaylist } from '../../main/origin/hls.js';
 import { OriginStorage } from '../../main/origin/origin-storage.js';
 import { livePresentation } from '../../main/origin/presentation.js';
 import { SegmentIndex, type TrackRecord } from '../../main/origin/segment-index.js';
-import { openDatabase, type Db } from '../../main/store/database.js';
+import { closeTestIndexes, testIndex } from '../helpers/index-fixtures.js';
 
-const dirs: string[] = [];
-const dbs: Db[] = [];
 afterEach(() => {
-  for (const db of dbs.splice(0)) db.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  closeTestIndexes();
 });
 
 function setup(options: Record<string, string>) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-pres-'));
-  dirs.push(dir);
-  const db = openDatabase(dir);
-  dbs.push(db);
-  const index = new SegmentIndex(db);
-  const pp = index.createPublishingPoint('0_abcdefgh', options, 1_000_000);
-  const track = (name: string, kind: 'video' | 'audio', timescale: number): TrackRecord =>
-    index.upsertTrack({
-      pp: pp.name,
-      trackName: name,
-      kind,
-      timescale,
-      codecs: kind === 'video' ? 'avc1.64001e' : 'mp4a.40.2',
-      bitrate: null,
-      width: kind === 'video' ? 640 : null,
-      height: kind === 'video' ? 360 : null,
-      frameRate: null,
-      sampleRate: null,
-      channels: null,
-      audioTrack: kind === 'video' ? 'audio_source' : null,
-    });
-  return { dir, index, pp, track };
+  return testIndex(options, 1_000_000);
 }
 
 /** Adds `count` 2 s fragments to a track, from `from` seconds, with a gap before `gapAt` when given. */
