@@ -1,28 +1,12 @@
 /** Headless entry: `npm run serve -- [options]`. Starts the appliance core and prints one ready line. */
-import { Appliance } from './core/appliance.js';
+import type { Appliance } from './core/appliance.js';
+import { ApplianceHost } from './core/host.js';
 import { createLogger } from './core/logger.js';
 import { loadOptions, OptionsError } from './core/options.js';
+import { FileSettingsStore } from './settings/file-settings-store.js';
 
-async function main(): Promise<void> {
-  let options;
-  try {
-    options = loadOptions(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof OptionsError) {
-      console.error(`ecdn-appliance: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const log = createLogger(options.logLevel);
-  let appliance: Appliance;
-  try {
-    appliance = await Appliance.start(options, log);
-  } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'could not start');
-    console.error(`ecdn-appliance: could not start: ${(err as Error).message}`);
-    process.exit(1);
-  }
+function ready(appliance: Appliance): void {
+  const { options } = appliance;
   if (appliance.adminToken.generated) {
     console.log(
       `Admin token (generated; stored in ${options.dataDir}/admin-token, shown only now): ${appliance.adminToken.token}`,
@@ -30,8 +14,38 @@ async function main(): Promise<void> {
   }
   const { rtmp, origin, admin } = appliance.urls;
   console.log(
-    `ecdn-appliance ready: ingest ${rtmp} origin ${origin} admin ${admin}api/v1/ data ${options.dataDir}`,
+    `ecdn-appliance ready: ingest ${rtmp} origin ${origin} admin ${admin}api/v1/ dashboard ${admin} data ${options.dataDir}`,
   );
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let flagsOnly;
+  try {
+    // Flags and environment alone decide the data directory, where the stored settings are.
+    flagsOnly = loadOptions(argv);
+  } catch (err) {
+    if (err instanceof OptionsError) {
+      console.error(`ecdn-appliance: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(flagsOnly.logLevel);
+  let host: ApplianceHost;
+  try {
+    host = await ApplianceHost.start({
+      argv,
+      env: process.env,
+      settings: new FileSettingsStore(flagsOnly.dataDir),
+      log,
+      onStarted: ready,
+    });
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'could not start');
+    console.error(`ecdn-appliance: could not start: ${(err as Error).message}`);
+    process.exit(err instanceof OptionsError ? 2 : 1);
+  }
 
   let signals = 0;
   const shutdown = (signal: string) => {
@@ -40,7 +54,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     log.info({ signal }, 'signal received');
-    appliance.stop().then(
+    host.stop().then(
       () => process.exit(0),
       (err: Error) => {
         log.error({ err: err.message }, 'shutdown failed');

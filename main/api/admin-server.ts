@@ -8,19 +8,21 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { listenerOptions } from '../core/http-server.js';
 import type { Logger } from '../core/logger.js';
 import type { ChannelStore } from '../channels/channel-store.js';
-import { channelView, eventView, type PublicEndpoints } from '../channels/channel-view.js';
+import { channelView, type PublicEndpoints } from '../channels/channel-view.js';
 import type { LiveChannels } from '../channels/live-channels.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
 import type { AllowList } from '../core/ip-allow-list.js';
 import { ArchiveExportError, archiveSegments, exportSegment } from '../origin/archive-export.js';
 import type { PublishingPoints } from '../origin/publishing-points.js';
-import { SignedUrlError, signQuery } from '../access/signed-url.js';
 import type { SigningKeys } from '../access/signing-keys.js';
-import { parseAllowList } from '../core/ip-allow-list.js';
 import type { ViewerStats } from '../origin/viewer-stats.js';
 import { createMetrics } from './metrics.js';
 import { registerSpacesApi, type SpacesApiOptions } from './spaces-api.js';
-import { createChannelBody, patchChannelBody, signedUrlBody, type ApiError } from './contract.js';
+import type { ApiError } from './contract.js';
+import { ControlFailure as ApiFailure, type ControlService } from './control-service.js';
+import type { ControlEvents } from './control-events.js';
+import { registerControlHttp, ticketOf, type EventTickets } from './control-http.js';
+import { isDashboardAsset, registerDashboard } from './dashboard-static.js';
 import { registerPublishingPointApi } from './publishing-point-api.js';
 
 export interface AdminServerOptions {
@@ -41,19 +43,16 @@ export interface AdminServerOptions {
   keys: SigningKeys;
   stats: ViewerStats;
   spaces: Omit<SpacesApiOptions, 'fail' | 'keys' | 'pps' | 'ffmpegPath'>;
-  /** Process facts for IT and fault drills (authenticated). */
-  status: () => Record<string, unknown>;
+  /** The control API's operations, events and WebSocket tickets. */
+  service: ControlService;
+  events: ControlEvents;
+  tickets: EventTickets;
+  /** Where the built dashboard is (default renderer/dist). */
+  dashboardDir?: string;
 }
 
-export class ApiFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** The control API's failure (code + status); the name the HTTP-only routes use. */
+export { ApiFailure };
 
 /** Whether the request carries the admin token, as Bearer or as the Basic password. */
 export function hasAdminCredentials(req: FastifyRequest, token: string): boolean {
@@ -87,6 +86,16 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
         `address ${req.socket.remoteAddress ?? '?'} is not on the admin allow list`,
       );
     }
+    if (isDashboardAsset(req)) return;
+    const ticket = ticketOf(req);
+    if (ticket !== undefined && !req.headers.authorization) {
+      if (o.tickets.redeem(ticket)) return;
+      throw new ApiFailure(
+        401,
+        'UNAUTHORIZED',
+        'the event ticket is unknown, used or expired: ask for a new one',
+      );
+    }
     if (!hasAdminCredentials(req, o.adminToken)) {
       reply.header('WWW-Authenticate', 'Bearer realm="ecdn-admin"');
       throw new ApiFailure(
@@ -97,102 +106,17 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     }
   });
 
-  app.get('/api/v1/status', async () => o.status());
-
   const view = (entryId: string) => {
     const c = o.channels.get(entryId);
     if (!c) throw new ApiFailure(404, 'CHANNEL_NOT_FOUND', `no channel with entry id ${entryId}`);
     return channelView(c, o.endpoints, o.index, o.live);
   };
 
-  app.post('/api/v1/channels', async (req, reply) => {
-    const parsed = createChannelBody.safeParse(req.body);
-    if (!parsed.success) {
-      throw new ApiFailure(
-        400,
-        'BAD_REQUEST',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    }
-    if (o.mode === 'ecdn') {
-      throw new ApiFailure(
-        409,
-        'MODE_ECDN',
-        "in eCDN mode, channels are the partner's live entries: create them in Kaltura; they appear here on first publish",
-      );
-    }
-    const c = o.channels.create(parsed.data.name, o.partnerId);
-    o.channels.addEvent(c.entryId, 'info', 'CHANNEL_CREATED', `channel "${c.name}" created`);
-    return reply.code(201).send(channelView(c, o.endpoints, o.index, o.live));
-  });
-
-  app.patch('/api/v1/channels/:entryId', async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
-    const { entryId } = req.params;
-    view(entryId);
-    const parsed = patchChannelBody.safeParse(req.body);
-    if (!parsed.success) {
-      throw new ApiFailure(
-        400,
-        'BAD_REQUEST',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    }
-    o.channels.update(entryId, parsed.data);
-    if (parsed.data.access)
-      o.channels.addEvent(entryId, 'info', 'ACCESS_CHANGED', `viewer access is now ${parsed.data.access}`);
-    return view(entryId);
-  });
-
   // get-url: the predictable URLs (they play only while the channel is open).
   app.get('/api/v1/channels/:entryId/url', async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
     const c = view(req.params.entryId);
     return { url: c.playback.hls, dash: c.playback.dash, access: c.access };
   });
-
-  // get-signed-url: URLs that expire (default 8 hours), optionally bound to an address or range.
-  app.post(
-    '/api/v1/channels/:entryId/signed-url',
-    async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
-      const c = view(req.params.entryId);
-      const parsed = signedUrlBody.safeParse(req.body ?? {});
-      if (!parsed.success) {
-        throw new ApiFailure(
-          400,
-          'BAD_REQUEST',
-          parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-        );
-      }
-      const { expiresIn, resourcePrefix } = parsed.data;
-      const ipRange = parsed.data.ipRange?.trim();
-      if (ipRange !== undefined) {
-        try {
-          if (ipRange.includes(',')) throw new Error('give one address, CIDR or range');
-          parseAllowList(ipRange);
-        } catch (err) {
-          throw new ApiFailure(400, 'BAD_REQUEST', `ipRange: ${(err as Error).message}`);
-        }
-      }
-      const expiresAt = Math.floor(Date.now() / 1000) + expiresIn;
-      const scope = `${c.publishingPoint.path}/`;
-      const key = o.keys.current();
-      let query: string;
-      try {
-        query = signQuery(key, { scope, expiresAt, ...(ipRange !== undefined ? { ipRange } : {}) });
-      } catch (err) {
-        if (err instanceof SignedUrlError) throw new ApiFailure(400, 'BAD_REQUEST', err.message);
-        throw err;
-      }
-      const originBase = c.playback.hls.slice(0, c.playback.hls.length - '.m3u8'.length);
-      const name = resourcePrefix ? `${resourcePrefix}playlist` : '';
-      return {
-        url: `${originBase}${name}.m3u8?${query}`,
-        dash: `${originBase}${resourcePrefix ? `${resourcePrefix}manifest` : ''}.mpd?${query}`,
-        expiresAt: new Date(expiresAt * 1000).toISOString(),
-        ...(ipRange !== undefined ? { ipRange } : {}),
-        keyId: key.id,
-      };
-    },
-  );
 
   app.get(
     '/api/v1/channels/:entryId/viewers',
@@ -210,36 +134,6 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     const key = o.keys.rotate();
     return { current: key.id, keys: o.keys.list() };
   });
-
-  app.get('/api/v1/channels', async () => ({
-    channels: o.channels.list().map((c) => channelView(c, o.endpoints, o.index, o.live)),
-  }));
-
-  app.get('/api/v1/channels/:entryId', async (req: FastifyRequest<{ Params: { entryId: string } }>) =>
-    view(req.params.entryId),
-  );
-
-  app.get(
-    '/api/v1/channels/:entryId/events',
-    async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
-      view(req.params.entryId);
-      return { events: o.channels.events(req.params.entryId).map(eventView) };
-    },
-  );
-
-  for (const action of ['stop', 'start', 'restart'] as const) {
-    app.post(
-      `/api/v1/channels/:entryId/${action}`,
-      async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
-        const { entryId } = req.params;
-        view(entryId);
-        if (action === 'stop') await o.live.stopChannel(entryId);
-        else if (action === 'start') await o.live.startChannel(entryId);
-        else await o.live.restartChannel(entryId);
-        return view(entryId);
-      },
-    );
-  }
 
   const publishingPoint = (ppId: string) => {
     const pp = o.pps.get(ppId);
@@ -311,14 +205,6 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     },
   );
 
-  app.delete('/api/v1/channels/:entryId', async (req: FastifyRequest<{ Params: { entryId: string } }>) => {
-    const { entryId } = req.params;
-    view(entryId);
-    await o.live.deleteEntry(entryId);
-    o.channels.delete(entryId);
-    return { deleted: entryId };
-  });
-
   registerSpacesApi(app, {
     ...o.spaces,
     keys: o.keys,
@@ -327,6 +213,8 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     fail: (status, code, message) => new ApiFailure(status, code, message),
   });
   registerPublishingPointApi(app, { pps: o.pps });
+  registerControlHttp(app, { service: o.service, events: o.events, tickets: o.tickets });
+  registerDashboard(app, o.dashboardDir);
 
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),

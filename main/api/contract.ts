@@ -1,6 +1,11 @@
 /**
- * The control API contract: request bodies (validated with zod), responses and error codes.
- * The HTTP transport (admin listener) and, later, IPC speak exactly this.
+ * The control API contract: operations (request and response types, and where each lives over HTTP), the
+ * events pushed to dashboards, and the error codes. Shared by the core (main), the preload and the renderer:
+ * this file imports nothing at run time but zod, so the renderer bundles it as is.
+ *
+ * Two transports speak it: IPC through the preload (`ecdn:control`, results wrapped as `ControlResult`) and
+ * HTTP + WebSocket on the admin listener (`CONTROL_ROUTES`; errors as `ApiError` bodies, events on
+ * `/api/v1/events`). A dashboard only ever sees `ControlResult`s and `ControlEvent`s.
  */
 import { z } from 'zod';
 import type { IngestState } from '../origin/segment-index.js';
@@ -96,11 +101,276 @@ export interface ApiError {
   error: { code: string; message: string };
 }
 
+/** Every error code the control API returns, with its HTTP status. */
 export const ERROR_CODES = {
-  UNAUTHORIZED: 401,
   BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
+  CHANNEL_NOT_FOUND: 404,
+  PUBLISHING_POINT_NOT_FOUND: 404,
+  MODE_ECDN: 409,
   CONFLICT: 409,
+  PUBLISHING_POINT_BUSY: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  CONNECTION_FAILED: 502,
+  EXPORT_FAILED: 500,
   INTERNAL: 500,
+  /** Client side only: the transport failed (network down, appliance restarting). */
+  UNREACHABLE: 0,
 } as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error as it crosses either transport. `status` is the HTTP status (0 when the transport failed). */
+export interface ControlErrorValue {
+  code: ErrorCode | (string & {});
+  message: string;
+  status: number;
+}
+
+/** What an IPC call resolves with (IPC cannot carry typed errors, so they are values). */
+export type ControlResult<T> = { ok: true; value: T } | { ok: false; error: ControlErrorValue };
+
+// ---------------------------------------------------------------------------------------------------------
+// Views the dashboard reads.
+
+export interface ApplianceStatus {
+  version: string;
+  mode: 'standalone' | 'ecdn';
+  partnerId: number;
+  /** No settings were ever saved: the dashboard offers the first-run wizard. */
+  firstRun: boolean;
+  urls: { rtmp: string; origin: string; admin: string };
+  dataDir: string;
+  startedAt: string;
+  ready: boolean;
+  pid: number;
+  uptimeSeconds: number;
+  ingest: { pid: number | null; listening: boolean; restarts: number };
+  ffmpeg: string;
+  /** eCDN mode: the service, and whether the partner binding works right now. */
+  serviceUrl?: string;
+  binding?: { state: string; message?: string; checkedAt?: string };
+}
+
+export interface TrackRangeView {
+  start: string;
+  end: string;
+  ingest: 'primary' | 'backup';
+}
+
+export interface ArchiveView {
+  publishingPoint: string;
+  state: IngestState;
+  /** The DVR window: what players can seek in, now. */
+  dvrWindow: { seconds: number; start: string | null; end: string | null };
+  archiving: boolean;
+  tracks: Array<{ trackName: string; kind: string; bitrate: number | null; ranges: TrackRangeView[] }>;
+  /** Server time of this view (to place "now" on the timeline). */
+  now: string;
+}
+
+export interface PublishingPointView {
+  name: string;
+  state: IngestState;
+  options: Record<string, string>;
+  /** Options can be changed only while the publishing point is not active and completely purged. */
+  editable: boolean;
+  /** Why not, when not editable. */
+  reason?: string;
+  /** The options it acts on, resolved with their defaults. */
+  resolved: { dvrWindow: number; archiving: boolean; archiveLength: number; fragmentDuration: number };
+}
+
+export interface StatisticsSample {
+  at: string;
+  entryId: string;
+  viewers: number;
+  /** Bytes served to viewers since the appliance started. */
+  bytesServed: number;
+  renditions: Array<{
+    streamName: string;
+    fps: number;
+    speed: number | null;
+    /** Output bits per second, as ffmpeg reports it. */
+    bitrate: number | null;
+    dropFrames: number;
+    /** Bytes of media written so far by this rendition's current run. */
+    bytes: number;
+  }>;
+}
+
+export interface SignedUrlView {
+  url: string;
+  dash: string;
+  expiresAt: string;
+  ipRange?: string;
+  keyId: string;
+}
+
+/** Settings as the dashboard shows them. Secrets never leave the core: only whether one is set. */
+export interface SettingsView {
+  mode: 'standalone' | 'ecdn';
+  serviceUrl: string;
+  partnerId: number;
+  hasPartnerSecret: boolean;
+  rtmpPort: number;
+  httpPort: number;
+  adminPort: number;
+  dataDir: string;
+  /** Settings fixed by a command-line flag or an environment variable (shown, not editable), with where. */
+  fixed: Partial<Record<SettingKey, string>>;
+  /** Where settings are kept ("electron-store (OS keychain for the secret)", or a file path). */
+  storage: string;
+}
+export type SettingKey =
+  | 'mode'
+  | 'serviceUrl'
+  | 'partnerId'
+  | 'partnerSecret'
+  | 'rtmpPort'
+  | 'httpPort'
+  | 'adminPort'
+  | 'dataDir'
+  | 'adminToken';
+
+const port = z.number().int().min(1).max(65535);
+export const settingsInput = z
+  .object({
+    mode: z.enum(['standalone', 'ecdn']).optional(),
+    serviceUrl: z.string().trim().url('serviceUrl must be a URL such as https://www.kaltura.com').optional(),
+    partnerId: z.number().int().min(-5).optional(),
+    /** Write-only. */
+    partnerSecret: z.string().min(1).max(200).optional(),
+    rtmpPort: port.optional(),
+    httpPort: port.optional(),
+    adminPort: port.optional(),
+    dataDir: z.string().trim().min(1).max(1000).optional(),
+    /** A new admin token (password) for the admin listener; write-only. */
+    adminToken: z.string().min(16, 'the admin token needs at least 16 characters').max(200).optional(),
+  })
+  .strict();
+export type SettingsInput = z.infer<typeof settingsInput>;
+
+export const testConnectionBody = z
+  .object({
+    serviceUrl: z.string().trim().url('serviceUrl must be a URL such as https://www.kaltura.com'),
+    partnerId: z.number().int().min(-5),
+    /** Omitted: use the stored secret. */
+    partnerSecret: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+export type TestConnectionBody = z.infer<typeof testConnectionBody>;
+
+export const updateOptionsBody = z.object({ options: z.record(z.string(), z.string().max(1000)) }).strict();
+
+/** Purge from the dashboard: keep the last N seconds, or delete [start, end) (ISO times). */
+export const purgeBody = z.union([
+  z.object({ keepSeconds: z.number().min(0) }).strict(),
+  z.object({ start: z.string().datetime(), end: z.string().datetime() }).strict(),
+]);
+export type PurgeBody = z.infer<typeof purgeBody>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Operations.
+
+type EntryRef = { entryId: string };
+
+export interface ControlOperations {
+  'status.get': { request: void; response: ApplianceStatus };
+  'channels.list': { request: void; response: { channels: ChannelView[] } };
+  'channels.get': { request: EntryRef; response: ChannelView };
+  'channels.create': { request: CreateChannelBody; response: ChannelView };
+  'channels.update': {
+    request: EntryRef & { name?: string; access?: 'open' | 'secure' };
+    response: ChannelView;
+  };
+  'channels.delete': { request: EntryRef; response: { deleted: string } };
+  'channels.start': { request: EntryRef; response: ChannelView };
+  'channels.stop': { request: EntryRef; response: ChannelView };
+  'channels.restart': { request: EntryRef; response: ChannelView };
+  'channels.events': { request: EntryRef; response: { events: ChannelEventView[] } };
+  'channels.statistics': { request: EntryRef; response: { samples: StatisticsSample[] } };
+  'channels.signedUrl': {
+    request: EntryRef & { expiresIn?: number; ipRange?: string; resourcePrefix?: string };
+    response: SignedUrlView;
+  };
+  'publishingPoints.get': { request: EntryRef; response: PublishingPointView };
+  'publishingPoints.update': {
+    request: EntryRef & { options: Record<string, string> };
+    response: PublishingPointView;
+  };
+  'publishingPoints.archive': { request: EntryRef; response: ArchiveView };
+  'publishingPoints.purge': { request: EntryRef & PurgeBody; response: { purged: number } };
+  'settings.get': { request: void; response: SettingsView };
+  'settings.update': {
+    request: SettingsInput;
+    response: { settings: SettingsView; restartRequired: boolean; restarting: boolean };
+  };
+  'settings.testConnection': {
+    request: TestConnectionBody;
+    response: { ok: true; partnerId: number; partnerName?: string; message: string };
+  };
+}
+export type OperationName = keyof ControlOperations;
+export type RequestOf<K extends OperationName> = ControlOperations[K]['request'];
+export type ResponseOf<K extends OperationName> = ControlOperations[K]['response'];
+
+export interface ControlRoute {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** `:entryId` is filled from the request; the rest of the request is the JSON body (not for GET/DELETE). */
+  path: string;
+  /** Status of a success (default 200). */
+  status?: number;
+}
+
+/** Where each operation lives on the admin listener. */
+export const CONTROL_ROUTES = {
+  'status.get': { method: 'GET', path: '/api/v1/status' },
+  'channels.list': { method: 'GET', path: '/api/v1/channels' },
+  'channels.get': { method: 'GET', path: '/api/v1/channels/:entryId' },
+  'channels.create': { method: 'POST', path: '/api/v1/channels', status: 201 },
+  'channels.update': { method: 'PATCH', path: '/api/v1/channels/:entryId' },
+  'channels.delete': { method: 'DELETE', path: '/api/v1/channels/:entryId' },
+  'channels.start': { method: 'POST', path: '/api/v1/channels/:entryId/start' },
+  'channels.stop': { method: 'POST', path: '/api/v1/channels/:entryId/stop' },
+  'channels.restart': { method: 'POST', path: '/api/v1/channels/:entryId/restart' },
+  'channels.events': { method: 'GET', path: '/api/v1/channels/:entryId/events' },
+  'channels.statistics': { method: 'GET', path: '/api/v1/channels/:entryId/statistics' },
+  'channels.signedUrl': { method: 'POST', path: '/api/v1/channels/:entryId/signed-url' },
+  'publishingPoints.get': { method: 'GET', path: '/api/v1/channels/:entryId/publishing-point' },
+  'publishingPoints.update': { method: 'PUT', path: '/api/v1/channels/:entryId/publishing-point' },
+  'publishingPoints.archive': { method: 'GET', path: '/api/v1/channels/:entryId/archive' },
+  'publishingPoints.purge': { method: 'POST', path: '/api/v1/channels/:entryId/purge' },
+  'settings.get': { method: 'GET', path: '/api/v1/settings' },
+  'settings.update': { method: 'PATCH', path: '/api/v1/settings' },
+  'settings.testConnection': { method: 'POST', path: '/api/v1/settings/test-connection' },
+} as const satisfies Record<OperationName, ControlRoute>;
+
+export const OPERATION_NAMES = Object.keys(CONTROL_ROUTES) as OperationName[];
+
+export function isOperationName(v: unknown): v is OperationName {
+  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(CONTROL_ROUTES, v);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Events, pushed to every dashboard (IPC: `ecdn:event`; browsers: WebSocket `/api/v1/events`).
+
+export type ControlEvent =
+  /** A channel was created, changed (name, access, accepting) or deleted: refetch the list. */
+  | { type: 'channels.changed'; entryId: string }
+  | { type: 'channel.state'; entryId: string; state: IngestState }
+  /** A channel's event log grew (rejections, restart steps, purge progress...). */
+  | { type: 'channel.event'; entryId: string; event: ChannelEventView }
+  /** Every couple of seconds, one sample per channel with any activity. */
+  | { type: 'statistics'; samples: StatisticsSample[] }
+  /** The appliance core is about to restart (settings applied); reconnect at `adminUrl`. */
+  | { type: 'appliance.restarting'; adminUrl: string };
+
+/** The surface the preload exposes as `window.ecdn` (and the browser client implements). */
+export interface ControlBridge {
+  invoke<K extends OperationName>(operation: K, request: RequestOf<K>): Promise<ControlResult<ResponseOf<K>>>;
+  /** Subscribes to events; returns the unsubscribe function. */
+  onEvent(listener: (event: ControlEvent) => void): () => void;
+}

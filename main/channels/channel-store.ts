@@ -1,5 +1,6 @@
 /** Channels (local live entries) and their event lists, in SQLite. */
 import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Db } from '../store/database.js';
 
 export interface ChannelRecord {
@@ -55,8 +56,17 @@ interface ChannelRow {
   access: ChannelAccess;
 }
 
-export class ChannelStore {
-  constructor(private readonly db: Db) {}
+export interface ChannelStoreEvents {
+  /** A channel was created, renamed, changed access or accepting, or deleted. */
+  changed: [entryId: string];
+  /** A channel event was recorded. */
+  event: [ChannelEvent];
+}
+
+export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
+  constructor(private readonly db: Db) {
+    super();
+  }
 
   create(name: string, partnerId: number, now = Date.now()): ChannelRecord {
     const insert = this.db.prepare(
@@ -74,6 +84,7 @@ export class ChannelStore {
       };
       try {
         insert.run(rec.entryId, rec.partnerId, rec.name, rec.token, rec.createdAt);
+        this.emit('changed', rec.entryId);
         return rec;
       } catch (err) {
         if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw err;
@@ -98,6 +109,7 @@ export class ChannelStore {
          ON CONFLICT (entry_id) DO UPDATE SET name = COALESCE(?, name), token = COALESCE(?, token)`,
       )
       .run(entryId, partnerId, name ?? entryId, token ?? '', now, name ?? null, token ?? null);
+    this.emit('changed', entryId);
     return this.get(entryId) as ChannelRecord;
   }
 
@@ -118,24 +130,30 @@ export class ChannelStore {
       this.db.prepare('UPDATE channels SET name = ? WHERE entry_id = ?').run(change.name, entryId);
     if (change.access !== undefined)
       this.db.prepare('UPDATE channels SET access = ? WHERE entry_id = ?').run(change.access, entryId);
+    this.emit('changed', entryId);
   }
 
   setAccepting(entryId: string, accepting: boolean): void {
     this.db.prepare('UPDATE channels SET accepting = ? WHERE entry_id = ?').run(accepting ? 1 : 0, entryId);
+    this.emit('changed', entryId);
   }
 
   delete(entryId: string): boolean {
-    return this.db.transaction(() => {
+    const deleted = this.db.transaction(() => {
       this.db.prepare('DELETE FROM events WHERE entry_id = ?').run(entryId);
       return this.db.prepare('DELETE FROM channels WHERE entry_id = ?').run(entryId).changes > 0;
     })();
+    if (deleted) this.emit('changed', entryId);
+    return deleted;
   }
 
   addEvent(entryId: string, level: EventLevel, code: string, message: string, at = Date.now()): ChannelEvent {
     const r = this.db
       .prepare('INSERT INTO events (entry_id, at, level, code, message) VALUES (?, ?, ?, ?, ?)')
       .run(entryId, at, level, code, message);
-    return { id: Number(r.lastInsertRowid), entryId, at, level, code, message };
+    const event: ChannelEvent = { id: Number(r.lastInsertRowid), entryId, at, level, code, message };
+    this.emit('event', event);
+    return event;
   }
 
   events(entryId: string, limit = 100): ChannelEvent[] {

@@ -7,6 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from '../api/admin-server.js';
+import { ControlEvents } from '../api/control-events.js';
+import { EventTickets } from '../api/control-http.js';
+import { ControlFailure, ControlService } from '../api/control-service.js';
+import { ChannelStatistics } from '../channels/channel-statistics.js';
+import type { SettingsPort } from '../settings/settings-service.js';
 import { ChannelStore } from '../channels/channel-store.js';
 import { LiveChannels } from '../channels/live-channels.js';
 import { IngestServer } from '../ingest/ingest-server.js';
@@ -36,6 +41,7 @@ import { ViewerStats } from '../origin/viewer-stats.js';
 import { PublishingPoints } from '../origin/publishing-points.js';
 import { reconcile } from '../origin/reconcile.js';
 import { resolveAdminToken } from './admin-token.js';
+import { APP_VERSION } from './app-root.js';
 import { parseAllowList } from './ip-allow-list.js';
 import type { Logger } from './logger.js';
 import { defaultPublicHost, type ApplianceOptions } from './options.js';
@@ -63,10 +69,13 @@ export class Appliance {
     readonly urls: ApplianceUrls,
     readonly ffmpegPath: string,
     private readonly readiness: { ready: boolean },
+    /** The control API, transport-neutral (the shell's IPC calls it). */
+    readonly control: ControlService,
+    readonly events: ControlEvents,
     private readonly ecdn?: EcdnParts,
   ) {}
 
-  static async start(options: ApplianceOptions, log: Logger): Promise<Appliance> {
+  static async start(options: ApplianceOptions, log: Logger, settings?: SettingsPort): Promise<Appliance> {
     const ffmpeg = resolveFfmpeg(options.ffmpeg);
     log.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'ffmpeg resolved');
     const profile: ConversionProfile = options.conversionProfile
@@ -148,6 +157,58 @@ export class Appliance {
       log,
     });
     const readiness = { ready: false };
+    const statistics = new ChannelStatistics({
+      entryIds: () => channels.list().map((c) => c.entryId),
+      viewers: (entryId) => {
+        const v = stats.snapshot(entryId);
+        return { viewers: v.viewers, bytesServed: v.bytesServed };
+      },
+      renditions: (entryId) =>
+        live.transcodersOf(entryId).map(({ streamName, transcoder }) => ({
+          streamName,
+          fps: transcoder.lastProgress?.fps ?? 0,
+          speed: transcoder.lastProgress?.speed ?? null,
+          bitrate: transcoder.lastProgress?.bitrate ?? null,
+          dropFrames: transcoder.lastProgress?.dropFrames ?? 0,
+          bytes: transcoder.lastProgress?.totalSize ?? 0,
+        })),
+    });
+    const events = new ControlEvents({ channels, live, index, statistics });
+    const startedAt = new Date().toISOString();
+    const host = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
+    const urls: ApplianceUrls = {
+      rtmp: `rtmp://${host}:${options.rtmpPort}/kLive`,
+      origin: `http://${host}:${options.httpPort}/`,
+      admin: `http://${host}:${options.adminPort}/`,
+    };
+    const service = new ControlService({
+      mode: options.mode,
+      partnerId: options.partnerId,
+      channels,
+      live,
+      index,
+      pps,
+      keys,
+      endpoints,
+      statistics,
+      settings: settings ?? readOnlySettings(options),
+      onEvent: (l) => events.on(l),
+      log: log.child({ part: 'control' }),
+      status: () => ({
+        version: APP_VERSION,
+        mode: options.mode,
+        partnerId: options.partnerId,
+        urls,
+        dataDir: options.dataDir,
+        startedAt,
+        ready: readiness.ready,
+        pid: process.pid,
+        uptimeSeconds: Math.round(process.uptime()),
+        ingest: { pid: ingest.pid ?? null, listening: ingest.isListening, restarts: ingest.restarts },
+        ffmpeg: ffmpeg.path,
+        ...(ecdn ? { serviceUrl: options.serviceUrl, binding: ecdn.partner.status } : {}),
+      }),
+    });
     const admin = createAdminServer({
       adminToken: adminToken.token,
       partnerId: options.partnerId,
@@ -169,18 +230,10 @@ export class Appliance {
       endpoints,
       log,
       isReady: () => readiness.ready,
-      status: () => ({
-        ready: readiness.ready,
-        pid: process.pid,
-        uptimeSeconds: Math.round(process.uptime()),
-        ingest: { pid: ingest.pid ?? null, listening: ingest.isListening, restarts: ingest.restarts },
-        ffmpeg: ffmpeg.path,
-        mode: options.mode,
-        ...(ecdn ? { serviceUrl: options.serviceUrl, binding: ecdn.partner.status } : {}),
-        partnerId: options.partnerId,
-      }),
+      service,
+      events,
+      tickets: new EventTickets(),
     });
-
     ecdn?.partner.start();
     try {
       await ingest.start();
@@ -189,15 +242,11 @@ export class Appliance {
     } catch (err) {
       ecdn?.partner.stop();
       await Promise.allSettled([ingest.stop(), origin.close(), admin.close()]);
+      stats.stop();
       db.close();
       throw err;
     }
-    const host = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
-    const urls: ApplianceUrls = {
-      rtmp: `rtmp://${host}:${options.rtmpPort}/kLive`,
-      origin: `http://${host}:${options.httpPort}/`,
-      admin: `http://${host}:${options.adminPort}/`,
-    };
+    events.start();
     readiness.ready = true;
     return new Appliance(
       options,
@@ -213,6 +262,8 @@ export class Appliance {
       urls,
       ffmpeg.path,
       readiness,
+      service,
+      events,
       ecdn,
     );
   }
@@ -226,6 +277,7 @@ export class Appliance {
     this.stopping ??= (async () => {
       this.readiness.ready = false;
       this.log.info('shutting down');
+      this.events.stop();
       await this.ingest.stop();
       await this.live.stopAll();
       this.ecdn?.partner.stop();
@@ -314,4 +366,32 @@ function createEcdnPartner(options: ApplianceOptions, log: Logger): EcdnParts {
     }
   };
   return { partner, registration, profileFor };
+}
+
+/** Settings when the core runs without a host (no store to save to): shown, not changed. */
+function readOnlySettings(options: ApplianceOptions): SettingsPort {
+  const refuse = async (): Promise<never> => {
+    throw new ControlFailure(
+      409,
+      'SETTINGS_READ_ONLY',
+      'this appliance was started without a settings store',
+    );
+  };
+  return {
+    firstRun: () => false,
+    view: () => ({
+      mode: options.mode,
+      serviceUrl: options.serviceUrl ?? '',
+      partnerId: options.partnerId,
+      hasPartnerSecret: Boolean(options.partnerSecret || options.partnerSecretFile),
+      rtmpPort: options.rtmpPort,
+      httpPort: options.httpPort,
+      adminPort: options.adminPort,
+      dataDir: options.dataDir,
+      fixed: {},
+      storage: 'none',
+    }),
+    update: refuse,
+    testConnection: refuse,
+  };
 }

@@ -302,8 +302,32 @@ export class OptionsError extends Error {
   readonly code = 'INVALID_OPTIONS';
 }
 
-/** Reads options from command-line flags, then environment variables, then defaults. */
-export function loadOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): ApplianceOptions {
+/**
+ * Layers below flags and environment variables: stored settings (the first-run wizard's, the settings page's),
+ * then defaults the shell supplies (the desktop app's data directory and bundled ffmpeg).
+ */
+export interface OptionLayers {
+  stored?: Partial<Record<string, string>>;
+  shellDefaults?: Partial<Record<string, string>>;
+}
+
+/** Which options a flag or an environment variable fixes, with where (e.g. `--http-port flag`). */
+export function fixedOptions(argv: string[], env: NodeJS.ProcessEnv): Partial<Record<string, string>> {
+  const out: Partial<Record<string, string>> = {};
+  for (const spec of OPTION_SPECS) {
+    const flagGiven = spec.flag !== '' && argv.some((a) => a === spec.flag || a.startsWith(`${spec.flag}=`));
+    if (flagGiven) out[spec.key] = `${spec.flag} flag`;
+    else if (nonEmpty(env[spec.env]) !== undefined) out[spec.key] = `${spec.env} environment variable`;
+  }
+  return out;
+}
+
+/** Reads options from command-line flags, then environment variables, then the layers, then defaults. */
+export function loadOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  layers: OptionLayers = {},
+): ApplianceOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -321,7 +345,11 @@ export function loadOptions(argv: string[], env: NodeJS.ProcessEnv = process.env
   for (const spec of OPTION_SPECS) {
     const fromFlag = spec.flag ? values[spec.flag.slice(2)] : undefined;
     raw[spec.key] =
-      (typeof fromFlag === 'string' ? fromFlag : undefined) ?? nonEmpty(env[spec.env]) ?? DEFAULTS[spec.key];
+      (typeof fromFlag === 'string' ? fromFlag : undefined) ??
+      nonEmpty(env[spec.env]) ??
+      nonEmpty(layers.stored?.[spec.key]) ??
+      nonEmpty(layers.shellDefaults?.[spec.key]) ??
+      DEFAULTS[spec.key];
   }
   const parsed = optionsSchema.superRefine(crossCheck).safeParse(raw);
   if (!parsed.success) {

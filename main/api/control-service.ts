@@ -1,0 +1,357 @@
+/**
+ * The control API's operations, transport-neutral: each validates its request and returns the contract's
+ * response, or throws a `ControlFailure` (code + HTTP status). `dispatch` turns both into a `ControlResult`
+ * for IPC; the HTTP transport (control-http.ts) calls the same handlers.
+ */
+import { z } from 'zod';
+import { SignedUrlError, signQuery } from '../access/signed-url.js';
+import type { SigningKeys } from '../access/signing-keys.js';
+import type { ChannelStore } from '../channels/channel-store.js';
+import type { ChannelStatistics } from '../channels/channel-statistics.js';
+import { channelView, eventView, type PublicEndpoints } from '../channels/channel-view.js';
+import type { LiveChannels } from '../channels/live-channels.js';
+import { parseAllowList } from '../core/ip-allow-list.js';
+import type { Logger } from '../core/logger.js';
+import { resolvePpOptions } from '../origin/publishing-point-options.js';
+import { PublishingPointError, type PublishingPoints } from '../origin/publishing-points.js';
+import type { SegmentIndex } from '../origin/segment-index.js';
+import { renderServerManifest } from '../origin/smil.js';
+import type { SettingsPort } from '../settings/settings-service.js';
+import {
+  createChannelBody,
+  patchChannelBody,
+  purgeBody,
+  settingsInput,
+  signedUrlBody,
+  testConnectionBody,
+  updateOptionsBody,
+  type ApplianceStatus,
+  type ArchiveView,
+  type ChannelView,
+  type ControlEvent,
+  type ControlOperations,
+  type ControlResult,
+  type OperationName,
+  type PublishingPointView,
+  type RequestOf,
+  type ResponseOf,
+  isOperationName,
+} from './contract.js';
+import type { ControlDispatcher } from './control-dispatcher.js';
+
+export class ControlFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ControlServiceOptions {
+  mode: 'standalone' | 'ecdn';
+  partnerId: number;
+  channels: ChannelStore;
+  live: LiveChannels;
+  index: SegmentIndex;
+  pps: PublishingPoints;
+  keys: SigningKeys;
+  endpoints: PublicEndpoints;
+  statistics: ChannelStatistics;
+  settings: SettingsPort;
+  status: () => Omit<ApplianceStatus, 'firstRun'>;
+  /** Subscribes to the appliance's control events (control-events.ts). */
+  onEvent: (listener: (e: ControlEvent) => void) => () => void;
+  log: Logger;
+}
+
+type Handlers = { [K in OperationName]: (request: unknown) => Promise<ResponseOf<K>> };
+
+/** Validates with a zod schema; a failure is a 400 naming each field. */
+export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ControlFailure(
+    400,
+    'BAD_REQUEST',
+    parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+  );
+}
+
+const entryRef = z.object({ entryId: z.string().min(1).max(100) }).passthrough();
+const noRequest = z.union([z.undefined(), z.null(), z.object({}).strict()]);
+
+/** Splits `{ entryId, ...rest }`; the rest is the operation's body. */
+function split(request: unknown): { entryId: string; body: Record<string, unknown> } {
+  const { entryId, ...body } = validate(entryRef, request ?? {});
+  return { entryId, body };
+}
+
+export class ControlService implements ControlDispatcher {
+  readonly handlers: Handlers;
+
+  constructor(private readonly o: ControlServiceOptions) {
+    this.handlers = this.build();
+  }
+
+  onEvent(listener: (e: ControlEvent) => void): () => void {
+    return this.o.onEvent(listener);
+  }
+
+  async dispatch<K extends OperationName>(
+    operation: K,
+    request: unknown,
+  ): Promise<ControlResult<ResponseOf<K>>> {
+    if (!isOperationName(operation))
+      return {
+        ok: false,
+        error: { code: 'BAD_REQUEST', message: `unknown operation ${String(operation)}`, status: 400 },
+      };
+    try {
+      const value = await (this.handlers[operation] as (r: unknown) => Promise<ResponseOf<K>>)(request);
+      return { ok: true, value };
+    } catch (err) {
+      return { ok: false, error: toErrorValue(err, this.o.log) };
+    }
+  }
+
+  /** Typed call for in-process users (tests, the shell). */
+  async call<K extends OperationName>(operation: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
+    return (this.handlers[operation] as (r: unknown) => Promise<ResponseOf<K>>)(request);
+  }
+
+  private view(entryId: string): ChannelView {
+    const c = this.o.channels.get(entryId);
+    if (!c) throw new ControlFailure(404, 'CHANNEL_NOT_FOUND', `no channel with entry id ${entryId}`);
+    return channelView(c, this.o.endpoints, this.o.index, this.o.live);
+  }
+
+  private publishingPoint(entryId: string) {
+    this.view(entryId);
+    const pp = this.o.pps.get(entryId);
+    if (!pp)
+      throw new ControlFailure(
+        404,
+        'PUBLISHING_POINT_NOT_FOUND',
+        `channel ${entryId} has no publishing point yet: it is created on the first publish`,
+      );
+    return pp;
+  }
+
+  private ppView(entryId: string): PublishingPointView {
+    const pp = this.publishingPoint(entryId);
+    const active = this.o.pps.isActive(pp);
+    const purged = this.o.pps.isPurged(pp);
+    const r = resolvePpOptions(pp.options);
+    return {
+      name: `${pp.name}.isml`,
+      state: pp.state,
+      options: { ...pp.options },
+      editable: !active && purged,
+      ...(active
+        ? { reason: `the publishing point is active (${pp.state}): stop the channel first` }
+        : !purged
+          ? { reason: 'the archive is not empty: purge it completely (keep last 0) first' }
+          : {}),
+      resolved: {
+        dvrWindow: r.dvrWindow,
+        archiving: r.archiving,
+        archiveLength: r.archiveLength,
+        fragmentDuration: r.fragmentDuration,
+      },
+    };
+  }
+
+  private archive(entryId: string): ArchiveView {
+    const pp = this.publishingPoint(entryId);
+    const tracks = this.o.index.tracks(pp.name);
+    const r = resolvePpOptions(pp.options);
+    const iso = (timescale: number, v: number) => new Date(pp.epoch + (v / timescale) * 1000).toISOString();
+    const extent = this.o.pps.extent(pp, tracks);
+    const dvrStart = extent ? Math.max(extent.start, extent.end - r.dvrWindow * 1000) : null;
+    return {
+      publishingPoint: `${pp.name}.isml`,
+      state: pp.state,
+      dvrWindow: {
+        seconds: r.dvrWindow,
+        start: dvrStart === null ? null : new Date(dvrStart).toISOString(),
+        end: extent ? new Date(extent.end).toISOString() : null,
+      },
+      archiving: r.archiving,
+      tracks: tracks.map((t) => ({
+        trackName: t.trackName,
+        kind: t.kind,
+        bitrate: t.bitrate,
+        ranges: this.o.index.rangesByIngest(t.id, Math.round(t.timescale / 10)).map((g) => ({
+          start: iso(t.timescale, g.start),
+          end: iso(t.timescale, g.end),
+          ingest: g.serverIndex === 0 ? ('primary' as const) : ('backup' as const),
+        })),
+      })),
+      now: new Date().toISOString(),
+    };
+  }
+
+  private async control(entryId: string, action: 'start' | 'stop' | 'restart'): Promise<ChannelView> {
+    this.view(entryId);
+    if (action === 'stop') await this.o.live.stopChannel(entryId);
+    else if (action === 'start') await this.o.live.startChannel(entryId);
+    else await this.o.live.restartChannel(entryId);
+    return this.view(entryId);
+  }
+
+  private build(): Handlers {
+    const o = this.o;
+    return {
+      'status.get': async (req) => {
+        validate(noRequest, req);
+        return { ...o.status(), firstRun: o.settings.firstRun() };
+      },
+      'channels.list': async (req) => {
+        validate(noRequest, req);
+        return {
+          channels: o.channels.list().map((c) => channelView(c, o.endpoints, o.index, o.live)),
+        };
+      },
+      'channels.get': async (req) => this.view(split(req).entryId),
+      'channels.create': async (req) => {
+        const body = validate(createChannelBody, req ?? {});
+        if (o.mode === 'ecdn') {
+          throw new ControlFailure(
+            409,
+            'MODE_ECDN',
+            "in eCDN mode, channels are the partner's live entries: create them in Kaltura; they appear here on first publish",
+          );
+        }
+        const c = o.channels.create(body.name, o.partnerId);
+        o.channels.addEvent(c.entryId, 'info', 'CHANNEL_CREATED', `channel "${c.name}" created`);
+        return channelView(c, o.endpoints, o.index, o.live);
+      },
+      'channels.update': async (req) => {
+        const { entryId, body } = split(req);
+        this.view(entryId);
+        const change = validate(patchChannelBody, body);
+        o.channels.update(entryId, change);
+        if (change.access)
+          o.channels.addEvent(entryId, 'info', 'ACCESS_CHANGED', `viewer access is now ${change.access}`);
+        return this.view(entryId);
+      },
+      'channels.delete': async (req) => {
+        const { entryId } = split(req);
+        this.view(entryId);
+        await o.live.deleteEntry(entryId);
+        o.channels.delete(entryId);
+        return { deleted: entryId };
+      },
+      'channels.start': async (req) => this.control(split(req).entryId, 'start'),
+      'channels.stop': async (req) => this.control(split(req).entryId, 'stop'),
+      'channels.restart': async (req) => this.control(split(req).entryId, 'restart'),
+      'channels.events': async (req) => {
+        const { entryId } = split(req);
+        this.view(entryId);
+        return { events: o.channels.events(entryId).map(eventView) };
+      },
+      'channels.statistics': async (req) => {
+        const { entryId } = split(req);
+        this.view(entryId);
+        return { samples: o.statistics.samples(entryId) };
+      },
+      'channels.signedUrl': async (req) => {
+        const { entryId, body } = split(req);
+        const c = this.view(entryId);
+        const { expiresIn, resourcePrefix, ipRange: rawRange } = validate(signedUrlBody, body);
+        const ipRange = rawRange?.trim();
+        if (ipRange !== undefined) {
+          try {
+            if (ipRange.includes(',')) throw new Error('give one address, CIDR or range');
+            parseAllowList(ipRange);
+          } catch (err) {
+            throw new ControlFailure(400, 'BAD_REQUEST', `ipRange: ${(err as Error).message}`);
+          }
+        }
+        const expiresAt = Math.floor(Date.now() / 1000) + expiresIn;
+        const key = o.keys.current();
+        let query: string;
+        try {
+          query = signQuery(key, {
+            scope: `${c.publishingPoint.path}/`,
+            expiresAt,
+            ...(ipRange !== undefined ? { ipRange } : {}),
+          });
+        } catch (err) {
+          if (err instanceof SignedUrlError) throw new ControlFailure(400, 'BAD_REQUEST', err.message);
+          throw err;
+        }
+        const originBase = c.playback.hls.slice(0, c.playback.hls.length - '.m3u8'.length);
+        return {
+          url: `${originBase}${resourcePrefix ? `${resourcePrefix}playlist` : ''}.m3u8?${query}`,
+          dash: `${originBase}${resourcePrefix ? `${resourcePrefix}manifest` : ''}.mpd?${query}`,
+          expiresAt: new Date(expiresAt * 1000).toISOString(),
+          ...(ipRange !== undefined ? { ipRange } : {}),
+          keyId: key.id,
+        };
+      },
+      'publishingPoints.get': async (req) => this.ppView(split(req).entryId),
+      'publishingPoints.update': async (req) => {
+        const { entryId, body } = split(req);
+        const { options } = validate(updateOptionsBody, body);
+        this.publishingPoint(entryId);
+        try {
+          o.pps.update(entryId, renderServerManifest(options, []));
+        } catch (err) {
+          throw ppFailure(err);
+        }
+        o.channels.addEvent(entryId, 'info', 'OPTIONS_CHANGED', 'publishing point options changed');
+        return this.ppView(entryId);
+      },
+      'publishingPoints.archive': async (req) => this.archive(split(req).entryId),
+      'publishingPoints.purge': async (req) => {
+        const { entryId, body } = split(req);
+        const spec = validate(purgeBody, body);
+        this.publishingPoint(entryId);
+        let purged: number;
+        try {
+          purged = await o.pps.purge(
+            entryId,
+            'keepSeconds' in spec
+              ? { kind: 'keep', seconds: spec.keepSeconds }
+              : {
+                  kind: 'range',
+                  start: { kind: 'utc', ms: Date.parse(spec.start) },
+                  end: { kind: 'utc', ms: Date.parse(spec.end) },
+                },
+          );
+        } catch (err) {
+          throw ppFailure(err);
+        }
+        return { purged };
+      },
+      'settings.get': async (req) => {
+        validate(noRequest, req);
+        return o.settings.view();
+      },
+      'settings.update': async (req) => o.settings.update(validate(settingsInput, req ?? {})),
+      'settings.testConnection': async (req) =>
+        o.settings.testConnection(validate(testConnectionBody, req ?? {})),
+    } satisfies { [K in keyof ControlOperations]: (r: unknown) => Promise<ResponseOf<K>> };
+  }
+}
+
+function ppFailure(err: unknown): unknown {
+  if (err instanceof PublishingPointError) {
+    if (err.status === 403 || err.status === 409)
+      return new ControlFailure(409, 'PUBLISHING_POINT_BUSY', err.message);
+    if (err.status === 404) return new ControlFailure(404, 'PUBLISHING_POINT_NOT_FOUND', err.message);
+    if (err.status === 400) return new ControlFailure(400, 'BAD_REQUEST', err.message);
+    return new ControlFailure(err.status, 'INTERNAL', err.message);
+  }
+  return err;
+}
+
+/** An error as a value; unexpected ones are logged and reported without internals. */
+export function toErrorValue(err: unknown, log: Logger): { code: string; message: string; status: number } {
+  if (err instanceof ControlFailure) return { code: err.code, message: err.message, status: err.status };
+  log.error({ err: (err as Error).message, stack: (err as Error).stack }, 'control API error');
+  return { code: 'INTERNAL', message: 'internal error; see the appliance log', status: 500 };
+}

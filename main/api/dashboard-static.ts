@@ -1,0 +1,57 @@
+/**
+ * The dashboard for browsers on the LAN: the built renderer (renderer/dist) served by the admin listener at `/`.
+ * The page and its assets are open (they hold no data); everything they call needs the admin credentials.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { appRoot } from '../core/app-root.js';
+
+export const dashboardDir = (): string => path.join(appRoot(), 'renderer', 'dist');
+
+export const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  // hls.js fetches the preview from the origin listener (another port); events come over a WebSocket.
+  "connect-src 'self' http: https: ws: wss:",
+  "worker-src 'self' blob:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The open paths: the page and its assets. */
+export function isDashboardAsset(req: FastifyRequest): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const p = req.url.split('?')[0] ?? '';
+  return p === '/' || p === '/index.html' || /^\/assets\/[A-Za-z0-9._-]+$/.test(p) || p === '/favicon.svg';
+}
+
+export function registerDashboard(app: FastifyInstance, dir = dashboardDir()): void {
+  if (!fs.existsSync(path.join(dir, 'index.html'))) {
+    app.get('/', async (_req, reply) =>
+      reply
+        .type('text/plain; charset=utf-8')
+        .send('The dashboard is not built: run `npm run build`. The control API is at /api/v1/.'),
+    );
+    return;
+  }
+  void app.register(fastifyStatic, {
+    root: dir,
+    prefix: '/',
+    index: ['index.html'],
+    wildcard: false,
+    dotfiles: 'deny',
+    setHeaders: (res) => {
+      res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      res.setHeader('Cache-Control', 'no-cache');
+    },
+  });
+}

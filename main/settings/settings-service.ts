@@ -1,0 +1,163 @@
+/**
+ * The settings the dashboard reads and writes (first-run wizard, settings page): what flags and environment
+ * variables leave open, stored in a `SettingsStore`, applied by restarting the core. Secrets are write-only.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import type { SettingKey, SettingsInput, SettingsView, TestConnectionBody } from '../api/contract.js';
+import { ControlFailure } from '../api/control-service.js';
+import { fixedOptions, loadOptions, OptionsError, type ApplianceOptions } from '../core/options.js';
+import { KalturaApiError, KalturaClient, KalturaTransportError } from '../partner/kaltura/client.js';
+import type { SettingsStore, StoredSettings } from './settings-store.js';
+
+export interface SettingsPort {
+  view(): SettingsView;
+  /** No settings were ever saved. */
+  firstRun(): boolean;
+  update(
+    input: SettingsInput,
+  ): Promise<{ settings: SettingsView; restartRequired: boolean; restarting: boolean }>;
+  testConnection(
+    body: TestConnectionBody,
+  ): Promise<{ ok: true; partnerId: number; partnerName?: string; message: string }>;
+}
+
+export type VerifyBinding = (cfg: {
+  serviceUrl: string;
+  partnerId: number;
+  adminSecret: string;
+}) => Promise<{ partnerId: number; name?: string }>;
+
+export interface SettingsServiceOptions {
+  store: SettingsStore;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  shellDefaults?: Partial<Record<string, string>>;
+  /** The options the running core uses. */
+  current: () => ApplianceOptions;
+  /** Restarts the core with these options (the saved settings), after the response has gone out. */
+  restart: (next: ApplianceOptions) => void;
+  /** Headless, the settings file lives in the data directory, so the data directory is a flag. */
+  dataDirEditable: boolean;
+  verifyBinding?: VerifyBinding;
+}
+
+const SETTING_KEYS: readonly SettingKey[] = [
+  'mode',
+  'serviceUrl',
+  'partnerId',
+  'partnerSecret',
+  'rtmpPort',
+  'httpPort',
+  'adminPort',
+  'dataDir',
+  'adminToken',
+];
+
+const kalturaVerify: VerifyBinding = (cfg) =>
+  new KalturaClient({ ...cfg, timeoutMs: 10_000, hostname: os.hostname() }).verifyBinding();
+
+export class SettingsService implements SettingsPort {
+  constructor(private readonly o: SettingsServiceOptions) {}
+
+  firstRun(): boolean {
+    return this.o.store.load() === undefined;
+  }
+
+  private fixed(): Partial<Record<SettingKey, string>> {
+    const byFlag = fixedOptions(this.o.argv, this.o.env);
+    const out: Partial<Record<SettingKey, string>> = {};
+    for (const k of SETTING_KEYS) if (byFlag[k]) out[k] = byFlag[k];
+    if (!out.partnerSecret && byFlag.partnerSecretFile) out.partnerSecret = byFlag.partnerSecretFile;
+    if (!this.o.dataDirEditable && !out.dataDir)
+      out.dataDir = 'the settings file lives in the data directory: start with --data-dir to change it';
+    return out;
+  }
+
+  view(options: ApplianceOptions = this.o.current()): SettingsView {
+    return {
+      mode: options.mode,
+      serviceUrl: options.serviceUrl ?? '',
+      partnerId: options.partnerId,
+      hasPartnerSecret: Boolean(options.partnerSecret || options.partnerSecretFile),
+      rtmpPort: options.rtmpPort,
+      httpPort: options.httpPort,
+      adminPort: options.adminPort,
+      dataDir: options.dataDir,
+      fixed: this.fixed(),
+      storage: this.o.store.describe(),
+    };
+  }
+
+  async update(
+    input: SettingsInput,
+  ): Promise<{ settings: SettingsView; restartRequired: boolean; restarting: boolean }> {
+    const fixed = this.fixed();
+    for (const k of Object.keys(input) as SettingKey[]) {
+      if (fixed[k]) throw new ControlFailure(409, 'SETTING_FIXED', `${k} is set by the ${fixed[k]}`);
+    }
+    const stored: StoredSettings = { ...(this.o.store.load() ?? {}) };
+    for (const [k, v] of Object.entries(input)) if (v !== undefined) stored[k as SettingKey] = String(v);
+    let next: ApplianceOptions;
+    try {
+      next = loadOptions(this.o.argv, this.o.env, { stored, shellDefaults: this.o.shellDefaults });
+    } catch (err) {
+      if (err instanceof OptionsError) throw new ControlFailure(400, 'BAD_REQUEST', err.message);
+      throw err;
+    }
+    const current = this.o.current();
+    const ports = [next.rtmpPort, next.httpPort, next.adminPort];
+    if (new Set(ports).size !== ports.length)
+      throw new ControlFailure(400, 'BAD_REQUEST', 'the RTMP, HTTP and admin ports must differ');
+    this.o.store.save(stored);
+    const changed = SETTING_KEYS.filter((k) => String(next[k] ?? '') !== String(current[k] ?? ''));
+    const restartRequired = changed.length > 0;
+    if (restartRequired) this.o.restart(next);
+    return { settings: this.view(next), restartRequired, restarting: restartRequired };
+  }
+
+  async testConnection(
+    body: TestConnectionBody,
+  ): Promise<{ ok: true; partnerId: number; partnerName?: string; message: string }> {
+    const adminSecret = body.partnerSecret ?? this.storedSecret();
+    if (!adminSecret)
+      throw new ControlFailure(400, 'BAD_REQUEST', "give the partner's admin secret to test the connection");
+    const verify = this.o.verifyBinding ?? kalturaVerify;
+    try {
+      const r = await verify({ serviceUrl: body.serviceUrl, partnerId: body.partnerId, adminSecret });
+      return {
+        ok: true,
+        partnerId: r.partnerId,
+        ...(r.name !== undefined ? { partnerName: r.name } : {}),
+        message: `connected: partner ${r.partnerId}${r.name ? ` (${r.name})` : ''} accepted the secret`,
+      };
+    } catch (err) {
+      if (err instanceof KalturaApiError)
+        throw new ControlFailure(
+          502,
+          'CONNECTION_FAILED',
+          `the service refused: ${err.code}: ${err.message}`,
+        );
+      if (err instanceof KalturaTransportError)
+        throw new ControlFailure(
+          502,
+          'CONNECTION_FAILED',
+          `could not reach ${body.serviceUrl}: ${err.message}`,
+        );
+      throw err;
+    }
+  }
+
+  private storedSecret(): string | undefined {
+    const o = this.o.current();
+    if (o.partnerSecret) return o.partnerSecret;
+    if (o.partnerSecretFile) {
+      try {
+        return fs.readFileSync(o.partnerSecretFile, 'utf8').trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    return this.o.store.load()?.partnerSecret;
+  }
+}
