@@ -1,21 +1,29 @@
 /**
- * The preload: exposes exactly the control API contract to the renderer through contextBridge.
- * Nothing else of Node or Electron reaches the page. CommonJS (.cts): sandboxed preloads cannot be ES modules. (Issue 6 grows this to the full contract.)
+ * The preload: exposes exactly the control API contract (`ControlBridge`) to the renderer as `window.ecdn`,
+ * and nothing else of Node or Electron. CommonJS (.cts): sandboxed preloads cannot be ES modules and can
+ * require only 'electron' (the contract is imported for its types only, erased at compile time).
+ * The main process checks every call's sender (main/electron/ipc-bridge.ts).
  */
 import electron = require('electron');
+import type { ControlBridge, ControlEvent } from '../main/api/contract.js';
 
 const { contextBridge, ipcRenderer } = electron;
 
-interface EcdnBridge {
-  /** Calls one control API operation; errors come back as `{ error: { code, message } }`. */
-  invoke(
-    operation: 'channels.list' | 'channels.get' | 'channels.create' | 'channels.delete',
-    payload?: unknown,
-  ): Promise<unknown>;
-}
+const CONTROL_CHANNEL = 'ecdn:control';
+const EVENT_CHANNEL = 'ecdn:event';
 
-const bridge: EcdnBridge = {
-  invoke: (operation, payload) => ipcRenderer.invoke('ecdn:control', operation, payload),
+const bridge: ControlBridge = {
+  /** Calls one operation; resolves with its `ControlResult` (errors are values, never rejections of the call). */
+  invoke: (operation, request) => ipcRenderer.invoke(CONTROL_CHANNEL, operation, request),
+  /** Subscribes to control events; the returned function unsubscribes. The IPC event object never reaches the page. */
+  onEvent: (listener) => {
+    if (typeof listener !== 'function') throw new TypeError('onEvent needs a function');
+    const forward = (_event: unknown, controlEvent: ControlEvent) => listener(controlEvent);
+    ipcRenderer.on(EVENT_CHANNEL, forward);
+    return () => {
+      ipcRenderer.removeListener(EVENT_CHANNEL, forward);
+    };
+  },
 };
 
 contextBridge.exposeInMainWorld('ecdn', bridge);

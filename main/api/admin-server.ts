@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { listenerOptions } from '../core/http-server.js';
 import type { Logger } from '../core/logger.js';
@@ -75,6 +76,17 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
   app.get('/api/v1/health', async (_req, reply) => {
     if (!o.isReady()) return reply.code(503).send({ status: 'starting' });
     return { status: 'ok' };
+  });
+
+  // Sockets handed to the WebSocket upgrade (accepted or refused) are not the HTTP server's to close: without
+  // this, one client that keeps a refused upgrade open would hold up shutdown and every settings restart.
+  const upgraded = new Set<Duplex>();
+  app.server.on('upgrade', (_req, socket: Duplex) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+  });
+  app.addHook('preClose', async () => {
+    for (const s of upgraded) s.destroy();
   });
 
   app.addHook('onRequest', async (req, reply) => {

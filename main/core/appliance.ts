@@ -41,7 +41,7 @@ import { ViewerStats } from '../origin/viewer-stats.js';
 import { PublishingPoints } from '../origin/publishing-points.js';
 import { reconcile } from '../origin/reconcile.js';
 import { resolveAdminToken } from './admin-token.js';
-import { APP_VERSION } from './app-root.js';
+import { APP_VERSION, appRoot } from './app-root.js';
 import { parseAllowList } from './ip-allow-list.js';
 import type { Logger } from './logger.js';
 import { defaultPublicHost, type ApplianceOptions } from './options.js';
@@ -139,7 +139,7 @@ export class Appliance {
     });
     const keys = new SigningKeys(options.dataDir, options.signingOverlap * 3600 * 1000);
     const spaces = new SpaceStore(db);
-    const spaceFiles = new SpaceFiles(options.dataDir, ffmpeg.path, resolveFfprobe(ffmpeg.path));
+    const spaceFiles = new SpaceFiles(options.dataDir, ffmpeg.path, ffprobeOrName(ffmpeg.path, log));
     const stats = new ViewerStats();
     stats.start();
     const origin = createOriginServer({
@@ -345,7 +345,7 @@ function createEcdnPartner(options: ApplianceOptions, log: Logger): EcdnParts {
   });
   const fallback = options.fallbackProfile
     ? parseConversionProfile(fs.readFileSync(options.fallbackProfile, 'utf8'))
-    : loadDefaultProfile(new URL('../../resources/conversion-profiles/passthrough.xml', import.meta.url));
+    : loadDefaultProfile(path.join(appRoot(), 'resources', 'conversion-profiles', 'passthrough.xml'));
   const profileFor = async (
     _entry: LiveEntry,
     streamName: string,
@@ -394,4 +394,17 @@ function readOnlySettings(options: ApplianceOptions): SettingsPort {
     update: refuse,
     testConnection: refuse,
   };
+}
+
+/**
+ * ffprobe checks uploads to spaces only, and the packaged app bundles ffmpeg alone: a missing ffprobe is a
+ * warning at start and a clear error on upload, not a core that will not start.
+ */
+function ffprobeOrName(ffmpegPath: string, log: Logger): string {
+  try {
+    return resolveFfprobe(ffmpegPath);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'ffprobe not found: uploads to spaces will be refused');
+    return 'ffprobe';
+  }
 }

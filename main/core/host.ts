@@ -103,7 +103,8 @@ export class ApplianceHost {
       }
       const admin = new URL(this.current.urls.admin);
       admin.port = String(next.adminPort);
-      this.emitter.emit('event', { type: 'appliance.restarting', adminUrl: admin.toString() });
+      // Through the core's events: WebSocket dashboards get it, and (forwarded) the shell's window.
+      this.current.events.publish({ type: 'appliance.restarting', adminUrl: admin.toString() });
       this.o.log.info('restarting the core with the saved settings');
       await this.shutdown();
       try {

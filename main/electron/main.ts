@@ -1,61 +1,163 @@
 /**
- * The Electron shell: thin and typed. It starts the same core as `npm run serve` and opens one
- * hardened window on the dashboard. (The dashboard, tray and first-run wizard come with issue 6.)
+ * The Electron shell: composition only. The only module that imports 'electron' at run time; everything it
+ * wires is a small module in main/electron/ that receives the Electron APIs it uses (tested under Node).
+ * One instance; the core (ApplianceHost, the same as `npm run serve`) starts with the app and stops before
+ * it exits; one hardened window on the dashboard, hidden to the tray when closed.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, session, shell } from 'electron';
-import { Appliance } from '../core/appliance.js';
+import { pathToFileURL } from 'node:url';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  safeStorage,
+  session,
+  shell,
+  Tray,
+} from 'electron';
+import Store from 'electron-store';
+import { appRoot } from '../core/app-root.js';
+import { ApplianceHost } from '../core/host.js';
 import { createLogger } from '../core/logger.js';
-import { loadOptions } from '../core/options.js';
+import { ElectronSettingsStore } from './electron-settings-store.js';
+import { installControlBridge } from './ipc-bridge.js';
+import { AppLifecycle } from './lifecycle.js';
+import { applianceArgs, shellDefaults, shellPaths } from './shell-options.js';
+import { listLiveChannels, TrayController } from './tray.js';
+import {
+  contentSecurityPolicy,
+  createMainWindow,
+  externalLinkPolicy,
+  hardenSession,
+  hardenWebContents,
+} from './window.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' blob: http://127.0.0.1:*; connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/** JSON lines on stdout when run from the sources (`npm start`), in the OS's log directory when packaged. */
+function logDestination(): NodeJS.WritableStream {
+  if (!app.isPackaged) return process.stdout;
+  try {
+    const dir = app.getPath('logs');
+    fs.mkdirSync(dir, { recursive: true });
+    return fs.createWriteStream(path.join(dir, 'main.log'), { flags: 'a' });
+  } catch {
+    return process.stdout;
+  }
+}
 
-let core: Appliance | undefined;
+const log = createLogger(process.env.ECDN_LOG_LEVEL || 'info', logDestination());
+const paths = shellPaths(appRoot());
+const rendererUrl = pathToFileURL(paths.indexHtml).href;
+
+let host: ApplianceHost | undefined;
+let starting: Promise<ApplianceHost | undefined> | undefined;
+let win: BrowserWindow | undefined;
+let tray: Tray | undefined;
+let trayController: TrayController | undefined;
+
+function openWindow(): BrowserWindow | undefined {
+  if (!host) return undefined;
+  const w = createMainWindow({
+    BrowserWindow,
+    preload: paths.preload,
+    icon: paths.appIcon,
+    devTools: !app.isPackaged,
+  });
+  w.on('closed', () => {
+    if (win === w) win = undefined;
+  });
+  w.webContents.on('render-process-gone', (_event, details) =>
+    log.error({ reason: details.reason, exitCode: details.exitCode }, 'the dashboard renderer is gone'),
+  );
+  w.loadFile(paths.indexHtml).catch((err: Error) =>
+    log.error({ err: err.message }, 'could not load the dashboard'),
+  );
+  win = w;
+  return w;
+}
+
+const lifecycle = new AppLifecycle({
+  app,
+  dialog,
+  window: () => win,
+  createWindow: openWindow,
+  liveChannels: () => (host ? listLiveChannels(host.control, log) : Promise.resolve([])),
+  stopCore: async () => {
+    trayController?.stop();
+    const h = host ?? (await starting);
+    await h?.stop();
+  },
+  log,
+});
+
+async function startApp(): Promise<void> {
+  app.enableSandbox();
+  const canOpenExternally = externalLinkPolicy(() => host?.urls);
+  app.on('web-contents-created', (_event, contents) =>
+    hardenWebContents(contents, { canOpenExternally, openExternal: (url) => shell.openExternal(url), log }),
+  );
+  lifecycle.install();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void lifecycle.shutdown());
+
+  await app.whenReady();
+  hardenSession(session.defaultSession, { csp: () => contentSecurityPolicy(host?.urls), log });
+
+  const { args, ignored } = applianceArgs(process.argv.slice(1));
+  if (ignored.length > 0) log.debug({ ignored }, 'command-line arguments that are not appliance options');
+  const settings = new ElectronSettingsStore({ store: new Store({ name: 'settings' }), safeStorage, log });
+  starting = ApplianceHost.start({
+    argv: args,
+    env: process.env,
+    settings,
+    log,
+    defaults: shellDefaults({
+      isPackaged: app.isPackaged,
+      resourcesPath: process.resourcesPath,
+      userData: app.getPath('userData'),
+      platform: process.platform,
+      env: process.env,
+      exists: (file) => fs.existsSync(file),
+    }),
+    dataDirEditable: true,
+    onStarted: (appliance) => log.info({ urls: appliance.urls }, 'appliance core started'),
+  }).catch((err: Error) => {
+    log.fatal({ err: err.message }, 'the appliance core could not start');
+    dialog.showErrorBox('eCDN Appliance could not start', err.message);
+    app.exit(1);
+    return undefined;
+  });
+  host = await starting;
+  if (!host) return;
+
+  installControlBridge({ ipcMain, control: host.control, window: () => win, rendererUrl, log });
+  const first = openWindow();
+  if (first) lifecycle.attachWindow(first);
+
+  tray = new Tray(nativeImage.createFromPath(paths.trayIcons.idle));
+  trayController = new TrayController({
+    tray,
+    buildMenu: (template) => Menu.buildFromTemplate(template),
+    icons: {
+      idle: nativeImage.createFromPath(paths.trayIcons.idle),
+      live: nativeImage.createFromPath(paths.trayIcons.live),
+    },
+    control: host.control,
+    openDashboard: () => lifecycle.showWindow(),
+    quit: () => app.quit(),
+    log,
+  });
+  await trayController.start();
+}
 
 if (!app.requestSingleInstanceLock()) {
+  // Another instance runs: it shows its window (second-instance) and this one leaves.
   app.quit();
 } else {
-  app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());
-  app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-navigate', (e) => e.preventDefault());
-    contents.on('will-attach-webview', (e) => e.preventDefault());
-    contents.setWindowOpenHandler(({ url }) => {
-      if (url.startsWith('https://')) void shell.openExternal(url);
-      return { action: 'deny' };
-    });
-  });
-  void app.whenReady().then(async () => {
-    session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
-    });
-    const options = loadOptions([], {
-      ...process.env,
-      ECDN_DATA_DIR: process.env.ECDN_DATA_DIR ?? path.join(app.getPath('userData'), 'data'),
-    });
-    core = await Appliance.start(options, createLogger(options.logLevel));
-    const win = new BrowserWindow({
-      width: 1280,
-      height: 800,
-      webPreferences: {
-        preload: path.join(here, '../../preload/preload.cjs'),
-        contextIsolation: true,
-        sandbox: true,
-        nodeIntegration: false,
-        webSecurity: true,
-      },
-    });
-    await win.loadFile(path.join(here, '../../../renderer/dist/index.html'));
-  });
-  app.on('before-quit', (e) => {
-    if (core?.isReady) {
-      e.preventDefault();
-      const c = core;
-      core = undefined;
-      void c.stop().finally(() => app.quit());
-    }
+  startApp().catch((err: Error) => {
+    log.fatal({ err: err.message, stack: err.stack }, 'the desktop shell failed');
+    app.exit(1);
   });
 }
