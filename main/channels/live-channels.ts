@@ -292,10 +292,12 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
     // The encoder may have left (or another feed started) while the profile was fetched.
     if (!this.sessions.has(s.sessionId) || this.feeds.has(feedKey(s))) return;
     const pp = this.o.pps.get(entryId);
-    const { fragmentDuration } = resolvePpOptions(pp?.options ?? {});
+    const { fragmentDuration, hlsLowLatency, hlsPartDuration } = resolvePpOptions(pp?.options ?? {});
     const plan = planTranscode(profile, sourceInfo(s.metadata), {
       inputUrl: this.o.ingest.pullUrl(s.internalPath ?? ''),
       fragmentDuration,
+      // Low-latency HLS: part-sized fragments, key frames still every fragment_duration.
+      ...(hlsLowLatency ? { partDuration: hlsPartDuration } : {}),
     });
     // Streams 2 and 3 of a multi-bitrate ingest get their own track names in the same publishing point.
     const suffix = streamIndex === 1 ? '' : `_s${streamIndex}`;

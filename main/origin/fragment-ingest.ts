@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import type { Logger } from '../core/logger.js';
+import { FragmentWaiters } from './fragment-waiters.js';
 import { FragmentSplitter, parseFragment, parseInit, setBaseMediaDecodeTime, type InitInfo } from './mp4.js';
 import type { OriginStorage } from './origin-storage.js';
 import { resolvePpOptions } from './publishing-point-options.js';
@@ -42,12 +43,16 @@ export interface FragmentIngestEvents {
 
 /** Writes fragments into publishing points; one per appliance. */
 export class FragmentIngest extends EventEmitter<FragmentIngestEvents> {
+  /** Requests waiting for a track's next fragment (low-latency HLS), woken as fragments are indexed. */
+  readonly waiters: FragmentWaiters;
+
   constructor(
     readonly index: SegmentIndex,
     readonly storage: OriginStorage,
     private readonly log: Logger,
   ) {
     super();
+    this.waiters = FragmentWaiters.for(index);
   }
 
   /** Starts a run: one ffmpeg process writing `tracks` into publishing point `pp`. */
@@ -194,6 +199,7 @@ export class TrackInput {
     this.splitter.end();
     this.enqueue(async () => {
       if (this.track) this.run.ingest.index.setTrackState(this.track.id, 'stopped');
+      this.run.ingest.waiters.wake(this.run.pp, this.spec.trackName, 'ended');
       this.run.trackEnded();
     });
   }
@@ -238,7 +244,8 @@ export class TrackInput {
     let mediaTime = Math.max(0, info.baseMediaDecodeTime + Math.round(offset * ts));
     const last = index.lastFragment(this.track.id);
     if (last && mediaTime < last.mediaTime + last.duration) mediaTime = last.mediaTime + last.duration;
-    const file = storage.fragmentFile(this.spec.trackName, mediaTime);
+    // A low-latency part in the middle of a GOP is named as such: a segment never starts with it.
+    const file = storage.fragmentFile(this.spec.trackName, mediaTime, info.startsWithSync);
     await writeAtomically(storage.resolve(this.run.pp, file), setBaseMediaDecodeTime(buf, mediaTime));
     const rec = index.getPublishingPoint(this.run.pp);
     const fragment = index.addFragment({
@@ -254,6 +261,7 @@ export class TrackInput {
     if (this.first) index.setTrackState(this.track.id, 'started');
     this.first = false;
     this.run.ingest.emit('fragment', this.run.pp, this.track, fragment);
+    this.run.ingest.waiters.wake(this.run.pp, this.spec.trackName, 'fragment');
     await this.run.ingest.applyRetention(this.run.pp, this.track, mediaTime + info.duration);
   }
 }

@@ -1,8 +1,10 @@
 /**
  * HLS (RFC 8216, version 7: fMP4 segments with EXT-X-MAP) master and media playlists, rendered
- * from a {@link PresentationView}. The master is served at `/<pp>/<pp>.isml/.m3u8`, media playlists
+ * from a {@link PresentationView}; live media playlists of a low-latency view are version 9 (RFC 8216bis:
+ * parts, preload hints, rendition reports, delta updates). The master is served at `/<pp>/<pp>.isml/.m3u8`, media playlists
  * at `/<pp>/<pp>.isml/tracks/<trackName>.m3u8`; every URI written here is relative to those.
  */
+import { playlistEdge } from './ll-hls.js';
 import type { FragmentView, PresentationView, TrackView } from './manifest-model.js';
 
 /** The requested media playlist names no track of the presentation (an HTTP 404). */
@@ -103,35 +105,112 @@ function seconds(f: FragmentView, timescale: number): number {
   return Math.round((f.duration / timescale) * 1000) / 1000;
 }
 
-export function renderMediaPlaylist(p: PresentationView, trackName: string): string {
+/** EXT-X-TARGETDURATION of a track: its longest segment, rounded up, at least the nominal fragment duration. */
+export function targetDurationOf(p: PresentationView, track: TrackView): number {
+  const longest = track.fragments.reduce((max, f) => Math.max(max, seconds(f, track.timescale)), 0);
+  return Math.max(1, Math.round(p.fragmentDuration), Math.ceil(longest));
+}
+
+/**
+ * EXT-X-PART-INF PART-TARGET of a low-latency track: the part duration asked of the transcoder, or the longest
+ * part listed when one is longer (AAC parts end on whole frames), in milliseconds rounded up.
+ */
+export function partTargetOf(p: PresentationView, track: TrackView): number {
+  let longest = p.lowLatency?.partTarget ?? 0;
+  for (const part of [...track.fragments.flatMap((f) => f.parts ?? []), ...(track.partial ?? [])])
+    longest = Math.max(longest, part.duration / track.timescale);
+  return Math.ceil(longest * 1000 - 1e-6) / 1000;
+}
+
+export interface MediaPlaylistOptions {
+  /** `_HLS_skip`: a delta update (low latency only): the segments before the skip boundary become EXT-X-SKIP. */
+  skip?: boolean;
+}
+
+export function renderMediaPlaylist(
+  p: PresentationView,
+  trackName: string,
+  opts: MediaPlaylistOptions = {},
+): string {
   const track = p.tracks.find((t) => t.trackName === trackName);
   if (!track) throw new TrackNotFoundError(trackName);
   const suffix = urlSuffix(p);
   const { fragments, timescale } = track;
+  const live = p.live && !p.vod;
+  const ll = live ? p.lowLatency : undefined;
 
-  const longest = fragments.reduce((max, f) => Math.max(max, seconds(f, timescale)), 0);
-  const targetDuration = Math.max(1, Math.round(p.fragmentDuration), Math.ceil(longest));
+  const targetDuration = targetDurationOf(p, track);
   const lines = [
     '#EXTM3U',
-    '#EXT-X-VERSION:7',
+    `#EXT-X-VERSION:${ll ? 9 : 7}`,
     `#EXT-X-TARGETDURATION:${targetDuration}`,
     `#EXT-X-MEDIA-SEQUENCE:${fragments[0]?.sequence ?? 0}`,
   ];
   if (track.discontinuitySequence !== undefined) {
     lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${track.discontinuitySequence}`);
   }
-  if (p.live && !p.vod && p.holdBack !== undefined) {
-    lines.push(`#EXT-X-SERVER-CONTROL:HOLD-BACK=${Math.max(p.holdBack, 3 * targetDuration).toFixed(3)}`);
+  const holdBack =
+    live && p.holdBack !== undefined ? Math.max(p.holdBack, 3 * targetDuration).toFixed(3) : undefined;
+  const partTarget = ll ? partTargetOf(p, track) : 0;
+  const skipUntil = 6 * targetDuration;
+  if (ll) {
+    const control = [
+      'CAN-BLOCK-RELOAD=YES',
+      `CAN-SKIP-UNTIL=${skipUntil.toFixed(3)}`,
+      ...(holdBack !== undefined ? [`HOLD-BACK=${holdBack}`] : []),
+      `PART-HOLD-BACK=${(3 * partTarget).toFixed(3)}`,
+    ];
+    lines.push(
+      `#EXT-X-SERVER-CONTROL:${control.join(',')}`,
+      `#EXT-X-PART-INF:PART-TARGET=${partTarget.toFixed(3)}`,
+    );
+  } else if (holdBack !== undefined) {
+    lines.push(`#EXT-X-SERVER-CONTROL:HOLD-BACK=${holdBack}`);
   }
   if (p.vod) lines.push('#EXT-X-PLAYLIST-TYPE:VOD');
   lines.push(`#EXT-X-MAP:URI=${quoted(`${trackName}/init.mp4${suffix}`)}`);
-  for (const f of fragments) {
+
+  const partial = ll ? (track.partial ?? []) : [];
+  const endOf = (f: FragmentView): number => (f.mediaTime + f.duration) / timescale;
+  const tail = partial[partial.length - 1] ?? fragments[fragments.length - 1];
+  const end = tail ? endOf(tail) : 0;
+  // Delta update: the segments that end at least the skip boundary before the end of the playlist.
+  const skipped = ll && opts.skip ? fragments.filter((f) => endOf(f) <= end - skipUntil).length : 0;
+  if (skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
+  const part = (f: FragmentView): string =>
+    `#EXT-X-PART:DURATION=${(f.duration / timescale).toFixed(5)},URI=${quoted(`${trackName}/n${f.sequence}.m4s${suffix}`)}` +
+    (f.independent === false ? '' : ',INDEPENDENT=YES');
+
+  for (const f of fragments.slice(skipped)) {
     if (f.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(f.utc).toISOString()}`);
+    // Parts of the segments in the last three target durations.
+    if (ll && endOf(f) > end - 3 * targetDuration) for (const x of f.parts ?? []) lines.push(part(x));
     lines.push(
-      `#EXT-X-PROGRAM-DATE-TIME:${new Date(f.utc).toISOString()}`,
       `#EXTINF:${seconds(f, timescale).toFixed(3)},`,
       `${trackName}/${p.segmentPrefix ?? ''}${f.mediaTime}.m4s${suffix}`,
     );
+  }
+  if (ll) {
+    const head = partial[0];
+    if (head) {
+      if (head.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(head.utc).toISOString()}`, ...partial.map(part));
+    }
+    const lastPart = head ? partial[partial.length - 1] : fragments[fragments.length - 1]?.parts?.at(-1);
+    if (lastPart) {
+      const next = `${trackName}/n${lastPart.sequence + 1}.m4s${suffix}`;
+      lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI=${quoted(next)}`);
+    }
+    // Where the other renditions of the same kind are, so a player switching to one can block on its next part.
+    for (const other of p.tracks) {
+      if (other === track || other.kind !== track.kind) continue;
+      const edge = playlistEdge(other);
+      if (!edge) continue;
+      lines.push(
+        `#EXT-X-RENDITION-REPORT:URI=${quoted(`${other.trackName}.m3u8${suffix}`)},LAST-MSN=${edge.msn},LAST-PART=${edge.part}`,
+      );
+    }
   }
   if (!p.live || p.vod) lines.push('#EXT-X-ENDLIST');
   return lines.join('\n') + '\n';

@@ -4,7 +4,8 @@
  *
  * URLs in the manifests are relative to the manifest's base `/<pp>/<pp>.isml/`:
  * - HLS master `.m3u8` → media playlist `tracks/<trackName>.m3u8`
- * - media playlist → `<trackName>/init.mp4`, `<trackName>/<mediaTime>.m4s`
+ * - media playlist → `<trackName>/init.mp4`, `<trackName>/<mediaTime>.m4s`; with low latency, parts (one
+ *   fragment each) `<trackName>/n<fragment sequence>.m4s`
  * - MPD `.mpd` → `tracks/<trackName>/init.mp4`, `tracks/<trackName>/<mediaTime>.m4s`, or
  *   `tracks/<trackName>/n<sequence>.m4s` with segmentTemplate 'number_timeline'.
  */
@@ -32,6 +33,8 @@ export interface TrackView {
   discontinuitySequence?: number;
   /** In order, already limited to what the manifest must list (DVR window / subclip). */
   fragments: FragmentView[];
+  /** Low-latency HLS: the parts of the segment in progress (after the last of `fragments`), oldest first. */
+  partial?: FragmentView[];
 }
 
 export interface FragmentView {
@@ -45,6 +48,12 @@ export interface FragmentView {
   utc: number;
   /** A gap (or a new ingest session) precedes this fragment. */
   discontinuity?: boolean;
+  /** false: it does not start with a key frame (a low-latency part inside a GOP); otherwise it does. */
+  independent?: boolean;
+  /** Bytes, when known. */
+  size?: number;
+  /** Low-latency HLS: the fragments a segment (a group) is made of, each one part. */
+  parts?: FragmentView[];
 }
 
 export interface PresentationView {
@@ -72,5 +81,13 @@ export interface PresentationView {
   holdBack?: number;
   /** Appended verbatim to every child URL in both HLS and DASH (e.g. '?sig=abc'); default ''. */
   urlSuffix?: string;
+  /**
+   * Low-latency HLS (live only): media playlists list the parts of their newest segments and of the segment in
+   * progress, a preload hint for the next part, and rendition reports; the server blocks reloads.
+   */
+  lowLatency?: {
+    /** Seconds: the part duration asked of the transcoder (EXT-X-PART-INF PART-TARGET, at least). */
+    partTarget: number;
+  };
   tracks: TrackView[];
 }

@@ -15,14 +15,17 @@ import { listenerOptions } from '../core/http-server.js';
 import type { AllowList } from '../core/ip-allow-list.js';
 import type { Logger } from '../core/logger.js';
 import { renderMpd } from './dash.js';
-import { bucketOf, bucketRange, groupMembers, groupView, minimumLength } from './fragment-groups.js';
-import { renderMasterPlaylist, renderMediaPlaylist } from './hls.js';
+import { bucketOf, bucketRange, groupLength, groupMembers, groupView } from './fragment-groups.js';
+import { FragmentWaiters } from './fragment-waiters.js';
+import { partTargetOf, renderMasterPlaylist, renderMediaPlaylist, targetDurationOf } from './hls.js';
+import { holds, parseDeliveryDirectives, tooFarAhead } from './ll-hls.js';
+import type { PresentationView, TrackView } from './manifest-model.js';
 import type { OriginStorage } from './origin-storage.js';
 import { parsePlayout, playoutPresentation, type PlayoutQuery } from './playout.js';
 import { resolvePpOptions } from './publishing-point-options.js';
 import { PublishingPoints } from './publishing-points.js';
 import { parsePurgeTime, PurgeTimeError } from './purge-time.js';
-import type { PublishingPointRecord, SegmentIndex } from './segment-index.js';
+import type { FragmentRecord, PublishingPointRecord, SegmentIndex } from './segment-index.js';
 import { renderArchive, renderState, renderStatistics } from './smil.js';
 import type { ViewerStats } from './viewer-stats.js';
 import type { SpaceFiles } from '../spaces/space-media.js';
@@ -97,6 +100,12 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   // purge carries no body worth reading.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  // Low-latency HLS: requests waiting for a fragment, woken by the ingest; released at once when the listener
+  // closes, so a shutdown never waits for them.
+  const waiters = FragmentWaiters.for(o.index);
+  const blocking = new BlockedRequests();
+  app.addHook('preClose', async () => blocking.releaseAll());
 
   const lookup = (req: FastifyRequest): { pp: PublishingPointRecord; rest: string } | undefined => {
     const url = req.raw.url ?? '/';
@@ -197,8 +206,29 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     if (isMaster || isMpd || media) {
       // Playout control: ?dvr_window_length, ?time_shift, ?vbegin&vend (a PlayoutError answers 400).
       const playout = parsePlayout(req.query as PlayoutQuery);
-      const view = playoutPresentation(o.index, pp, playout, { urlSuffix });
-      if (!view || view.tracks.length === 0 || !view.complete) {
+      // Low-latency HLS: the live edge of a low-latency publishing point's media playlists, where the
+      // delivery directives (_HLS_msn, _HLS_part, _HLS_skip) apply; everywhere else they are ignored.
+      const lowLatency =
+        media !== null && opts.hlsLowLatency && playout.kind === 'live' && !((playout.timeShift ?? 0) > 0);
+      const directives = lowLatency ? parseDeliveryDirectives(query) : { skip: false };
+      const present = (record: PublishingPointRecord): PresentationView | undefined => {
+        const view = playoutPresentation(o.index, record, playout, { urlSuffix });
+        if (!view || view.tracks.length === 0 || !view.complete) return undefined;
+        // Fragments combined to the format's segment length (minimum length; fragment_duration with low latency).
+        const length = groupLength(record.options, isMpd ? 'mpd' : 'hls');
+        const partsMode = resolvePpOptions(record.options).hlsLowLatency;
+        const shown =
+          length > 0 ? groupView(o.index, record.name, view, length, { lowLatency: partsMode }) : view;
+        // Low latency: a track's first segment is complete only once the next one starts; until every track has
+        // one, the presentation is still starting (players load the master once).
+        if (partsMode && shown.tracks.length < view.tracks.length) return undefined;
+        if (lowLatency && partsMode && shown.live && !shown.vod) {
+          shown.lowLatency = { partTarget: opts.hlsPartDuration };
+        }
+        return shown;
+      };
+      let shown = present(pp);
+      if (!shown) {
         return notFound(reply, playout.kind === 'vod' ? 'nothing in that range' : 'nothing published yet');
       }
       // A subclip that ended before the newest fragment never changes; everything else is live or may grow.
@@ -210,14 +240,40 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
           ? 'public, max-age=10'
           : `public, max-age=${Math.max(1, Math.floor(opts.fragmentDuration / 2))}`;
       reply.header('Cache-Control', cache);
-      // Fragments combined to the format's minimum length, when one is set.
-      const minLength = minimumLength(pp.options, isMpd ? 'mpd' : 'hls', opts.fragmentDuration);
-      const shown = minLength > 0 ? groupView(o.index, pp.name, view, minLength) : view;
       if (isMpd) return reply.type('application/dash+xml').send(renderMpd(shown));
       if (isMaster) return reply.type('application/vnd.apple.mpegurl').send(renderMasterPlaylist(shown));
       const trackName = (media as RegExpExecArray)[1] as string;
-      if (!shown.tracks.some((t) => t.trackName === trackName)) return notFound(reply, 'no such track');
-      return reply.type('application/vnd.apple.mpegurl').send(renderMediaPlaylist(shown, trackName));
+      const trackIn = (v: PresentationView): TrackView | undefined =>
+        v.tracks.find((t) => t.trackName === trackName);
+      let track = trackIn(shown);
+      if (!track) return notFound(reply, 'no such track');
+      if (directives.msn !== undefined) {
+        // Blocking playlist reload: answer once the playlist holds the segment (or part) asked for, the track
+        // ends, or three target durations pass (503).
+        const deadline = Date.now() + 3 * targetDurationOf(shown, track) * 1000;
+        const wait = blocking.begin(reply);
+        try {
+          while (shown.lowLatency && !holds(track, directives.msn, directives.part)) {
+            const far = tooFarAhead(track, directives, partTargetOf(shown, track));
+            if (far) return badRequest(reply.header('Cache-Control', 'no-store'), far);
+            if (o.index.getTrack(name, trackName)?.state === 'stopped') break;
+            const woke = await waiters.wait(name, trackName, deadline - Date.now(), wait.signal);
+            if (woke === 'timeout' || woke === 'aborted') {
+              return unavailable(reply, `_HLS_msn=${directives.msn} did not arrive in time`);
+            }
+            const again = o.index.getPublishingPoint(name);
+            const next = again && present(again);
+            track = next && trackIn(next);
+            if (!next || !track) return notFound(reply, 'no such track');
+            shown = next;
+          }
+        } finally {
+          wait.end();
+        }
+      }
+      return reply
+        .type('application/vnd.apple.mpegurl')
+        .send(renderMediaPlaylist(shown, trackName, { skip: directives.skip }));
     }
     const group = /^tracks\/([A-Za-z0-9_-]+)\/g(\d{1,9})-(?:(\d{1,16})|n(\d{1,16}))\.m4s$/.exec(rest);
     if (group) {
@@ -225,21 +281,20 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       const lengthMs = Number(group[2]);
       // Only the lengths this publishing point combines fragments to: a made-up length must not make the
       // origin read (and hold) an arbitrary part of the archive.
-      const allowed = [
-        minimumLength(pp.options, 'hls', opts.fragmentDuration),
-        minimumLength(pp.options, 'mpd', opts.fragmentDuration),
-      ];
+      const allowed = [groupLength(pp.options, 'hls'), groupLength(pp.options, 'mpd')];
       if (!track || lengthMs <= 0 || !allowed.includes(lengthMs)) return notFound(reply, 'no such segment');
       const b =
         group[3] !== undefined ? bucketOf(Number(group[3]), track.timescale, lengthMs) : Number(group[4]);
-      const members = groupMembers(o.index, track, lengthMs, b);
+      const { members, closed } = groupMembers(o.index, track, lengthMs, b);
       if (members.length === 0 || (group[3] !== undefined && members[0]?.mediaTime !== Number(group[3]))) {
         return notFound(reply, 'no such segment');
       }
       const { end } = bucketRange(b, track.timescale, lengthMs);
       const last = members[members.length - 1] as { mediaTime: number; duration: number };
+      // Low latency: a group runs to the next key frame, so it is finished once the next one has started.
       const finished =
-        last.mediaTime + last.duration >= end - track.timescale / 60 || track.state === 'stopped';
+        (opts.hlsLowLatency ? closed : last.mediaTime + last.duration >= end - track.timescale / 60) ||
+        track.state === 'stopped';
       const files = members.map((f) => o.storage.resolve(name, f.file));
       const sizes = await Promise.all(files.map(async (f) => (await fs.promises.stat(f)).size));
       // The members one after another, never all in memory.
@@ -263,10 +318,31 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       if (!track) return notFound(reply, 'no such track');
       if (file[2] === 'init.mp4')
         return sendFile(reply, o.storage.initPath(name, track.trackName), 'public, max-age=60');
-      const fragment =
+      const find = (): FragmentRecord | undefined =>
         file[3] !== undefined
           ? o.index.fragmentByTime(track.id, Number(file[3]))
           : o.index.fragmentBySequence(track.id, Number(file[4]));
+      let fragment = find();
+      if (!fragment && file[4] !== undefined && opts.hlsLowLatency && track.state !== 'stopped') {
+        // Low latency: the part a playlist's preload hint names (the one after the newest) is answered when it
+        // arrives, within three part durations; any other missing fragment is a 404 at once.
+        const sequence = Number(file[4]);
+        const newest = o.index.lastFragment(track.id);
+        if (newest && sequence === newest.sequence + 1) {
+          const deadline = Date.now() + 3 * opts.hlsPartDuration * 1000;
+          const wait = blocking.begin(reply);
+          try {
+            while (!fragment) {
+              const woke = await waiters.wait(name, track.trackName, deadline - Date.now(), wait.signal);
+              if (woke === 'timeout' || woke === 'aborted') break;
+              fragment = find();
+              if (woke === 'ended') break;
+            }
+          } finally {
+            wait.end();
+          }
+        }
+      }
       if (!fragment) return notFound(reply, 'no such fragment');
       return sendFile(reply, o.storage.resolve(name, fragment.file), IMMUTABLE);
     }
@@ -320,6 +396,36 @@ function notFound(reply: FastifyReply, reason: string): FastifyReply {
 
 function badRequest(reply: FastifyReply, reason: string): FastifyReply {
   return reply.code(400).type('text/plain').send(`400 ${reason}\n`);
+}
+
+function unavailable(reply: FastifyReply, reason: string): FastifyReply {
+  return reply.code(503).type('text/plain').header('Cache-Control', 'no-store').send(`503 ${reason}\n`);
+}
+
+/** Requests the origin holds (blocking reloads, hinted parts): each ends when its viewer leaves or the listener closes. */
+class BlockedRequests {
+  private readonly held = new Set<AbortController>();
+  private closing = false;
+
+  begin(reply: FastifyReply): { signal: AbortSignal; end: () => void } {
+    const c = new AbortController();
+    const gone = (): void => c.abort();
+    reply.raw.once('close', gone);
+    if (this.closing) c.abort();
+    this.held.add(c);
+    return {
+      signal: c.signal,
+      end: () => {
+        this.held.delete(c);
+        reply.raw.off('close', gone);
+      },
+    };
+  }
+
+  releaseAll(): void {
+    this.closing = true;
+    for (const c of this.held) c.abort();
+  }
 }
 
 async function sendFile(reply: FastifyReply, file: string, cache: string): Promise<FastifyReply> {

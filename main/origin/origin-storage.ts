@@ -1,5 +1,7 @@
 /**
- * Where the origin's files live: `<dataDir>/origin/<pp path>/<track>/{init.mp4,<mediaTime>.m4s}`.
+ * Where the origin's files live: `<dataDir>/origin/<pp path>/<track>/{init.mp4,<mediaTime>.m4s}`; a fragment that
+ * does not start with a key frame (a low-latency part in the middle of a GOP) is `<mediaTime>.d.m4s` ("dependent"),
+ * so the index knows which fragments a segment may start with from the file name it already holds.
  * A publishing point's id is its directory path (`channel00`, or `events/hall/channel00`): every segment is a
  * safe name, every path is checked to stay inside the origin directory, and symlinks are never followed out.
  */
@@ -8,6 +10,9 @@ import path from 'node:path';
 
 /** Publishing point and track names: letters, digits, `_` and `-`, at most 128 characters. */
 export const SAFE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Before `.m4s` in the name of a fragment that does not start with a key frame. */
+const DEPENDENT_SUFFIX = '.d';
 
 export class UnsafePathError extends Error {
   readonly code = 'UNSAFE_PATH';
@@ -49,11 +54,11 @@ export class OriginStorage {
     return path.join(this.trackDir(pp, track), 'init.mp4');
   }
 
-  /** Relative file name of a fragment, as stored in the index. */
-  fragmentFile(track: string, mediaTime: number): string {
+  /** Relative file name of a fragment, as stored in the index; `independent`: it starts with a key frame. */
+  fragmentFile(track: string, mediaTime: number, independent = true): string {
     if (!Number.isSafeInteger(mediaTime) || mediaTime < 0)
       throw new UnsafePathError(`bad media time ${mediaTime}`);
-    return `${checkName(track)}/${mediaTime}.m4s`;
+    return `${checkName(track)}/${mediaTime}${independent ? '' : DEPENDENT_SUFFIX}.m4s`;
   }
 
   /** Absolute path of a file named in the index (relative to the publishing point's directory). */
@@ -62,7 +67,7 @@ export class OriginStorage {
     if (
       parts.length !== 2 ||
       !SAFE_NAME.test(parts[0] ?? '') ||
-      !/^(\d+\.m4s|init\.mp4)$/.test(parts[1] ?? '')
+      !/^(\d+(?:\.d)?\.m4s|init\.mp4)$/.test(parts[1] ?? '')
     ) {
       throw new UnsafePathError(`unsafe file name ${JSON.stringify(file)}`);
     }
@@ -75,6 +80,11 @@ export class OriginStorage {
       throw new UnsafePathError('path leaves the data directory');
     return p;
   }
+}
+
+/** Whether a fragment file (as named in the index) starts with a key frame. */
+export function isIndependentFile(file: string): boolean {
+  return !file.endsWith(`${DEPENDENT_SUFFIX}.m4s`);
 }
 
 /** A publishing point id: 1 to 8 safe names joined by `/`. */

@@ -8,6 +8,7 @@
  * (track_id, utc)): a request reads what it lists, however long the archive is.
  */
 import type { FragmentView, PresentationView, TrackView } from './manifest-model.js';
+import { isIndependentFile } from './origin-storage.js';
 import { resolvePpOptions, type ResolvedPpOptions } from './publishing-point-options.js';
 import type { FragmentRecord, PublishingPointRecord, SegmentIndex, TrackRecord } from './segment-index.js';
 
@@ -119,13 +120,7 @@ export function trackView(t: TrackRecord, fragments: FragmentRecord[]): TrackVie
     timescale: t.timescale,
     codecs: t.codecs,
     bandwidth: Math.round(Math.max(peak, t.bitrate ?? 0)) || 1,
-    fragments: fragments.map((f): FragmentView => ({
-      sequence: f.sequence,
-      mediaTime: f.mediaTime,
-      duration: f.duration,
-      utc: f.utc,
-      discontinuity: f.discontinuity,
-    })),
+    fragments: fragments.map(fragmentView),
   };
   if (t.width) view.width = t.width;
   if (t.height) view.height = t.height;
@@ -133,6 +128,20 @@ export function trackView(t: TrackRecord, fragments: FragmentRecord[]): TrackVie
   if (t.sampleRate) view.sampleRate = t.sampleRate;
   if (t.channels) view.channels = t.channels;
   if (t.audioTrack) view.audioTrack = t.audioTrack;
+  return view;
+}
+
+/** A fragment record as the manifests see it. */
+export function fragmentView(f: FragmentRecord): FragmentView {
+  const view: FragmentView = {
+    sequence: f.sequence,
+    mediaTime: f.mediaTime,
+    duration: f.duration,
+    utc: f.utc,
+    discontinuity: f.discontinuity,
+    size: f.size,
+  };
+  if (!isIndependentFile(f.file)) view.independent = false;
   return view;
 }
 

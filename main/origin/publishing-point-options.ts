@@ -36,14 +36,30 @@ export interface ResolvedPpOptions {
   archiveLength: number;
   fragmentDuration: number;
   restartOnEncoderReconnect: boolean;
+  /**
+   * `hls.low_latency`: the transcoder writes part-sized fragments (key frames stay every `fragment_duration`),
+   * HLS and DASH segments are groups of them, and live media playlists are low-latency HLS (parts, preload
+   * hints, blocking reloads, delta updates). Takes effect for transcoders started afterwards (the next publish).
+   */
+  hlsLowLatency: boolean;
+  /** `hls.part_duration`: seconds per part (default 0.5), within 0.1..2 and at most half of `fragment_duration`. */
+  hlsPartDuration: number;
 }
 
 export function resolvePpOptions(o: PublishingPointOptions): ResolvedPpOptions {
+  const fragmentDuration = Math.min(20, Math.max(0.5, numberOption(o, 'fragment_duration', 2)));
   return {
     dvrWindow: Math.max(1, numberOption(o, 'dvr_window_length', 30)),
     archiving: booleanOption(o, 'archiving', false),
     archiveLength: Math.max(0, numberOption(o, 'archive_length', 0)),
-    fragmentDuration: Math.min(20, Math.max(0.5, numberOption(o, 'fragment_duration', 2))),
+    fragmentDuration,
     restartOnEncoderReconnect: booleanOption(o, 'restart_on_encoder_reconnect', true),
+    hlsLowLatency: booleanOption(o, 'hls.low_latency', false),
+    // At least two parts per segment, so a part is never a whole segment.
+    hlsPartDuration: Math.min(
+      2,
+      fragmentDuration / 2,
+      Math.max(0.1, numberOption(o, 'hls.part_duration', 0.5)),
+    ),
   };
 }

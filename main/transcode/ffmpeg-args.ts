@@ -55,8 +55,13 @@ export interface TranscodePlan {
 
 export interface PlanOptions {
   inputUrl: string;
-  /** Target fragment duration in seconds, e.g. 2. */
+  /** Target fragment duration in seconds, e.g. 2: the key frame interval when the ladder sets its own. */
   fragmentDuration: number;
+  /**
+   * Low-latency HLS: fragments (parts) of this many seconds, e.g. 0.5, cut at key frames too; key frames stay
+   * every `fragmentDuration`, so segments are whole groups of parts. Without it fragments are whole GOPs.
+   */
+  partDuration?: number;
   /** File descriptor of the first track's pipe; default 3. */
   firstFd?: number;
   /** x264 preset; default 'veryfast'. */
@@ -362,6 +367,18 @@ function checkOptions(opts: PlanOptions): { firstFd: number; preset: string } {
       `fragmentDuration must be a positive number of seconds, got ${opts.fragmentDuration}`,
     );
   }
+  if (
+    opts.partDuration !== undefined &&
+    !(
+      Number.isFinite(opts.partDuration) &&
+      opts.partDuration > 0 &&
+      opts.partDuration < opts.fragmentDuration
+    )
+  ) {
+    throw new RangeError(
+      `partDuration must be a positive number of seconds below fragmentDuration, got ${opts.partDuration}`,
+    );
+  }
   if (!Number.isInteger(firstFd) || firstFd < 3) {
     throw new RangeError(`firstFd must be an integer >= 3, got ${firstFd}`);
   }
@@ -406,13 +423,17 @@ export function planTranscode(
   const usec = (seconds: number): string => String(Math.round(seconds * 1_000_000));
   // Video: cut at the first key frame at least 90% of the target after the fragment's start (a key frame
   // right at the boundary, give or take timestamp jitter, starts the next fragment). Audio: cut by duration.
-  const videoFragments = [
+  // Low latency: parts, cut at the first frame a part's duration after its start and at every key frame.
+  const videoFragments =
+    opts.partDuration !== undefined
+      ? ['-movflags', `+frag_keyframe${MOVFLAGS}`, '-frag_duration', usec(opts.partDuration)]
+      : ['-movflags', `+frag_keyframe${MOVFLAGS}`, '-min_frag_duration', usec(opts.fragmentDuration * 0.9)];
+  const audioFragments = [
     '-movflags',
-    `+frag_keyframe${MOVFLAGS}`,
-    '-min_frag_duration',
-    usec(opts.fragmentDuration * 0.9),
+    MOVFLAGS,
+    '-frag_duration',
+    usec(opts.partDuration ?? opts.fragmentDuration),
   ];
-  const audioFragments = ['-movflags', MOVFLAGS, '-frag_duration', usec(opts.fragmentDuration)];
 
   const args = [...GLOBAL_ARGS, ...PROGRESS_ARGS, ...INPUT_ARGS, '-i', opts.inputUrl];
   tracks.forEach((track, k) => {
