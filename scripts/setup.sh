@@ -39,4 +39,6 @@ if [ -f package-lock.json ]; then
 else
   npm install --no-audit --no-fund
 fi
+# The dashboard the admin listener serves to browsers (renderer/dist).
+npm run --silent build:renderer
 echo "setup: done"

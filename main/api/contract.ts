@@ -85,6 +85,8 @@ export interface ChannelView {
   token: string;
   createdAt: string;
   access: 'open' | 'secure';
+  /** False after `stop`: publishes are refused until `start`. */
+  accepting: boolean;
   /** OBS "server" and the full URL for ffmpeg-style encoders. */
   broadcastUrl: string;
   backupBroadcastUrl: string;
@@ -112,6 +114,9 @@ export const ERROR_CODES = {
   MODE_ECDN: 409,
   CONFLICT: 409,
   PUBLISHING_POINT_BUSY: 409,
+  SETTING_FIXED: 409,
+  SETTINGS_READ_ONLY: 409,
+  SECRET_STORAGE_UNAVAILABLE: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   CONNECTION_FAILED: 502,

@@ -29,7 +29,13 @@ export const DASHBOARD_CSP = [
 export function isDashboardAsset(req: FastifyRequest): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const p = req.url.split('?')[0] ?? '';
-  return p === '/' || p === '/index.html' || /^\/assets\/[A-Za-z0-9._-]+$/.test(p) || p === '/favicon.svg';
+  return (
+    p === '/' ||
+    p === '/index.html' ||
+    /^\/assets\/[A-Za-z0-9._-]+$/.test(p) ||
+    p === '/favicon.svg' ||
+    p === '/favicon.ico'
+  );
 }
 
 export function registerDashboard(app: FastifyInstance, dir = dashboardDir()): void {

@@ -30,6 +30,7 @@ export function channelView(
     token: c.token,
     createdAt: new Date(c.createdAt).toISOString(),
     access: c.access,
+    accepting: c.accepting,
     broadcastUrl: primary,
     backupBroadcastUrl: backup,
     streamName: `${c.entryId}_1`,

@@ -1,0 +1,15 @@
+/** The Electron window's transport: `window.ecdn`, exposed by the preload over IPC. Always connected. */
+import type { ControlBridge } from '../../../main/api/contract.js';
+import type { DashboardBridge } from './dashboard-bridge.js';
+
+export function wrapIpcBridge(ipc: ControlBridge): DashboardBridge {
+  return {
+    transport: 'ipc',
+    invoke: (operation, request) => ipc.invoke(operation, request),
+    onEvent: (listener) => ipc.onEvent(listener),
+    connection: () => 'open',
+    onConnection: () => () => undefined,
+    onUnauthorized: () => () => undefined,
+    reconnect: () => undefined,
+  };
+}

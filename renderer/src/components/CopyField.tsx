@@ -1,0 +1,66 @@
+import { useId, useRef, useState } from 'react';
+
+/** Copies with the Clipboard API, falling back to a selected text area and execCommand (plain HTTP on a LAN). */
+async function copyText(text: string, input: HTMLInputElement | null): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // Fall back below.
+  }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.style.position = 'fixed';
+  area.style.opacity = '0';
+  document.body.appendChild(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  input?.focus();
+  input?.select();
+  return ok;
+}
+
+/** A read-only value with a "Copy" button (named "Copy <label>"). */
+export function CopyField({ label, value, testId }: { label: string; value: string; testId?: string }) {
+  const id = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const [note, setNote] = useState('');
+  return (
+    <div className="field copy-field">
+      <label htmlFor={id}>{label}</label>
+      <div className="copy-row">
+        <input
+          id={id}
+          ref={input}
+          readOnly
+          value={value}
+          data-testid={testId}
+          onFocus={(e) => e.currentTarget.select()}
+        />
+        <button
+          type="button"
+          aria-label={`Copy ${label}`}
+          onClick={async () => {
+            const ok = await copyText(value, input.current);
+            setNote(ok ? 'Copied' : 'Select the text and press Ctrl+C to copy');
+            setTimeout(() => setNote(''), 3000);
+          }}
+        >
+          Copy
+        </button>
+        <span className="copy-note" role="status">
+          {note}
+        </span>
+      </div>
+    </div>
+  );
+}

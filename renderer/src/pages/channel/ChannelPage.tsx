@@ -1,0 +1,109 @@
+import { useEffect, type ReactNode } from 'react';
+import { useBridge, useControlEvents, useDebounced, useResource, useResync } from '../../api/hooks.js';
+import { ErrorAlert } from '../../components/ErrorAlert.js';
+import { Progress } from '../../components/Progress.js';
+import { StateBadge } from '../../components/StateBadge.js';
+import { hrefOf } from '../../routing.js';
+import { useChannelSamples, useStatisticsStore } from '../../state/statistics-context.js';
+import { IngestHealth } from '../channels/IngestHealth.js';
+import { AccessPanel } from './AccessPanel.js';
+import { ArchivePanel } from './ArchivePanel.js';
+import { ChannelControls } from './ChannelControls.js';
+import { ChannelEventsList } from './ChannelEventsList.js';
+import { EncoderPanel } from './EncoderPanel.js';
+import { PreviewPlayer } from './PreviewPlayer.js';
+import { PublishingPointOptions } from './PublishingPointOptions.js';
+import { StatisticsPanel } from './StatisticsPanel.js';
+
+function Panel({ title, className, children }: { title: string; className?: string; children: ReactNode }) {
+  const id = `panel-${title.toLowerCase().replace(/\W+/g, '-')}`;
+  return (
+    <section className={`card ${className ?? ''}`} aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+/** One channel: control, preview, statistics, archive timeline, encoder settings, options, access, events. */
+export function ChannelPage({ entryId }: { entryId: string }) {
+  const bridge = useBridge();
+  const store = useStatisticsStore();
+  const resync = useResync();
+  const ch = useResource('channels.get', { entryId }, `${entryId}-${resync}`);
+  const refetch = useDebounced(ch.reload, 250);
+  const samples = useChannelSamples(entryId);
+  useControlEvents((e) => {
+    if (
+      (e.type === 'channel.state' || e.type === 'channel.event' || e.type === 'channels.changed') &&
+      e.entryId === entryId
+    )
+      refetch();
+  });
+  useEffect(() => {
+    let live = true;
+    void bridge.invoke('channels.statistics', { entryId }).then((r) => {
+      if (live && r.ok) store.seed(entryId, r.value.samples);
+    });
+    return () => {
+      live = false;
+    };
+  }, [bridge, store, entryId, resync]);
+
+  const channel = ch.data;
+  if (!channel) {
+    return (
+      <div className="page">
+        <p>
+          <a href={hrefOf({ page: 'channels' })}>← All channels</a>
+        </p>
+        <Progress text={ch.loading ? 'Loading the channel…' : null} />
+        <ErrorAlert error={ch.error} action="Could not load the channel" />
+      </div>
+    );
+  }
+  return (
+    <div className="page channel-page">
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <a href={hrefOf({ page: 'channels' })}>Channels</a> / <span aria-current="page">{channel.name}</span>
+      </nav>
+      <header className="channel-header" data-testid="channel-header">
+        <div>
+          <h1>{channel.name}</h1>
+          <p className="muted small">
+            {channel.entryId} · {channel.access} · publishing point {channel.publishingPoint.path}
+          </p>
+        </div>
+        <StateBadge state={channel.state} />
+        <IngestHealth ingests={channel.ingests} />
+        <ChannelControls channel={channel} onChanged={ch.reload} />
+      </header>
+      <ErrorAlert error={ch.error} action="Could not refresh the channel" />
+      <div className="grid-2">
+        <Panel title="Preview">
+          <PreviewPlayer channel={channel} />
+        </Panel>
+        <Panel title="Statistics">
+          <StatisticsPanel samples={samples} />
+        </Panel>
+      </div>
+      <Panel title="Archive" className="archive-panel">
+        <ArchivePanel channel={channel} />
+      </Panel>
+      <div className="grid-2">
+        <Panel title="Encoder">
+          <EncoderPanel channel={channel} />
+        </Panel>
+        <Panel title="Access">
+          <AccessPanel channel={channel} onChanged={ch.reload} />
+        </Panel>
+        <Panel title="Publishing point options">
+          <PublishingPointOptions entryId={entryId} state={channel.state} />
+        </Panel>
+        <Panel title="Events">
+          <ChannelEventsList entryId={entryId} />
+        </Panel>
+      </div>
+    </div>
+  );
+}

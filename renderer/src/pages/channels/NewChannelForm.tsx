@@ -1,0 +1,76 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { ChannelView } from '../../../../main/api/contract.js';
+import { useAction } from '../../api/hooks.js';
+import { ErrorAlert } from '../../components/ErrorAlert.js';
+import { Progress } from '../../components/Progress.js';
+import { hrefOf } from '../../routing.js';
+
+function EcdnExplanation() {
+  return (
+    <p className="notice" data-testid="ecdn-channels-note">
+      This appliance is bound to a Kaltura partner (eCDN mode): channels are the partner’s live entries,
+      created in Kaltura (KMC). They appear here when their encoder first publishes.
+    </p>
+  );
+}
+
+/** Creates a channel (standalone mode); in eCDN mode, explains where channels come from. */
+export function NewChannelForm({
+  mode,
+  onCreated,
+}: {
+  mode: 'standalone' | 'ecdn' | undefined;
+  onCreated: (c: ChannelView) => void;
+}) {
+  const id = useId();
+  const [name, setName] = useState('');
+  const create = useAction('channels.create');
+  const [created, setCreated] = useState<ChannelView | null>(null);
+  if (mode === 'ecdn' || create.error?.code === 'MODE_ECDN') {
+    return (
+      <section className="card" aria-labelledby={`${id}-h`}>
+        <h2 id={`${id}-h`}>New channel</h2>
+        <EcdnExplanation />
+      </section>
+    );
+  }
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setCreated(null);
+    const c = await create.run({ name: name.trim() });
+    if (c) {
+      setName('');
+      setCreated(c);
+      onCreated(c);
+    }
+  };
+  return (
+    <section className="card" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>New channel</h2>
+      <form className="inline-form" onSubmit={submit}>
+        <div className="field">
+          <label htmlFor={id}>Channel name</label>
+          <input
+            id={id}
+            value={name}
+            required
+            maxLength={200}
+            placeholder="Town hall"
+            onChange={(e) => setName(e.target.value)}
+          />
+        </div>
+        <button type="submit" className="primary" disabled={create.busy || name.trim() === ''}>
+          Create channel
+        </button>
+      </form>
+      <Progress text={create.busy ? 'Creating the channel…' : null} />
+      {created ? (
+        <p className="success" role="status">
+          Created <a href={hrefOf({ page: 'channel', entryId: created.entryId })}>{created.name}</a>: open it
+          for the encoder settings.
+        </p>
+      ) : null}
+      <ErrorAlert error={create.error} action="Could not create the channel" />
+    </section>
+  );
+}

@@ -1,0 +1,28 @@
+import type { SettingsView } from '../../../../main/api/contract.js';
+import { SettingField } from './SettingField.js';
+import type { SetDraft, SettingsDraft } from './settings-draft.js';
+
+/** Where the database, fragments and settings live. */
+export function DataDirField({
+  draft,
+  set,
+  current,
+}: {
+  draft: SettingsDraft;
+  set: SetDraft;
+  current: SettingsView;
+}) {
+  return (
+    <fieldset className="settings-group">
+      <legend>Data directory</legend>
+      <SettingField
+        label="Data directory"
+        value={draft.dataDir}
+        onChange={(v) => set({ dataDir: v })}
+        fixedBy={current.fixed.dataDir}
+        hint="The database, the archive’s fragments and the settings file. Needs room for the archive."
+      />
+      <p className="muted small">Settings are kept in: {current.storage}</p>
+    </fieldset>
+  );
+}

@@ -1,0 +1,91 @@
+import { useId } from 'react';
+import type { SettingsView } from '../../../../main/api/contract.js';
+import { SettingField } from './SettingField.js';
+import type { SetDraft, SettingsDraft } from './settings-draft.js';
+import { TestConnection } from './TestConnection.js';
+
+/** Standalone, or eCDN bound to a Kaltura partner (service URL, partner id and secret, tested). */
+export function ModeFields({
+  draft,
+  set,
+  current,
+}: {
+  draft: SettingsDraft;
+  set: SetDraft;
+  current: SettingsView;
+}) {
+  const id = useId();
+  const fixed = current.fixed;
+  return (
+    <div className="settings-group">
+      <fieldset disabled={fixed.mode !== undefined}>
+        <legend>Mode</legend>
+        <label className="radio">
+          <input
+            type="radio"
+            name={`${id}-mode`}
+            checked={draft.mode === 'standalone'}
+            onChange={() => set({ mode: 'standalone', partnerId: String(current.partnerId) })}
+          />
+          Standalone: channels are created here
+        </label>
+        <label className="radio">
+          <input
+            type="radio"
+            name={`${id}-mode`}
+            checked={draft.mode === 'ecdn'}
+            onChange={() => set({ mode: 'ecdn', partnerId: String(current.partnerId) })}
+          />
+          eCDN: bound to a Kaltura partner, every publish checked by its service
+        </label>
+        {fixed.mode ? <p className="muted small">Fixed by {fixed.mode}; change it there.</p> : null}
+      </fieldset>
+      {draft.mode === 'ecdn' ? (
+        <>
+          <SettingField
+            label="Service URL"
+            type="url"
+            placeholder="https://www.kaltura.com"
+            value={draft.serviceUrl}
+            onChange={(v) => set({ serviceUrl: v })}
+            fixedBy={fixed.serviceUrl}
+          />
+          <SettingField
+            label="Partner id"
+            type="number"
+            value={draft.partnerId}
+            onChange={(v) => set({ partnerId: v })}
+            fixedBy={fixed.partnerId}
+          />
+          <SettingField
+            label="Partner secret"
+            type="password"
+            autoComplete="off"
+            value={draft.partnerSecret}
+            onChange={(v) => set({ partnerSecret: v })}
+            fixedBy={fixed.partnerSecret}
+            hint={
+              current.hasPartnerSecret
+                ? 'A secret is stored; leave empty to keep it.'
+                : 'The partner’s admin secret (KMC → Settings → Integration Settings).'
+            }
+          />
+          <TestConnection
+            serviceUrl={draft.serviceUrl}
+            partnerId={draft.partnerId}
+            partnerSecret={draft.partnerSecret}
+          />
+        </>
+      ) : (
+        <SettingField
+          label="Partner id"
+          type="number"
+          value={draft.partnerId}
+          onChange={(v) => set({ partnerId: v })}
+          fixedBy={fixed.partnerId}
+          hint="The p of broadcast URLs for local channels."
+        />
+      )}
+    </div>
+  );
+}

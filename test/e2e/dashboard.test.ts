@@ -1,0 +1,411 @@
+/**
+ * The dashboard end to end, as event staff use it from a browser on the LAN: the real headless appliance
+ * serving the built renderer on its admin listener, headless Chromium (playwright-core), a real ffmpeg
+ * encoder over RTMP and hls.js playing the preview. Signs in with the admin token, walks the first-run wizard
+ * (testing an eCDN binding against the Kaltura-compatible server, then saving standalone), creates a channel,
+ * watches it go live without a reload, plays its preview, sees its statistics move and its archive on the
+ * timeline, stops it, purges a selected range and then everything, and restarts it step by step.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Locator } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startAppliance, type RunningAppliance } from '../helpers/appliance.js';
+import { launchChromium } from '../helpers/browser.js';
+import { ensureDashboardBuilt, openDashboard, until, type DashboardPage } from '../helpers/dashboard.js';
+import { publish, type Publisher } from '../helpers/encoder.js';
+import { FakeKaltura } from '../helpers/kaltura-server.js';
+
+const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
+const PARTNER = 4242;
+const SECRET = 'partner-admin-secret-dashboard';
+const CHANNEL = 'Town hall';
+
+let a: RunningAppliance | undefined;
+let kaltura: FakeKaltura | undefined;
+let serviceUrl = '';
+let browser: Browser | undefined;
+let d: DashboardPage | undefined;
+let encoder: Publisher | undefined;
+let entryId = '';
+
+beforeAll(async () => {
+  // The admin listener serves renderer/dist as it finds it at start: build first.
+  await ensureDashboardBuilt();
+  kaltura = new FakeKaltura({
+    partners: [{ id: PARTNER, adminSecret: SECRET, name: 'Acme Events' }],
+    entries: [],
+  });
+  serviceUrl = await kaltura.start();
+  a = await startAppliance();
+  browser = await launchChromium();
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  const steps: Array<[string, () => Promise<unknown>]> = [
+    ['page', async () => d?.page.close()],
+    ['browser', async () => browser?.close()],
+    ['encoder', async () => encoder?.stop()],
+    ['appliance', async () => a?.stop()],
+    ['kaltura', async () => kaltura?.stop()],
+    ['data dir', async () => a && fs.rmSync(a.dataDir, { recursive: true, force: true })],
+  ];
+  const failures: string[] = [];
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (err) {
+      failures.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  if (failures.length) throw new Error(`cleanup failed: ${failures.join('; ')}`);
+});
+
+const dash = (): DashboardPage => d as DashboardPage;
+const page = () => dash().page;
+
+async function visible(l: Locator, what: string, timeoutMs = 15_000): Promise<void> {
+  try {
+    await l.first().waitFor({ state: 'visible', timeout: timeoutMs });
+  } catch {
+    const shot = path.join(SCREENSHOTS, `failed-${what.replace(/\W+/g, '-')}.png`);
+    await page()
+      .screenshot({ path: shot, fullPage: true })
+      .catch(() => undefined);
+    throw new Error(`${what} did not appear (screenshot ${shot})\npage log:\n${dash().describe()}`);
+  }
+}
+
+async function screenshot(name: string): Promise<void> {
+  for (const viewport of [
+    { width: 1280, height: 800 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page().setViewportSize(viewport);
+    await page().waitForTimeout(300);
+    await page().screenshot({
+      path: path.join(SCREENSHOTS, `${name}-${viewport.width}x${viewport.height}.png`),
+    });
+  }
+  await page().setViewportSize({ width: 1280, height: 800 });
+}
+
+/** The channel row's state badge text on the channels page. */
+const rowBadge = () =>
+  page().locator(`[data-testid="channel-row"][data-entry-id="${entryId}"] [data-testid="state-badge"]`);
+const pageBadge = () => page().getByTestId('channel-header').getByTestId('state-badge');
+const ranges = () => page().locator('[data-testid="archive-range"]');
+
+describe('the dashboard in a browser', () => {
+  it('asks for the admin token and refuses a wrong one', async () => {
+    const app = a as RunningAppliance;
+    d = await openDashboard(browser as Browser, `${app.admin}/`);
+    const token = page().getByLabel('Admin token', { exact: true });
+    await visible(token, 'the login screen');
+    await token.fill('not-the-admin-token-at-all');
+    await token.press('Enter');
+    await visible(page().getByRole('alert').filter({ hasText: 'not accepted' }), 'the refusal');
+    await token.fill(app.token);
+    await page().getByRole('button', { name: 'Sign in' }).click();
+    await visible(page().getByRole('heading', { name: 'First-run setup' }), 'the first-run wizard');
+    // Kept for the tab's session only.
+    expect(await page().evaluate<string | null>("sessionStorage.getItem('ecdn.adminToken')")).toBe(app.token);
+  });
+
+  it('wizard, eCDN mode: "Test connection" reports the partner, or why it failed', async () => {
+    const p = page();
+    await p.getByLabel('eCDN', { exact: false }).check();
+    await p.getByLabel('Service URL').fill(serviceUrl);
+    await p.getByLabel('Partner id').fill(String(PARTNER));
+    await p.getByLabel('Partner secret').fill('a-wrong-secret');
+    await p.getByRole('button', { name: 'Test connection' }).click();
+    const result = p.getByTestId('test-connection-result');
+    await visible(result.getByRole('alert'), 'the connection failure');
+    const failure = await result.getByRole('alert').innerText();
+    expect(failure).toContain('CONNECTION_FAILED');
+    expect(failure).toMatch(/refused/);
+
+    await p.getByLabel('Partner secret').fill(SECRET);
+    await p.getByRole('button', { name: 'Test connection' }).click();
+    await visible(result.getByRole('status'), 'the connection success');
+    const ok = await result.getByRole('status').innerText();
+    expect(ok).toContain(`partner ${PARTNER}`);
+    expect(ok).toContain('Acme Events');
+    expect(await result.getByRole('alert').count()).toBe(0);
+  });
+
+  it('wizard, standalone: ports and data directory fixed by flags are shown disabled, then saved', async () => {
+    const p = page();
+    await p.getByLabel('Standalone', { exact: false }).check();
+    // The partner id of local channels (the p of broadcast URLs): changing it restarts the core.
+    await p.getByLabel('Partner id').fill('7');
+    await p.getByRole('button', { name: 'Next' }).click();
+    await visible(p.getByTestId('wizard-step').filter({ hasText: 'Ports' }), 'the ports step');
+    expect(await p.getByLabel('RTMP port').isDisabled()).toBe(true);
+    expect(await p.getByLabel('RTMP port').inputValue()).toBe(String((a as RunningAppliance).rtmpPort));
+    expect(await p.getByTestId('fixed-reason').first().innerText()).toMatch(/Fixed by/);
+    await p.getByRole('button', { name: 'Next' }).click();
+    await visible(
+      p.getByTestId('wizard-step').filter({ hasText: 'Data directory' }),
+      'the data directory step',
+    );
+    expect(await p.getByLabel('Data directory').isDisabled()).toBe(true);
+    await p.getByRole('button', { name: 'Next' }).click();
+    await visible(
+      p.getByTestId('wizard-step').filter({ hasText: 'Admin credentials' }),
+      'the credentials step',
+    );
+    await p.getByRole('button', { name: 'Next' }).click();
+    await visible(p.getByTestId('settings-summary'), 'the summary');
+    const summary = await p.getByTestId('settings-summary').innerText();
+    expect(summary).toContain('Mode: standalone');
+    expect(summary).toContain('Partner id: 1 → 7');
+    await p.getByRole('button', { name: 'Save settings' }).click();
+    await visible(p.getByTestId('restarting-banner'), 'the restart progress');
+    await visible(
+      p.getByRole('heading', { name: 'Channels', exact: true }),
+      'the channels page after the restart',
+      30_000,
+    );
+    await until(
+      dash(),
+      'the restart banner to go',
+      async () => (await p.getByTestId('restarting-banner').count()) === 0,
+    );
+    const status = (await (await (a as RunningAppliance).api('GET', '/api/v1/status')).json()) as {
+      firstRun: boolean;
+    };
+    expect(status.firstRun).toBe(false);
+  });
+
+  it('creates a channel, which goes live on the list without a reload', async () => {
+    const p = page();
+    await p.getByLabel('Channel name').fill(CHANNEL);
+    await p.getByRole('button', { name: 'Create channel' }).click();
+    const row = p.getByTestId('channel-row').filter({ hasText: CHANNEL });
+    await visible(row, 'the new channel on the list');
+    entryId = (await row.getAttribute('data-entry-id')) ?? '';
+    expect(entryId).toMatch(/^\d_[a-z0-9]+$/);
+    expect(await rowBadge().innerText()).toBe('idle');
+
+    // The encoder settings, as staff would read them off the channel page.
+    await row.getByRole('link', { name: CHANNEL }).click();
+    await visible(p.getByRole('heading', { name: CHANNEL, level: 1 }), 'the channel page');
+    const ffmpegUrl = await p.getByTestId('ffmpeg-url').inputValue();
+    expect(ffmpegUrl).toContain(`p=7&e=${entryId}`);
+    expect(await p.getByTestId('stream-key').inputValue()).toBe(`${entryId}_1`);
+    await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
+    await visible(rowBadge(), 'the channel list again');
+
+    const reloads: string[] = [];
+    p.on('framenavigated', (f) => {
+      if (f === p.mainFrame()) reloads.push(f.url());
+    });
+    encoder = publish(ffmpegUrl, { seconds: 40, size: '640x360' });
+    await until(
+      dash(),
+      'the state badge "started" on the list',
+      async () => (await rowBadge().innerText()) === 'started',
+      30_000,
+    );
+    const row2 = p.locator(`[data-testid="channel-row"][data-entry-id="${entryId}"]`);
+    await until(
+      dash(),
+      'a bitrate on the list',
+      async () => /bit\/s/.test(await row2.getByTestId('bitrate').innerText()),
+      20_000,
+    );
+    expect(await row2.locator('[data-role="primary"]').getAttribute('data-health')).toBe('feeding');
+    expect(reloads.filter((u) => !u.includes('#'))).toEqual([]);
+    await screenshot('channels');
+  });
+
+  it('plays the preview, moves the statistics and shows the archive on the timeline', async () => {
+    const p = page();
+    await p
+      .getByTestId('channel-row')
+      .filter({ hasText: CHANNEL })
+      .getByRole('link', { name: CHANNEL })
+      .click();
+    await visible(p.getByRole('heading', { name: CHANNEL, level: 1 }), 'the channel page');
+    expect(await pageBadge().innerText()).toBe('started');
+
+    const video = p.getByTestId('preview-video');
+    const time = () =>
+      video.evaluate((v) => {
+        const el = v as unknown as { currentTime: number; paused: boolean };
+        return { t: el.currentTime, paused: el.paused };
+      });
+    const first = await until(
+      dash(),
+      'the preview to play',
+      async () => {
+        const s = await time();
+        return !s.paused && s.t > 0 ? s : null;
+      },
+      40_000,
+    );
+    await until(dash(), 'the preview to advance by 2 s', async () => (await time()).t - first.t >= 2, 20_000);
+
+    const chart = p.getByTestId('bitrate-chart');
+    const samples = async () => Number(await chart.getAttribute('data-samples'));
+    const bytes = async () =>
+      Number(await p.getByTestId('rendition-bytes').first().getAttribute('data-bytes'));
+    const s0 = await samples();
+    const b0 = await until(dash(), 'a rendition row', async () => (await bytes()) || null, 15_000);
+    await until(dash(), 'two more statistics samples', async () => (await samples()) >= s0 + 2, 15_000);
+    await until(dash(), 'the bytes written to grow', async () => (await bytes()) > b0, 15_000);
+    expect(await p.getByTestId('rendition-bitrate').first().innerText()).toMatch(/bit\/s/);
+    expect(await chart.locator('canvas').count()).toBeGreaterThan(0);
+
+    await until(dash(), 'a range on the archive timeline', async () => (await ranges().count()) > 0, 20_000);
+    expect(await p.getByTestId('now-line').count()).toBe(1);
+    expect(await p.getByTestId('dvr-window').count()).toBe(1);
+    await screenshot('channel');
+  });
+
+  it('stops the channel: the state becomes "stopped"', async () => {
+    const p = page();
+    await p.getByRole('button', { name: 'Stop', exact: true }).click();
+    await until(
+      dash(),
+      'the state badge "stopped"',
+      async () => (await pageBadge().innerText()) === 'stopped',
+      20_000,
+    );
+    await until(dash(), 'the refusal notice', async () =>
+      (await p.getByTestId('accepting').innerText()).includes('refused until you press Start'),
+    );
+  });
+
+  it('purges a range selected by dragging on the timeline, then keeps the last 0 minutes', async () => {
+    const p = page();
+    await until(dash(), 'the archive after the stop', async () => (await ranges().count()) > 0, 10_000);
+    const before = await ranges().count();
+    // Drag across the middle of the first track's range.
+    await p.getByTestId('archive-timeline').scrollIntoViewIfNeeded();
+    const box = await ranges().first().boundingBox();
+    if (!box) throw new Error('the range has no box');
+    const y = box.y + box.height / 2;
+    await p.mouse.move(box.x + box.width * 0.35, y);
+    await p.mouse.down();
+    await p.mouse.move(box.x + box.width * 0.5, y, { steps: 4 });
+    await p.mouse.move(box.x + box.width * 0.65, y, { steps: 4 });
+    await p.mouse.up();
+    await visible(p.getByTestId('archive-selection'), 'the selection');
+    expect(await p.getByLabel('Selection start').inputValue()).not.toBe('');
+    expect(await p.getByLabel('Selection end').inputValue()).not.toBe('');
+    await p.getByRole('button', { name: 'Purge selection' }).click();
+    const dialog = p.getByRole('dialog');
+    await visible(dialog, 'the purge confirmation');
+    await dialog.getByRole('button', { name: 'Purge now' }).click();
+    await visible(
+      p.getByTestId('purge-outcome').filter({ hasText: /Purged \d+ fragment/ }),
+      'the purge outcome',
+    );
+    await until(
+      dash(),
+      'a gap in the archive',
+      async () => (await p.getByTestId('archive-gap').count()) > 0,
+      10_000,
+    );
+    expect(await ranges().count()).toBeGreaterThan(before);
+
+    await p.getByLabel('Minutes to keep').fill('0');
+    await p.getByRole('button', { name: 'Keep last' }).click();
+    await visible(dialog, 'the keep-last confirmation');
+    expect(await dialog.innerText()).toContain('whole archive');
+    await dialog.getByRole('button', { name: 'Purge now' }).click();
+    await until(dash(), 'the archive to be empty', async () => (await ranges().count()) === 0, 15_000);
+
+    // The timeline by keyboard: + zooms (leaving "show all"), 0 shows everything again.
+    const showAll = p.getByRole('button', { name: 'Show all' });
+    await p.getByTestId('archive-timeline').focus();
+    await p.keyboard.press('+');
+    expect(await showAll.getAttribute('aria-pressed')).toBe('false');
+    await p.keyboard.press('0');
+    expect(await showAll.getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('restarts after asking, showing each step as it happens', async () => {
+    const p = page();
+    await p.getByRole('button', { name: 'Restart', exact: true }).click();
+    const dialog = p.getByRole('dialog');
+    await visible(dialog, 'the restart confirmation');
+    expect(await dialog.innerText()).toContain('purge the archive completely');
+    await dialog.getByRole('button', { name: 'Restart now' }).click();
+    await visible(
+      p.getByTestId('restart-result').filter({ hasText: 'restart complete' }),
+      'the end of the restart',
+    );
+    const steps = await p.getByTestId('restart-step').allInnerTexts();
+    expect(steps.map((s) => s.slice(0, 3))).toEqual(['1/5', '2/5', '3/5', '4/5', '5/5']);
+    expect(steps[1]).toContain('purging the archive completely');
+    expect(await p.getByRole('alert').count()).toBe(0);
+    const codes = await p
+      .getByTestId('channel-event')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-code')));
+    expect(codes).toContain('RESTART_DONE');
+    expect(codes).toContain('CHANNEL_STOPPED');
+  });
+  it('makes the channel secure and a signed link bound to an address', async () => {
+    const p = page();
+    const previewRequests: string[] = [];
+    p.on('request', (r) => {
+      if (r.url().includes(`/${entryId}/${entryId}.isml/.m3u8`)) previewRequests.push(r.url());
+    });
+    await p.getByLabel(/^Secure/).check();
+    await until(
+      dash(),
+      'the channel to be secure',
+      async () => (await p.getByTestId('channel-header').innerText()).includes('· secure ·'),
+      10_000,
+    );
+    await p.getByLabel('Expires in (hours)').fill('2');
+    await p.getByLabel('IP address or range (optional)').fill('127.0.0.1');
+    await p.getByRole('button', { name: 'Make signed link' }).click();
+    const link = p.getByTestId('signed-link');
+    await visible(link, 'the signed link');
+    const url = await link.getByLabel('Signed HLS link', { exact: true }).inputValue();
+    expect(url).toContain(`/${entryId}/${entryId}.isml/.m3u8?`);
+    expect(await link.innerText()).toContain('only from 127.0.0.1');
+    const codes = await p
+      .getByTestId('channel-event')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-code')));
+    expect(codes).toContain('ACCESS_CHANGED');
+    // The preview asks for a signed URL of its own once the channel is secure.
+    await until(dash(), 'a signed preview request', async () =>
+      previewRequests.some((u) => u.includes('.m3u8?')),
+    );
+  });
+
+  it('deletes the channel from the list after asking', async () => {
+    const p = page();
+    await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
+    await visible(rowBadge(), 'the channel list');
+    await p.getByRole('button', { name: `Delete channel ${CHANNEL}` }).click();
+    const dialog = p.getByRole('dialog');
+    await visible(dialog, 'the delete confirmation');
+    await dialog.getByRole('button', { name: 'Delete now' }).click();
+    await until(
+      dash(),
+      'the row to go',
+      async () => (await p.getByTestId('channel-row').count()) === 0,
+      15_000,
+    );
+    await visible(p.getByText('No channels yet.'), 'the empty list');
+    expect((await (a as RunningAppliance).api('GET', `/api/v1/channels/${entryId}`)).status).toBe(404);
+  });
+  it('shows the saved settings, with those fixed by flags disabled and why', async () => {
+    const p = page();
+    await p.getByRole('link', { name: 'Settings', exact: true }).click();
+    await visible(p.getByRole('heading', { name: 'Settings', level: 1 }), 'the settings page');
+    expect(await p.getByLabel(/^Standalone/).isChecked()).toBe(true);
+    expect(await p.getByLabel('Partner id').inputValue()).toBe('7');
+    expect(await p.getByLabel('Admin port').isDisabled()).toBe(true);
+    expect(await p.getByLabel('New admin token', { exact: true }).isDisabled()).toBe(true);
+    expect(await p.getByTestId('fixed-reason').count()).toBeGreaterThanOrEqual(5);
+    expect(await p.getByTestId('settings-summary').innerText()).toContain('Mode: standalone (unchanged)');
+  });
+});
