@@ -1,206 +1,56 @@
 /**
- * `npm run bench`: first playable, live-edge latency, transcode speed and memory of the appliance, printed
- * as one table and written to bench/results/latest.json with the machine they were measured on.
- * Exit status: 0 also when a target is missed (MISS); 1 when a measurement fails outright; 2 when a figure
- * came out physically impossible (INVALID, e.g. a live edge in the future), which is a failed measurement too.
+ * `npm run bench`: the appliance's figures, printed as one table and written to bench/results/latest.json with
+ * the machine they were measured on. Sections (all by default; `npm run bench -- --only=serving,viewers`):
+ *   transcode  transcode speed of the default ladder
+ *   live       first playable, live-edge latency, peak memory while 720p streams run
+ *   glass      glass-to-glass latency in Chromium with hls.js, regular HLS and LL-HLS
+ *   serving    requests/s, throughput and p99 of the origin beside nginx serving the same files
+ *   viewers    1000 simulated players on 4 live channels: errors, late fragments, core CPU and memory
+ *   archive    manifest, /archive and purge times with a 1 h and a 24 h archive index
+ * Shorter runs while developing: BENCH_GLASS_SECONDS (20), BENCH_SERVING_SECONDS (10), BENCH_SERVING_LEVELS
+ * (50,200,1000), BENCH_VIEWERS (1000), BENCH_VIEWER_SECONDS (60), BENCH_ARCHIVE_REPS (200); BENCH_VIEWER_PROFILE,
+ * BENCH_VIEWER_WORKERS, BENCH_VIEWER_AUDIO (see viewers.ts); BENCH_CPU_PROFILE=<dir> makes the appliances of the
+ * serving and viewers sections write V8 CPU profiles there.
+ * Exit status: 0 also when a target is missed (MISS); 1 when a measurement fails outright (FAILED; the other
+ * sections still run); 2 when a figure came out physically impossible (INVALID, e.g. a live edge in the future).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startAppliance, type RunningAppliance } from '../test/helpers/appliance.js';
-import { DEFAULT_PP_OPTIONS } from '../main/origin/publishing-point-options.js';
-import { measureFirstPlayable, type FirstPlayableRun } from './first-playable.js';
-import { LIVE_SOURCE } from './live-common.js';
-import { EDGE_TRACK, measureLiveEdge, type LiveEdgeResult } from './live-edge.js';
+import { archiveRows, measureArchive } from './archive-costs.js';
+import { glassRows, measureGlassToGlass } from './glass-to-glass.js';
 import { startCpuAccount, type CpuAccount } from './lib/cpu.js';
 import { machineInfo, type MachineInfo } from './lib/machine.js';
-import { MemorySampler, type MemRole, type RolePeak } from './lib/proc-mem.js';
-import { max, median, min, round } from './lib/stats.js';
-import { check, renderTable, type Row, type Verdict } from './lib/table.js';
-import { measureTranscodeSpeed, type TranscodeSpeedResult } from './transcode-speed.js';
+import { progress, type SectionResult } from './lib/section.js';
+import { round } from './lib/stats.js';
+import { renderTable, type Row } from './lib/table.js';
+import { FRAGMENT, liveRows, measureLive, measureTranscode, RESULTS, transcodeRows } from './live-figures.js';
+import { measureServing, servingRows } from './serving.js';
+import { measureViewers, viewersRows } from './viewers.js';
 
-const RESULTS = path.join(import.meta.dirname, 'results');
-const FRAGMENT = Number(DEFAULT_PP_OPTIONS.fragment_duration);
-const FIRST_PLAYABLE_RUNS = 3;
-/** Seconds a fragment may seem to end after "now" (PDT has ms precision; same clock on both sides). */
-const EDGE_TOLERANCE = 0.1;
-const TARGET = {
-  firstPlayable: 2 * FRAGMENT + 2,
-  liveEdge: FRAGMENT + 1,
-  transcodeSpeed: 1.5,
+const SECTIONS: Record<string, () => Promise<SectionResult>> = {
+  transcode: async () => transcodeRows(await measureTranscode()),
+  live: async () => liveRows(await measureLive()),
+  glass: async () => glassRows(await measureGlassToGlass()),
+  serving: async () => servingRows(await measureServing()),
+  viewers: async () => viewersRows(await measureViewers()),
+  archive: async () => archiveRows(await measureArchive()),
 };
 
-interface Measured {
-  firstPlayable: FirstPlayableRun[];
-  liveEdge: LiveEdgeResult;
-  transcode: TranscodeSpeedResult;
-  memory: Record<MemRole, RolePeak> & { samples: number; intervalMs: number };
-}
-
-const progress = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
-const fmt = (n: number): string => n.toFixed(2);
-const mb = (kb: number): number => kb / 1024;
-
-async function measureLive(a: RunningAppliance): Promise<Omit<Measured, 'transcode'>> {
-  const pid = a.proc.pid;
-  if (pid === undefined) throw new Error('the appliance has no pid');
-  const sampler = new MemorySampler(pid, 250);
-  sampler.start();
-  try {
-    const firstPlayable: FirstPlayableRun[] = [];
-    for (let i = 1; i <= FIRST_PLAYABLE_RUNS; i++) {
-      const run = await measureFirstPlayable(a, i);
-      progress(`first playable run ${i}: ${fmt(run.seconds)} s`);
-      firstPlayable.push(run);
-    }
-    const liveEdge = await measureLiveEdge(a);
-    progress(`live edge: median ${fmt(liveEdge.medianByTrack[EDGE_TRACK] ?? NaN)} s`);
-    sampler.stop();
-    if (sampler.peaks.transcoder.pids.length === 0) throw new Error('no transcoding ffmpeg child was seen');
-    if (sampler.peaks.ingest.pids.length === 0) throw new Error('no ingest child was seen');
-    return {
-      firstPlayable,
-      liveEdge,
-      memory: { ...sampler.peaks, samples: sampler.samples, intervalMs: 250 },
-    };
-  } finally {
-    sampler.stop();
-  }
-}
-
-function buildRows(m: Measured): { rows: Row[]; notes: string[] } {
-  const fp = m.firstPlayable.map((r) => r.seconds);
-  const accepted = m.firstPlayable.map((r) => r.publishStartedSeconds).filter((x) => x !== undefined);
-  const transcoding = m.firstPlayable.map((r) => r.transcodeStartedSeconds).filter((x) => x !== undefined);
-  const edge = m.liveEdge.samples.map((s) => s.latency);
-  const transcoded = Object.entries(m.liveEdge.medianByTrack).filter(([t]) => t !== EDGE_TRACK);
-  const slowest = transcoded.sort((x, y) => y[1] - x[1])[0];
-  const fpTarget = `<= ${TARGET.firstPlayable}`;
-  const edgeTarget = `<= ${TARGET.liveEdge}`;
-  // The newest fragment cannot end after "now": a negative age means the PDT is not a wall-clock time.
-  const edgeValid = min(edge) >= -EDGE_TOLERANCE;
-  const edgeVerdict = (v: number): Verdict => (edgeValid ? check(v, '<=', TARGET.liveEdge) : 'INVALID');
-  const rows: Row[] = [
-    {
-      key: 'first_playable_median',
-      figure: `First playable, median of ${fp.length} [1]`,
-      value: median(fp),
-      unit: 's',
-      target: fpTarget,
-      verdict: check(median(fp), '<=', TARGET.firstPlayable),
-    },
-    {
-      key: 'first_playable_max',
-      figure: `First playable, max of ${fp.length} [1]`,
-      value: max(fp),
-      unit: 's',
-      target: fpTarget,
-      verdict: check(max(fp), '<=', TARGET.firstPlayable),
-    },
-  ];
-  if (accepted.length === fp.length)
-    rows.push({
-      key: 'first_playable_publish_accepted_median',
-      figure: '  of which: spawn -> publish accepted, median',
-      value: median(accepted),
-      unit: 's',
-      target: '',
-      verdict: 'info',
-    });
-  if (transcoding.length === fp.length)
-    rows.push({
-      key: 'first_playable_transcoder_spawned_median',
-      figure: '  of which: spawn -> transcoder spawned, median',
-      value: median(transcoding),
-      unit: 's',
-      target: '',
-      verdict: 'info',
-    });
-  rows.push(
-    {
-      key: 'live_edge_median',
-      figure: `Live-edge latency, ${EDGE_TRACK}, median [2]`,
-      value: median(edge),
-      unit: 's',
-      target: edgeTarget,
-      verdict: edgeVerdict(median(edge)),
-    },
-    {
-      key: 'live_edge_max',
-      figure: `Live-edge latency, ${EDGE_TRACK}, max [2]`,
-      value: max(edge),
-      unit: 's',
-      target: edgeTarget,
-      verdict: edgeVerdict(max(edge)),
-    },
-  );
-  if (slowest)
-    rows.push({
-      key: 'live_edge_transcoded_median',
-      figure: `  ${slowest[0]} (slowest rendition), median [2]`,
-      value: slowest[1],
-      unit: 's',
-      target: '',
-      verdict: edgeValid ? 'info' : 'INVALID',
-    });
-  rows.push({
-    key: 'transcode_speed',
-    figure: 'Transcode speed, default ladder, 720p30 file [3]',
-    value: m.transcode.speed,
-    unit: 'x',
-    target: `>= ${TARGET.transcodeSpeed}`,
-    verdict: check(m.transcode.speed, '>=', TARGET.transcodeSpeed),
-  });
-  if (m.transcode.ffmpegSpeed !== null)
-    rows.push({
-      key: 'transcode_speed_ffmpeg',
-      figure: '  cross-check: ffmpeg -progress speed=',
-      value: m.transcode.ffmpegSpeed,
-      unit: 'x',
-      target: '',
-      verdict: 'info',
-    });
-  const memRow = (key: string, figure: string, role: MemRole): Row => ({
-    key,
-    figure,
-    value: mb(m.memory[role].peakHwmKb),
-    unit: 'MB',
-    target: '',
-    verdict: 'info',
-    digits: 1,
-  });
-  rows.push(
-    memRow('mem_core_peak', 'Peak RSS, core (appliance node process) [4]', 'core'),
-    memRow('mem_transcoder_peak', 'Peak RSS, transcoding ffmpeg [4]', 'transcoder'),
-    memRow('mem_ingest_peak', 'Peak RSS, ingest child (node-media-server) [4]', 'ingest'),
-  );
-
-  const src = `${LIVE_SOURCE.size}@${LIVE_SOURCE.rate} H.264 veryfast/zerolatency GOP 2 s + AAC`;
-  const fd = FRAGMENT;
-  const notes = [
-    `t0 = the moment the bench spawns the publishing ffmpeg (${src}), so the figure also holds ffmpeg/x264 ` +
-      `start-up and the RTMP handshake before the first packet reaches the appliance; end = master 200 and ` +
-      `the first fragment of the first listed variant 200, polled every 50 ms. New channel per run; runs: ` +
-      `${fp.map(fmt).join(', ')} s. Target = 2 fragments (2 x ${fd} s) + 2 s. "of which" rows come from the ` +
-      `appliance's PUBLISH_STARTED / TRANSCODE_STARTED channel events (same clock).`,
-    `Wall clock minus the newest fragment's EXT-X-PROGRAM-DATE-TIME + EXTINF, ${edge.length} polls 1 s apart ` +
-      `during a ${LIVE_SOURCE.size}@${LIVE_SOURCE.rate} publish. PDT is the encoder's RTMP clock mapped ` +
-      `onto the appliance's clock at ingest: this is how long after reaching the appliance the media is listed, ` +
-      `not glass-to-glass latency (that comes later). ` +
-      `Target = 1 fragment (${fd} s) + 1 s. Encoder and ladder share the machine's CPUs.` +
-      (edgeValid
-        ? ''
-        : ` INVALID: the newest fragment ends up to ${fmt(-min(edge))} s AFTER the wall clock, so ` +
-          `EXT-X-PROGRAM-DATE-TIME is not anchored to the ingest clock and the figure is not a latency.`),
-    `planTranscode(default profile, 1280x720@30 h264+aac) -> tracks ${m.transcode.tracks
-      .map((t) => t.trackName)
-      .join(', ')}; run on a pre-generated ${m.transcode.source.seconds} s file, no -re, output pipes ` +
-      `drained; speed = media s / wall s (${fmt(m.transcode.source.seconds)} / ` +
-      `${fmt(m.transcode.wallSeconds)}), ffmpeg's own final speed= as a cross-check.`,
-    `VmHWM (the kernel's peak RSS) from /proc/<pid>/status, processes sampled every 250 ms over all live runs ` +
-      `(children of the appliance pid: comm ffmpeg = transcoder, node = ingest; both node processes run TypeScript ` +
-      `through the tsx loader, as \`npm run serve\` does). MB = 2^20 bytes. No target.`,
-  ];
-  return { rows, notes };
+function selectedSections(argv: readonly string[]): string[] {
+  const only = argv.find((a) => a.startsWith('--only='));
+  if (!only) return Object.keys(SECTIONS);
+  const names = only
+    .slice('--only='.length)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(n in SECTIONS));
+  if (unknown.length > 0 || names.length === 0)
+    throw new Error(
+      `--only: unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`,
+    );
+  // Always in the table's order, whatever order they were asked in.
+  return Object.keys(SECTIONS).filter((n) => names.includes(n));
 }
 
 function header(machine: MachineInfo): string {
@@ -236,59 +86,96 @@ function rounded<T>(value: T): T {
   ) as T;
 }
 
+/** The rows of every section with their notes numbered [1], [2], ... across the whole table. */
+function assemble(results: readonly SectionResult[]): { rows: Row[]; notes: string[] } {
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  for (const r of results) {
+    const offset = notes.length;
+    notes.push(...r.notes);
+    for (const { note, ...row } of r.rows)
+      rows.push(note === undefined ? row : { ...row, figure: `${row.figure} [${offset + note + 1}]` });
+  }
+  return { rows, notes };
+}
+
 async function main(): Promise<void> {
+  const sections = selectedSections(process.argv.slice(2));
   const started = performance.now();
   const machine = machineInfo();
-  progress(`load average ${machine.loadAverageAtStart.join(' ')} on ${machine.cpuCount} CPUs`);
+  progress(
+    `sections ${sections.join(', ')}; load average ${machine.loadAverageAtStart.join(' ')} on ${machine.cpuCount} CPUs`,
+  );
   const cpuAccount = startCpuAccount();
-  let a: RunningAppliance | undefined;
-  let measured: Measured;
-  try {
-    progress('transcode speed: generating a 30 s 720p30 file, then running the default ladder on it');
-    const transcode = await measureTranscodeSpeed();
-    progress(`transcode speed: ${fmt(transcode.speed)}x`);
-    progress('starting the appliance');
-    a = await startAppliance();
-    measured = { ...(await measureLive(a)), transcode };
-  } catch (err) {
-    writeJson({ ok: false, machine, error: (err as Error).stack ?? String(err) });
-    throw err;
-  } finally {
-    if (a) {
-      fs.writeFileSync(path.join(RESULTS, 'appliance-latest.log'), a.stdout());
-      await a.stop();
-      fs.rmSync(a.dataDir, { recursive: true, force: true });
+  const results: SectionResult[] = [];
+  const details: Record<string, unknown> = {};
+  const errors: Record<string, string> = {};
+  for (const name of sections) {
+    const t0 = performance.now();
+    try {
+      const r = await (SECTIONS[name] as () => Promise<SectionResult>)();
+      results.push(r);
+      details[name] = r.details;
+    } catch (err) {
+      const text = (err as Error).stack ?? String(err);
+      console.error(`bench: section ${name} failed: ${text}`);
+      errors[name] = text;
+      results.push({
+        rows: [
+          {
+            key: `${name}_failed`,
+            figure: `${name}: measurement failed (see stderr / latest.json)`,
+            value: null,
+            display: 'error',
+            unit: '',
+            target: '',
+            verdict: 'FAILED',
+          },
+        ],
+        notes: [],
+        details: undefined,
+      });
     }
+    progress(`section ${name} took ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
   // Every child has exited and been reaped: the CPU account is complete.
   const cpu = cpuAccount();
-  const { rows, notes } = buildRows(measured);
+  const { rows, notes } = assemble(results);
   const benchSeconds = (performance.now() - started) / 1000;
   const quiet = cpu.otherCores < QUIET_CORES;
   const invalid = rows.filter((r) => r.verdict === 'INVALID');
+  const failed = Object.keys(errors);
   process.stdout.write(`\n${header(machine)}${cpuLine(cpu, quiet)}\n${renderTable(rows, notes)}\n`);
   process.stdout.write(`(bench took ${benchSeconds.toFixed(0)} s; written to bench/results/latest.json)\n`);
   writeJson(
     rounded({
-      ok: invalid.length === 0,
+      ok: invalid.length === 0 && failed.length === 0,
+      sections,
       invalid: invalid.map((r) => r.key),
+      failed,
       quietMachine: quiet,
       machine,
       cpu,
       benchSeconds,
       fragmentDuration: FRAGMENT,
-      rows: rows.map(({ key, figure, value, unit, target, verdict }) => ({
+      rows: rows.map(({ key, figure, value, display, unit, target, verdict }) => ({
         key,
         figure: figure.trim(),
         value,
+        ...(display !== undefined ? { display } : {}),
         unit,
         target,
         verdict,
       })),
       notes,
-      details: measured,
+      errors,
+      details,
     }),
   );
+  if (failed.length > 0) {
+    console.error(`bench: ${failed.length} section(s) FAILED: ${failed.join(', ')}`);
+    process.exitCode = 1;
+  }
   if (invalid.length > 0) {
     // A figure that does not measure what it says is a failed measurement, not a missed target.
     console.error(`bench: ${invalid.length} figure(s) INVALID: ${invalid.map((r) => r.key).join(', ')}`);
@@ -297,6 +184,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  console.error(`bench: measurement failed: ${err.stack ?? err.message}`);
+  console.error(`bench: ${err.stack ?? err.message}`);
   process.exitCode = 1;
 });

@@ -14,6 +14,11 @@ function machineBusyTicks(): number {
   return [user, nice, system, irq, softirq, steal].reduce<number>((s, v) => s + (v ?? 0), 0);
 }
 
+/** Busy CPU seconds of the whole machine since boot (all cores): the difference of two readings / wall = cores busy. */
+export function machineBusySeconds(): number {
+  return machineBusyTicks() / TICKS_PER_SECOND;
+}
+
 function selfTreeTicks(): number {
   const stat = fs.readFileSync('/proc/self/stat', 'utf8');
   const f = stat
@@ -53,4 +58,65 @@ export function startCpuAccount(): () => CpuAccount {
       otherCores: otherCpuSeconds / wallSeconds,
     };
   };
+}
+
+/** utime+stime of one process (not its children), in CPU seconds; undefined when it is gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const f = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  return ((f[11] ?? 0) + (f[12] ?? 0)) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds of a set of processes over an interval: call `take()` at the start and `take()` at the end;
+ * a process that exits in between is counted up to its last reading (`sample()` keeps readings fresh).
+ */
+export class ProcessCpu {
+  private readonly first = new Map<number, number>();
+  private readonly last = new Map<number, number>();
+
+  /** Reads every pid; new pids start at their first reading (CPU spent before that is not counted). */
+  sample(pids: readonly number[]): void {
+    for (const pid of pids) {
+      const s = processCpuSeconds(pid);
+      if (s === undefined) continue;
+      if (!this.first.has(pid)) this.first.set(pid, s);
+      this.last.set(pid, s);
+    }
+  }
+
+  /** CPU seconds used since each pid's first reading. */
+  seconds(pids?: readonly number[]): number {
+    let total = 0;
+    for (const [pid, end] of this.last) {
+      if (pids && !pids.includes(pid)) continue;
+      total += end - (this.first.get(pid) ?? end);
+    }
+    return total;
+  }
+}
+
+/**
+ * Seconds one thread has run on a CPU and waited on a runqueue for one (runnable, but every CPU busy with other
+ * work), from /proc/<pid>/task/<tid>/schedstat; the main thread when `tid` is omitted. Undefined when gone.
+ */
+export function threadSchedSeconds(pid: number, tid = pid): { run: number; wait: number } | undefined {
+  try {
+    const [run, wait] = fs
+      .readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return { run: (run ?? 0) / 1e9, wait: (wait ?? 0) / 1e9 };
+  } catch {
+    return undefined;
+  }
 }
