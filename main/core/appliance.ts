@@ -87,6 +87,7 @@ export class Appliance {
     const channels = new ChannelStore(db);
     const index = new SegmentIndex(db);
     const storage = new OriginStorage(options.dataDir);
+    storage.cache.setBudget(options.fragmentCache * 1024 * 1024);
     const fragments = new FragmentIngest(index, storage, log.child({ part: 'origin' }));
     const pps = new PublishingPoints(index, storage, log.child({ part: 'publishing-points' }));
     const reconciled = reconcile(index, storage);

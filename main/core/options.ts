@@ -51,6 +51,7 @@ export const optionsSchema = z.object({
   fallbackProfile: z.string().min(1).optional(),
   trustedProxies: allowList,
   maxUpload: z.coerce.number().int().min(1).max(1_000_000),
+  fragmentCache: z.coerce.number().int().min(0).max(65_536),
   signingOverlap: z.coerce
     .number()
     .min(0)
@@ -168,6 +169,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'ECDN_MAX_UPLOAD',
     defaultText: '4096',
     doc: 'Largest file (MB) that can be uploaded into a space.',
+  },
+  {
+    key: 'fragmentCache',
+    flag: '--fragment-cache',
+    env: 'ECDN_FRAGMENT_CACHE',
+    defaultText: '64',
+    doc: 'Memory (MB) for recently written and served fragments, shared by all viewers (0: read each from disk).',
   },
   {
     key: 'signingOverlap',
@@ -293,6 +301,7 @@ const DEFAULTS: Record<string, string | undefined> = {
   trustedProxies: '',
   signingOverlap: '24',
   maxUpload: '4096',
+  fragmentCache: '64',
   fragmentDuration: '2',
   dvrWindow: '30',
   logLevel: 'info',

@@ -90,7 +90,13 @@ export class FragmentIngest extends EventEmitter<FragmentIngestEvents> {
     const expired = this.index.fragmentsEndingBefore(track.id, liveEdge - Math.round(keep * track.timescale));
     if (expired.length === 0) return;
     this.index.deleteFragments(expired.map((f) => f.id));
-    await Promise.all(expired.map((f) => fs.rm(this.storage.resolve(pp, f.file), { force: true })));
+    await Promise.all(
+      expired.map((f) => {
+        const file = this.storage.resolve(pp, f.file);
+        this.storage.cache.delete(file);
+        return fs.rm(file, { force: true });
+      }),
+    );
   }
 }
 
@@ -231,7 +237,9 @@ export class TrackInput {
       audioTrack: s.audioTrack ?? null,
     });
     await fs.mkdir(storage.trackDir(this.run.pp, s.trackName), { recursive: true });
-    await writeAtomically(storage.initPath(this.run.pp, s.trackName), buf);
+    const initFile = storage.initPath(this.run.pp, s.trackName);
+    await writeAtomically(initFile, buf);
+    storage.cache.set(initFile, Buffer.from(buf));
     this.run.ingest.emit('init', this.run.pp, this.track);
   }
 
@@ -246,7 +254,11 @@ export class TrackInput {
     if (last && mediaTime < last.mediaTime + last.duration) mediaTime = last.mediaTime + last.duration;
     // A low-latency part in the middle of a GOP is named as such: a segment never starts with it.
     const file = storage.fragmentFile(this.spec.trackName, mediaTime, info.startsWithSync);
-    await writeAtomically(storage.resolve(this.run.pp, file), setBaseMediaDecodeTime(buf, mediaTime));
+    const target = storage.resolve(this.run.pp, file);
+    const data = setBaseMediaDecodeTime(buf, mediaTime);
+    await writeAtomically(target, data);
+    // Its own copy: `data` may share memory with the pipe's read buffer.
+    storage.cache.set(target, Buffer.from(data));
     const rec = index.getPublishingPoint(this.run.pp);
     const fragment = index.addFragment({
       trackId: this.track.id,

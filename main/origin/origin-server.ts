@@ -16,6 +16,7 @@ import type { AllowList } from '../core/ip-allow-list.js';
 import type { Logger } from '../core/logger.js';
 import { renderMpd } from './dash.js';
 import { bucketOf, bucketRange, groupLength, groupMembers, groupView } from './fragment-groups.js';
+import { ManifestCache } from './manifest-cache.js';
 import { FragmentWaiters } from './fragment-waiters.js';
 import { partTargetOf, renderMasterPlaylist, renderMediaPlaylist, targetDurationOf } from './hls.js';
 import { holds, parseDeliveryDirectives, tooFarAhead } from './ll-hls.js';
@@ -105,6 +106,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   // closes, so a shutdown never waits for them.
   const waiters = FragmentWaiters.for(o.index);
   const blocking = new BlockedRequests();
+  const manifests = new ManifestCache();
   app.addHook('preClose', async () => blocking.releaseAll());
 
   const lookup = (req: FastifyRequest): { pp: PublishingPointRecord; rest: string } | undefined => {
@@ -227,6 +229,12 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
         }
         return shown;
       };
+      // Everything but a blocking reload is the same for every viewer of this URL until the index changes.
+      const writes = o.index.writes;
+      const cacheKey =
+        directives.msn === undefined ? `${o.accessFor(pp.name)} ${req.raw.url ?? ''}` : undefined;
+      const hit = cacheKey === undefined ? undefined : manifests.get(cacheKey, writes);
+      if (hit) return reply.type(hit.type).header('Cache-Control', hit.cacheControl).send(hit.body);
       let shown = present(pp);
       if (!shown) {
         return notFound(reply, playout.kind === 'vod' ? 'nothing in that range' : 'nothing published yet');
@@ -240,8 +248,12 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
           ? 'public, max-age=10'
           : `public, max-age=${Math.max(1, Math.floor(opts.fragmentDuration / 2))}`;
       reply.header('Cache-Control', cache);
-      if (isMpd) return reply.type('application/dash+xml').send(renderMpd(shown));
-      if (isMaster) return reply.type('application/vnd.apple.mpegurl').send(renderMasterPlaylist(shown));
+      const answer = (type: string, body: string): FastifyReply => {
+        if (cacheKey !== undefined) manifests.set(cacheKey, writes, { type, cacheControl: cache, body });
+        return reply.type(type).send(body);
+      };
+      if (isMpd) return answer('application/dash+xml', renderMpd(shown));
+      if (isMaster) return answer('application/vnd.apple.mpegurl', renderMasterPlaylist(shown));
       const trackName = (media as RegExpExecArray)[1] as string;
       const trackIn = (v: PresentationView): TrackView | undefined =>
         v.tracks.find((t) => t.trackName === trackName);
@@ -271,9 +283,10 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
           wait.end();
         }
       }
-      return reply
-        .type('application/vnd.apple.mpegurl')
-        .send(renderMediaPlaylist(shown, trackName, { skip: directives.skip }));
+      return answer(
+        'application/vnd.apple.mpegurl',
+        renderMediaPlaylist(shown, trackName, { skip: directives.skip }),
+      );
     }
     const group = /^tracks\/([A-Za-z0-9_-]+)\/g(\d{1,9})-(?:(\d{1,16})|n(\d{1,16}))\.m4s$/.exec(rest);
     if (group) {
@@ -296,6 +309,14 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
         (opts.hlsLowLatency ? closed : last.mediaTime + last.duration >= end - track.timescale / 60) ||
         track.state === 'stopped';
       const files = members.map((f) => o.storage.resolve(name, f.file));
+      const cacheControl = finished ? IMMUTABLE : 'public, max-age=1';
+      const inMemory = files.map((f) => o.storage.cache.get(f));
+      if (inMemory.every((b): b is Buffer => b !== undefined)) {
+        return reply
+          .type('video/iso.segment')
+          .header('Cache-Control', cacheControl)
+          .send(Buffer.concat(inMemory));
+      }
       const sizes = await Promise.all(files.map(async (f) => (await fs.promises.stat(f)).size));
       // The members one after another, never all in memory.
       const body = Readable.from(
@@ -309,7 +330,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
           'Content-Length',
           sizes.reduce((x, y) => x + y, 0),
         )
-        .header('Cache-Control', finished ? IMMUTABLE : 'public, max-age=1')
+        .header('Cache-Control', cacheControl)
         .send(body);
     }
     const file = /^tracks\/([A-Za-z0-9_-]+)\/(init\.mp4|(\d{1,16})\.m4s|n(\d{1,12})\.m4s)$/.exec(rest);
@@ -317,7 +338,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       const track = o.index.getTrack(name, file[1] as string);
       if (!track) return notFound(reply, 'no such track');
       if (file[2] === 'init.mp4')
-        return sendFile(reply, o.storage.initPath(name, track.trackName), 'public, max-age=60');
+        return sendFile(reply, o.storage, o.storage.initPath(name, track.trackName), 'public, max-age=60');
       const find = (): FragmentRecord | undefined =>
         file[3] !== undefined
           ? o.index.fragmentByTime(track.id, Number(file[3]))
@@ -344,7 +365,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
         }
       }
       if (!fragment) return notFound(reply, 'no such fragment');
-      return sendFile(reply, o.storage.resolve(name, fragment.file), IMMUTABLE);
+      return sendFile(reply, o.storage, o.storage.resolve(name, fragment.file), IMMUTABLE);
     }
     return notFound(reply, 'unknown resource');
   });
@@ -428,9 +449,19 @@ class BlockedRequests {
   }
 }
 
-async function sendFile(reply: FastifyReply, file: string, cache: string): Promise<FastifyReply> {
+/** A fragment or init segment: from the shared memory cache, else read once and put there. */
+async function sendFile(
+  reply: FastifyReply,
+  storage: OriginStorage,
+  file: string,
+  cache: string,
+): Promise<FastifyReply> {
   try {
-    const data = await fs.promises.readFile(file);
+    let data = storage.cache.get(file);
+    if (!data) {
+      data = await fs.promises.readFile(file);
+      storage.cache.set(file, data);
+    }
     return reply
       .type(file.endsWith('.mp4') ? 'video/mp4' : 'video/iso.segment')
       .header('Cache-Control', cache)

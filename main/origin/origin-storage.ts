@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { FragmentCache } from './fragment-cache.js';
 
 /** Publishing point and track names: letters, digits, `_` and `-`, at most 128 characters. */
 export const SAFE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
@@ -18,8 +19,13 @@ export class UnsafePathError extends Error {
   readonly code = 'UNSAFE_PATH';
 }
 
+/** Default memory for fragment bytes (`--fragment-cache`). */
+export const DEFAULT_FRAGMENT_CACHE_MB = 64;
+
 export class OriginStorage {
   readonly root: string;
+  /** Recently written and served fragment bytes, shared by the ingest (writes) and the origin (reads). */
+  readonly cache = new FragmentCache(DEFAULT_FRAGMENT_CACHE_MB * 1024 * 1024);
 
   constructor(dataDir: string) {
     this.root = path.resolve(dataDir, 'origin');

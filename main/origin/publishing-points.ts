@@ -163,6 +163,7 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
   removeFiles(id: string): void {
     try {
       this.storage.assertNoSymlinks(id);
+      this.storage.cache.deleteUnder(this.storage.ppDir(id));
       fs.rmSync(this.storage.ppDir(id), { recursive: true, force: true });
     } catch (err) {
       this.log.error({ pp: id, err: (err as Error).message }, 'publishing point deletion failed');
@@ -219,7 +220,11 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
         if (batch.length === 0) break;
         this.index.deleteFragments(batch.map((f) => f.id));
         await Promise.all(
-          batch.map((f) => fs.promises.rm(this.storage.resolve(id, f.file), { force: true })),
+          batch.map((f) => {
+            const file = this.storage.resolve(id, f.file);
+            this.storage.cache.delete(file);
+            return fs.promises.rm(file, { force: true });
+          }),
         );
         done += batch.length;
         if (total > PURGE_BATCH) {

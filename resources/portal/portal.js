@@ -32,7 +32,13 @@
   function attachHls(video, src, o) {
     if (canUseHlsJs()) {
       // No worker: it would be a blob: script, which the page's Content-Security-Policy rightly refuses.
-      var hls = new Hls({ enableWorker: false, autoStartLoad: o.autoStartLoad !== false });
+      // Low-latency HLS: follow the parts, and play up to 1.5x to catch up with the live edge after a stall.
+      var hls = new Hls({
+        enableWorker: false,
+        autoStartLoad: o.autoStartLoad !== false,
+        lowLatencyMode: true,
+        maxLiveSyncPlaybackRate: 1.5,
+      });
       var mediaRecoveries = 0;
       var loading = o.autoStartLoad !== false;
       hls.on(Hls.Events.MANIFEST_PARSED, function () {

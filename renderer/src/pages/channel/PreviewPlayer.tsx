@@ -59,7 +59,12 @@ export function PreviewPlayer({ channel }: { channel: ChannelView }) {
         } else setStatus('This browser cannot play HLS.');
         return;
       }
-      const player = new Hls({ liveDurationInfinity: true, backBufferLength: 30 });
+      const player = new Hls({
+        liveDurationInfinity: true,
+        backBufferLength: 30,
+        lowLatencyMode: true,
+        maxLiveSyncPlaybackRate: 1.5,
+      });
       hls = player;
       player.on(Hls.Events.MANIFEST_PARSED, () => {
         setStatus('');
