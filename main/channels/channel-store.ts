@@ -1,6 +1,7 @@
 /** Channels (local live entries) and their event lists, in SQLite. */
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
 
 export interface ChannelRecord {
@@ -64,12 +65,24 @@ export interface ChannelStoreEvents {
 }
 
 export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {
     super();
   }
 
+  /** Prepared once: the origin asks for a channel's access on every request. */
+  private stmt(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   create(name: string, partnerId: number, now = Date.now()): ChannelRecord {
-    const insert = this.db.prepare(
+    const insert = this.stmt(
       'INSERT INTO channels (entry_id, partner_id, name, token, created_at) VALUES (?, ?, ?, ?, ?)',
     );
     for (;;) {
@@ -103,65 +116,64 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
     token: string | undefined,
     now = Date.now(),
   ): ChannelRecord {
-    this.db
-      .prepare(
-        `INSERT INTO channels (entry_id, partner_id, name, token, created_at) VALUES (?, ?, ?, ?, ?)
+    this.stmt(
+      `INSERT INTO channels (entry_id, partner_id, name, token, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (entry_id) DO UPDATE SET name = COALESCE(?, name), token = COALESCE(?, token)`,
-      )
-      .run(entryId, partnerId, name ?? entryId, token ?? '', now, name ?? null, token ?? null);
+    ).run(entryId, partnerId, name ?? entryId, token ?? '', now, name ?? null, token ?? null);
     this.emit('changed', entryId);
     return this.get(entryId) as ChannelRecord;
   }
 
   get(entryId: string): ChannelRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM channels WHERE entry_id = ?').get(entryId) as
-      ChannelRow | undefined;
+    const row = this.stmt('SELECT * FROM channels WHERE entry_id = ?').get(entryId) as ChannelRow | undefined;
     return row && toRecord(row);
   }
 
   list(): ChannelRecord[] {
-    return (
-      this.db.prepare('SELECT * FROM channels ORDER BY created_at, entry_id').all() as ChannelRow[]
-    ).map(toRecord);
+    return (this.stmt('SELECT * FROM channels ORDER BY created_at, entry_id').all() as ChannelRow[]).map(
+      toRecord,
+    );
   }
 
   update(entryId: string, change: { name?: string; access?: ChannelAccess }): void {
     if (change.name !== undefined)
-      this.db.prepare('UPDATE channels SET name = ? WHERE entry_id = ?').run(change.name, entryId);
+      this.stmt('UPDATE channels SET name = ? WHERE entry_id = ?').run(change.name, entryId);
     if (change.access !== undefined)
-      this.db.prepare('UPDATE channels SET access = ? WHERE entry_id = ?').run(change.access, entryId);
+      this.stmt('UPDATE channels SET access = ? WHERE entry_id = ?').run(change.access, entryId);
     this.emit('changed', entryId);
   }
 
   setAccepting(entryId: string, accepting: boolean): void {
-    this.db.prepare('UPDATE channels SET accepting = ? WHERE entry_id = ?').run(accepting ? 1 : 0, entryId);
+    this.stmt('UPDATE channels SET accepting = ? WHERE entry_id = ?').run(accepting ? 1 : 0, entryId);
     this.emit('changed', entryId);
   }
 
   delete(entryId: string): boolean {
     const deleted = this.db.transaction(() => {
-      this.db.prepare('DELETE FROM events WHERE entry_id = ?').run(entryId);
-      return this.db.prepare('DELETE FROM channels WHERE entry_id = ?').run(entryId).changes > 0;
+      this.stmt('DELETE FROM events WHERE entry_id = ?').run(entryId);
+      return this.stmt('DELETE FROM channels WHERE entry_id = ?').run(entryId).changes > 0;
     })();
     if (deleted) this.emit('changed', entryId);
     return deleted;
   }
 
   addEvent(entryId: string, level: EventLevel, code: string, message: string, at = Date.now()): ChannelEvent {
-    const r = this.db
-      .prepare('INSERT INTO events (entry_id, at, level, code, message) VALUES (?, ?, ?, ?, ?)')
-      .run(entryId, at, level, code, message);
+    const r = this.stmt('INSERT INTO events (entry_id, at, level, code, message) VALUES (?, ?, ?, ?, ?)').run(
+      entryId,
+      at,
+      level,
+      code,
+      message,
+    );
     const event: ChannelEvent = { id: Number(r.lastInsertRowid), entryId, at, level, code, message };
     this.emit('event', event);
     return event;
   }
 
   events(entryId: string, limit = 100): ChannelEvent[] {
-    const rows = this.db
-      .prepare(
-        'SELECT id, entry_id AS entryId, at, level, code, message FROM events WHERE entry_id = ? ORDER BY id DESC LIMIT ?',
-      )
-      .all(entryId, limit) as ChannelEvent[];
+    const rows = this.stmt(
+      'SELECT id, entry_id AS entryId, at, level, code, message FROM events WHERE entry_id = ? ORDER BY id DESC LIMIT ?',
+    ).all(entryId, limit) as ChannelEvent[];
     return rows.reverse();
   }
 }

@@ -143,12 +143,19 @@ export class Appliance {
     const spaceFiles = new SpaceFiles(options.dataDir, ffmpeg.path, ffprobeOrName(ffmpeg.path, log));
     const stats = new ViewerStats();
     stats.start();
+    // Asked on every origin request: remembered, forgotten when the channel changes.
+    const accessByPp = new Map<string, 'open' | 'secure'>();
+    channels.on('changed', (entryId) => accessByPp.delete(entryId));
     const origin = createOriginServer({
       index,
       storage,
       pps,
       keys,
-      accessFor: (pp) => channels.get(pp)?.access ?? 'open',
+      accessFor: (pp) => {
+        let a = accessByPp.get(pp);
+        if (a === undefined) accessByPp.set(pp, (a = channels.get(pp)?.access ?? 'open'));
+        return a;
+      },
       stats,
       spaces: { spaces, files: spaceFiles },
       portal: { listChannels: channelLister(channels, index), listSpaces: spaceLister(spaces) },

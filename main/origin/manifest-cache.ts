@@ -56,3 +56,29 @@ export class ManifestCache {
     this.size -= e.size;
   }
 }
+
+/**
+ * Lookups in the segment index (publishing point, track, fragment by URL) remembered while the index is
+ * unchanged: a fragment request then costs no query at all. Cleared whenever `writes` moves; bounded in count.
+ */
+export class IndexMemo {
+  private readonly values = new Map<string, unknown>();
+  private at = -1;
+
+  constructor(
+    private readonly writes: () => number,
+    private readonly maxEntries = 20_000,
+  ) {}
+
+  get<T>(key: string, compute: () => T): T {
+    const now = this.writes();
+    if (now !== this.at || this.values.size >= this.maxEntries) {
+      this.values.clear();
+      this.at = now;
+    }
+    if (this.values.has(key)) return this.values.get(key) as T;
+    const v = compute();
+    this.values.set(key, v);
+    return v;
+  }
+}

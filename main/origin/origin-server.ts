@@ -16,7 +16,7 @@ import type { AllowList } from '../core/ip-allow-list.js';
 import type { Logger } from '../core/logger.js';
 import { renderMpd } from './dash.js';
 import { bucketOf, bucketRange, groupLength, groupMembers, groupView } from './fragment-groups.js';
-import { ManifestCache } from './manifest-cache.js';
+import { IndexMemo, ManifestCache } from './manifest-cache.js';
 import { FragmentWaiters } from './fragment-waiters.js';
 import { partTargetOf, renderMasterPlaylist, renderMediaPlaylist, targetDurationOf } from './hls.js';
 import { holds, parseDeliveryDirectives, tooFarAhead } from './ll-hls.js';
@@ -107,13 +107,14 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   const waiters = FragmentWaiters.for(o.index);
   const blocking = new BlockedRequests();
   const manifests = new ManifestCache();
+  const memo = new IndexMemo(() => o.index.writes);
   app.addHook('preClose', async () => blocking.releaseAll());
 
   const lookup = (req: FastifyRequest): { pp: PublishingPointRecord; rest: string } | undefined => {
     const url = req.raw.url ?? '/';
     const q = url.indexOf('?');
     const target = splitPpUrl(q === -1 ? url : url.slice(0, q));
-    const pp = target && o.index.getPublishingPoint(target.id);
+    const pp = target && memo.get(`p ${target.id}`, () => o.index.getPublishingPoint(target.id));
     return pp && target ? { pp, rest: target.rest } : undefined;
   };
 
@@ -290,7 +291,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     }
     const group = /^tracks\/([A-Za-z0-9_-]+)\/g(\d{1,9})-(?:(\d{1,16})|n(\d{1,16}))\.m4s$/.exec(rest);
     if (group) {
-      const track = o.index.getTrack(name, group[1] as string);
+      const track = memo.get(`t ${name} ${group[1]}`, () => o.index.getTrack(name, group[1] as string));
       const lengthMs = Number(group[2]);
       // Only the lengths this publishing point combines fragments to: a made-up length must not make the
       // origin read (and hold) an arbitrary part of the archive.
@@ -335,14 +336,16 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     }
     const file = /^tracks\/([A-Za-z0-9_-]+)\/(init\.mp4|(\d{1,16})\.m4s|n(\d{1,12})\.m4s)$/.exec(rest);
     if (file) {
-      const track = o.index.getTrack(name, file[1] as string);
+      const track = memo.get(`t ${name} ${file[1]}`, () => o.index.getTrack(name, file[1] as string));
       if (!track) return notFound(reply, 'no such track');
       if (file[2] === 'init.mp4')
         return sendFile(reply, o.storage, o.storage.initPath(name, track.trackName), 'public, max-age=60');
       const find = (): FragmentRecord | undefined =>
-        file[3] !== undefined
-          ? o.index.fragmentByTime(track.id, Number(file[3]))
-          : o.index.fragmentBySequence(track.id, Number(file[4]));
+        memo.get(`f ${track.id} ${file[3] ?? `n${file[4]}`}`, () =>
+          file[3] !== undefined
+            ? o.index.fragmentByTime(track.id, Number(file[3]))
+            : o.index.fragmentBySequence(track.id, Number(file[4])),
+        );
       let fragment = find();
       if (!fragment && file[4] !== undefined && opts.hlsLowLatency && track.state !== 'stopped') {
         // Low latency: the part a playlist's preload hint names (the one after the newest) is answered when it
