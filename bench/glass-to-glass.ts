@@ -322,13 +322,14 @@ export function glassRows(r: GlassResult): SectionResult {
   const notes = [
     `A ${LIVE_SOURCE.size}@${LIVE_SOURCE.rate} realtime (-re) lavfi encoder (x264 zerolatency, GOP 2 s) ` +
       `publishes to a new channel (default ladder); headless Chromium plays the master with hls.js ` +
-      `${r.hlsJs} in Chromium ${r.chromium} (defaults; lowLatencyMode: true for LL-HLS) and, every ${SAMPLE_MS} ms for ` +
+      `${r.hlsJs} in Chromium ${r.chromium} (defaults; for LL-HLS lowLatencyMode: true, and the target row with ` +
+      `maxLiveSyncPlaybackRate ${CATCH_UP_RATE} as the portal and the dashboard preview play) and, every ${SAMPLE_MS} ms for ` +
       `${SAMPLE_SECONDS} s after ${SETTLE_SECONDS} s of playback, the page's Date.now() - hls.playingDate ` +
       `(the PDT of the playing position; PDT = the encoder's clock mapped onto the arrival wall time, so ` +
       `encoding and RTMP transport count, up to the least-delayed packet). ` +
       `${describe(r.regular)}. ${describe(r.lowLatency)}.` +
       (r.catchUp
-        ? ` ${describe(r.catchUp)} (an extra run: the player may play up to ${CATCH_UP_RATE}x to reach its ` +
+        ? ` ${describe(r.catchUp)} (the player may play up to ${CATCH_UP_RATE}x to reach its ` +
           `target latency; hls.js does not by default).`
         : '') +
       ` Targets: regular <= ${GLASS_TARGET.regular} s, ` +
