@@ -16,14 +16,16 @@ export function markSigned(req: FastifyRequest, query: Record<string, string | s
 
 /** Rewrites Cache-Control of signed responses: max-age capped at the expiry; private when IP-bound. */
 export function registerSignedCaching(app: FastifyInstance, now: () => number = Date.now): void {
-  app.addHook('onSend', async (req, reply, payload) => {
+  // Callback style (not async): it runs on every response of the origin, and a promise each costs.
+  app.addHook('onSend', (req, reply, payload, done) => {
     const v = verified.get(req);
-    if (!v) return payload;
-    const left = Math.max(0, v.exp - Math.floor(now() / 1000));
-    const current = String(reply.getHeader('cache-control') ?? '');
-    const maxAge = Number(/max-age=(\d+)/.exec(current)?.[1] ?? 0);
-    const age = Math.min(maxAge, left);
-    reply.header('Cache-Control', `${v.ipBound ? 'private' : 'public'}, max-age=${age}`);
-    return payload;
+    if (v) {
+      const left = Math.max(0, v.exp - Math.floor(now() / 1000));
+      const current = String(reply.getHeader('cache-control') ?? '');
+      const maxAge = Number(/max-age=(\d+)/.exec(current)?.[1] ?? 0);
+      const age = Math.min(maxAge, left);
+      reply.header('Cache-Control', `${v.ipBound ? 'private' : 'public'}, max-age=${age}`);
+    }
+    done(null, payload);
   });
 }

@@ -74,22 +74,29 @@ function splitPpUrl(urlPath: string): { id: string; rest: string } | undefined {
 export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   const app = Fastify(listenerOptions(o.log, 'origin'));
 
-  app.addHook('onSend', async (_req, reply) => {
+  // Callback-style hooks (not async): they run on every response, and a promise each costs at viewer scale.
+  app.addHook('onRequest', (_req, reply, done) => {
     reply.header('Access-Control-Allow-Origin', '*');
     reply.header('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Date');
+    done();
   });
-  app.addHook('onResponse', async (req, reply) => {
-    if (!o.stats || req.method !== 'GET' || reply.statusCode >= 300) return;
-    const url = req.raw.url ?? '/';
-    const q = url.indexOf('?');
-    const target = splitPpUrl(q === -1 ? url : url.slice(0, q));
-    if (!target || /^(state|statistics|archive)$/.test(target.rest)) return;
-    // Init segments and fragments count per rendition; playlists and MPDs as manifest requests.
-    const track = /^tracks\/([A-Za-z0-9_-]+)\//.exec(target.rest)?.[1];
-    const viewer =
-      clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], o.trustedProxies) ?? 'unknown';
-    const bytes = Number(reply.getHeader('content-length') ?? 0) || 0;
-    o.stats.record(target.id, track ?? 'manifest', viewer, String(req.headers['user-agent'] ?? ''), bytes);
+  app.addHook('onResponse', (req, reply, done) => {
+    try {
+      if (!o.stats || req.method !== 'GET' || reply.statusCode >= 300) return;
+      const url = req.raw.url ?? '/';
+      const q = url.indexOf('?');
+      const target = splitPpUrl(q === -1 ? url : url.slice(0, q));
+      if (!target || /^(state|statistics|archive)$/.test(target.rest)) return;
+      // Init segments and fragments count per rendition; playlists and MPDs as manifest requests.
+      const track = /^tracks\/([A-Za-z0-9_-]+)\//.exec(target.rest)?.[1];
+      const viewer =
+        clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], o.trustedProxies) ??
+        'unknown';
+      const bytes = Number(reply.getHeader('content-length') ?? 0) || 0;
+      o.stats.record(target.id, track ?? 'manifest', viewer, String(req.headers['user-agent'] ?? ''), bytes);
+    } finally {
+      done();
+    }
   });
   app.options('/*', async (_req, reply) => {
     reply
