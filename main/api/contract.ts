@@ -229,16 +229,19 @@ export interface SettingsView {
   /** Where settings are kept ("electron-store (OS keychain for the secret)", or a file path). */
   storage: string;
 }
-export type SettingKey =
-  | 'mode'
-  | 'serviceUrl'
-  | 'partnerId'
-  | 'partnerSecret'
-  | 'rtmpPort'
-  | 'httpPort'
-  | 'adminPort'
-  | 'dataDir'
-  | 'adminToken';
+/** Every setting the wizard and the settings page can save (the names of the options they set). */
+export const SETTING_KEYS = [
+  'mode',
+  'serviceUrl',
+  'partnerId',
+  'partnerSecret',
+  'rtmpPort',
+  'httpPort',
+  'adminPort',
+  'dataDir',
+  'adminToken',
+] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
 
 const port = z.number().int().min(1).max(65535);
 export const settingsInput = z

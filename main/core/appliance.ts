@@ -11,7 +11,7 @@ import { ControlEvents } from '../api/control-events.js';
 import { EventTickets } from '../api/control-http.js';
 import { ControlFailure, ControlService } from '../api/control-service.js';
 import { ChannelStatistics } from '../channels/channel-statistics.js';
-import type { SettingsPort } from '../settings/settings-service.js';
+import { settingsView, type SettingsPort } from '../settings/settings-service.js';
 import { ChannelStore } from '../channels/channel-store.js';
 import { LiveChannels } from '../channels/live-channels.js';
 import { IngestServer } from '../ingest/ingest-server.js';
@@ -387,18 +387,7 @@ function readOnlySettings(options: ApplianceOptions): SettingsPort {
   };
   return {
     firstRun: () => false,
-    view: () => ({
-      mode: options.mode,
-      serviceUrl: options.serviceUrl ?? '',
-      partnerId: options.partnerId,
-      hasPartnerSecret: Boolean(options.partnerSecret || options.partnerSecretFile),
-      rtmpPort: options.rtmpPort,
-      httpPort: options.httpPort,
-      adminPort: options.adminPort,
-      dataDir: options.dataDir,
-      fixed: {},
-      storage: 'none',
-    }),
+    view: () => settingsView(options, {}, 'none'),
     update: refuse,
     testConnection: refuse,
   };

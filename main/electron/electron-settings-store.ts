@@ -6,7 +6,7 @@
  * The store and safeStorage are injected (main.ts passes `new Store()` and `safeStorage`).
  */
 import type { SafeStorage } from 'electron';
-import type { SettingKey } from '../api/contract.js';
+import { SETTING_KEYS, type SettingKey } from '../api/contract.js';
 import { ControlFailure } from '../api/control-service.js';
 import type { SettingsStore, StoredSettings } from '../settings/settings-store.js';
 import type { Log } from './types.js';
@@ -24,18 +24,6 @@ export type SafeStorageLike = Pick<SafeStorage, 'isEncryptionAvailable' | 'encry
 /** Settings that are secrets: only ever stored encrypted. */
 export const SECRET_KEYS = ['partnerSecret', 'adminToken'] as const satisfies readonly SettingKey[];
 type SecretKey = (typeof SECRET_KEYS)[number];
-
-const SETTING_KEYS: readonly SettingKey[] = [
-  'mode',
-  'serviceUrl',
-  'partnerId',
-  'partnerSecret',
-  'rtmpPort',
-  'httpPort',
-  'adminPort',
-  'dataDir',
-  'adminToken',
-];
 
 /** The key in electron-store; its value is a {@link StoredRecord}. */
 export const STORE_KEY = 'settings';

@@ -5,22 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SettingKey } from '../api/contract.js';
+import { SETTING_KEYS } from '../api/contract.js';
 import type { SettingsStore, StoredSettings } from './settings-store.js';
 
 export const SETTINGS_FILE = 'settings.json';
-
-const KEYS: readonly SettingKey[] = [
-  'mode',
-  'serviceUrl',
-  'partnerId',
-  'partnerSecret',
-  'rtmpPort',
-  'httpPort',
-  'adminPort',
-  'dataDir',
-  'adminToken',
-];
 
 export class FileSettingsStore implements SettingsStore {
   readonly file: string;
@@ -45,7 +33,7 @@ export class FileSettingsStore implements SettingsStore {
     }
     const out: StoredSettings = {};
     if (raw && typeof raw === 'object') {
-      for (const k of KEYS) {
+      for (const k of SETTING_KEYS) {
         const v = (raw as Record<string, unknown>)[k];
         if (typeof v === 'string' || typeof v === 'number') out[k] = String(v);
       }

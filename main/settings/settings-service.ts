@@ -4,7 +4,13 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import type { SettingKey, SettingsInput, SettingsView, TestConnectionBody } from '../api/contract.js';
+import {
+  SETTING_KEYS,
+  type SettingKey,
+  type SettingsInput,
+  type SettingsView,
+  type TestConnectionBody,
+} from '../api/contract.js';
 import { ControlFailure } from '../api/control-service.js';
 import { fixedOptions, loadOptions, OptionsError, type ApplianceOptions } from '../core/options.js';
 import { KalturaApiError, KalturaClient, KalturaTransportError } from '../partner/kaltura/client.js';
@@ -42,18 +48,6 @@ export interface SettingsServiceOptions {
   verifyBinding?: VerifyBinding;
 }
 
-const SETTING_KEYS: readonly SettingKey[] = [
-  'mode',
-  'serviceUrl',
-  'partnerId',
-  'partnerSecret',
-  'rtmpPort',
-  'httpPort',
-  'adminPort',
-  'dataDir',
-  'adminToken',
-];
-
 const kalturaVerify: VerifyBinding = (cfg) =>
   new KalturaClient({ ...cfg, timeoutMs: 10_000, hostname: os.hostname() }).verifyBinding();
 
@@ -75,18 +69,7 @@ export class SettingsService implements SettingsPort {
   }
 
   view(options: ApplianceOptions = this.o.current()): SettingsView {
-    return {
-      mode: options.mode,
-      serviceUrl: options.serviceUrl ?? '',
-      partnerId: options.partnerId,
-      hasPartnerSecret: Boolean(options.partnerSecret || options.partnerSecretFile),
-      rtmpPort: options.rtmpPort,
-      httpPort: options.httpPort,
-      adminPort: options.adminPort,
-      dataDir: options.dataDir,
-      fixed: this.fixed(),
-      storage: this.o.store.describe(),
-    };
+    return settingsView(options, this.fixed(), this.o.store.describe());
   }
 
   async update(
@@ -160,4 +143,24 @@ export class SettingsService implements SettingsPort {
     }
     return this.o.store.load()?.partnerSecret;
   }
+}
+
+/** The settings as the dashboard sees them: the options in effect, secrets only as "set". */
+export function settingsView(
+  options: ApplianceOptions,
+  fixed: SettingsView['fixed'],
+  storage: string,
+): SettingsView {
+  return {
+    mode: options.mode,
+    serviceUrl: options.serviceUrl ?? '',
+    partnerId: options.partnerId,
+    hasPartnerSecret: Boolean(options.partnerSecret || options.partnerSecretFile),
+    rtmpPort: options.rtmpPort,
+    httpPort: options.httpPort,
+    adminPort: options.adminPort,
+    dataDir: options.dataDir,
+    fixed,
+    storage,
+  };
 }
