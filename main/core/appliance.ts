@@ -42,6 +42,7 @@ import { PublishingPoints } from '../origin/publishing-points.js';
 import { reconcile } from '../origin/reconcile.js';
 import { resolveAdminToken } from './admin-token.js';
 import { APP_VERSION, appRoot } from './app-root.js';
+import { stopHelpers } from './helper-processes.js';
 import { parseAllowList } from './ip-allow-list.js';
 import type { Logger } from './logger.js';
 import { defaultPublicHost, type ApplianceOptions } from './options.js';
@@ -291,6 +292,7 @@ export class Appliance {
       this.ecdn?.partner.stop();
       await this.ecdn?.registration.stopAll();
       await Promise.allSettled([this.origin.close(), this.admin.close()]);
+      await stopHelpers();
       this.db.close();
       this.log.info('stopped');
     })();

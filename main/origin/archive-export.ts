@@ -3,13 +3,13 @@
  * the whole archive), each downloadable as one MP4: the best video rendition and its audio, remuxed by ffmpeg
  * from the stored fragments without re-encoding.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { numberOption } from './publishing-point-options.js';
 import type { PublishingPoints } from './publishing-points.js';
 import type { PublishingPointRecord, TrackRecord } from './segment-index.js';
+import { spawnHelper } from '../core/helper-processes.js';
 
 export interface ArchiveSegment {
   index: number;
@@ -132,9 +132,9 @@ export async function exportRange(
       target,
     );
     const stderr = await new Promise<string>((resolve, reject) => {
-      const p = spawn(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawnHelper(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
-      p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      p.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
       p.once('error', reject);
       p.once('close', (code) =>
         code === 0 ? resolve(err) : reject(new Error(`ffmpeg exit ${code}: ${err.trim().slice(-300)}`)),

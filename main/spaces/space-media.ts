@@ -2,10 +2,10 @@
  * The media side of spaces: where files live, what ffprobe says they are (the type check never trusts the
  * extension), and HLS remuxed on demand (once per item, cached next to it).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UnsafePathError } from '../origin/origin-storage.js';
+import { spawnHelper } from '../core/helper-processes.js';
 
 /** Item names: letters, digits, `.`, `_`, `-`; not starting with a dot; at most 128 characters. */
 export const ITEM_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
@@ -164,11 +164,11 @@ export class SpaceFiles {
 
 function run(bin: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawnHelper(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
     p.once('error', reject);
     p.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(err.trim() || `exit ${code}`))));
   });
