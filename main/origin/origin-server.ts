@@ -71,6 +71,19 @@ function splitPpUrl(urlPath: string): { id: string; rest: string } | undefined {
   }
 }
 
+/** The request's publishing point and path within it, worked out once per request (handler and statistics). */
+const targets = new WeakMap<FastifyRequest, { id: string; rest: string } | null>();
+function targetOf(req: FastifyRequest): { id: string; rest: string } | undefined {
+  let t = targets.get(req);
+  if (t === undefined) {
+    const url = req.raw.url ?? '/';
+    const q = url.indexOf('?');
+    t = splitPpUrl(q === -1 ? url : url.slice(0, q)) ?? null;
+    targets.set(req, t);
+  }
+  return t ?? undefined;
+}
+
 export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   const app = Fastify(listenerOptions(o.log, 'origin'));
 
@@ -83,9 +96,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   app.addHook('onResponse', (req, reply, done) => {
     try {
       if (!o.stats || req.method !== 'GET' || reply.statusCode >= 300) return;
-      const url = req.raw.url ?? '/';
-      const q = url.indexOf('?');
-      const target = splitPpUrl(q === -1 ? url : url.slice(0, q));
+      const target = targetOf(req);
       if (!target || /^(state|statistics|archive)$/.test(target.rest)) return;
       // Init segments and fragments count per rendition; playlists and MPDs as manifest requests.
       const track = /^tracks\/([A-Za-z0-9_-]+)\//.exec(target.rest)?.[1];
@@ -118,9 +129,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   app.addHook('preClose', async () => blocking.releaseAll());
 
   const lookup = (req: FastifyRequest): { pp: PublishingPointRecord; rest: string } | undefined => {
-    const url = req.raw.url ?? '/';
-    const q = url.indexOf('?');
-    const target = splitPpUrl(q === -1 ? url : url.slice(0, q));
+    const target = targetOf(req);
     const pp = target && memo.get(`p ${target.id}`, () => o.index.getPublishingPoint(target.id));
     return pp && target ? { pp, rest: target.rest } : undefined;
   };

@@ -36,8 +36,12 @@ export interface ViewerSnapshot {
   series: Array<{ at: string; viewers: number; bytes: number; requests: number }>;
 }
 
+/** How many address + user agent pairs keep their hashed id in memory. */
+const CLIENT_ID_MEMO = 50_000;
+
 export class ViewerStats {
   private readonly channels = new Map<string, ChannelStats>();
+  private readonly clientIds = new Map<string, string>();
   private readonly activeMs: number;
   private readonly bucketMs: number;
   private readonly buckets: number;
@@ -65,7 +69,7 @@ export class ViewerStats {
   /** One answered request: who (address and user agent), which rendition (or `manifest`), how many bytes. */
   record(pp: string, rendition: string, address: string, userAgent: string, bytes: number): void {
     const c = this.channel(pp);
-    const client = crypto.createHash('sha1').update(`${address}\n${userAgent}`).digest('base64url');
+    const client = this.clientId(address, userAgent);
     if (!c.clients.has(client)) c.viewers++;
     c.clients.set(client, this.now());
     c.bytesServed += bytes;
@@ -74,6 +78,18 @@ export class ViewerStats {
     b.bytes += bytes;
     b.requests++;
     b.viewers = Math.max(b.viewers, c.viewers);
+  }
+
+  /** A client's id: a hash of its address and user agent, remembered (every request of a viewer asks). */
+  private clientId(address: string, userAgent: string): string {
+    const raw = `${address}\n${userAgent}`;
+    let id = this.clientIds.get(raw);
+    if (id === undefined) {
+      if (this.clientIds.size >= CLIENT_ID_MEMO) this.clientIds.clear();
+      id = crypto.createHash('sha1').update(raw).digest('base64url');
+      this.clientIds.set(raw, id);
+    }
+    return id;
   }
 
   /** Forgets clients that stopped fetching; records the count in the time series. */
