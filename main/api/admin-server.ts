@@ -25,6 +25,7 @@ import type { ControlEvents } from './control-events.js';
 import { registerControlHttp, ticketOf, type EventTickets } from './control-http.js';
 import { isDashboardAsset, registerDashboard } from './dashboard-static.js';
 import { registerPublishingPointApi } from './publishing-point-api.js';
+import { trackRanges } from '../origin/archive-ranges.js';
 
 export interface AdminServerOptions {
   adminToken: string;
@@ -157,20 +158,10 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     '/api/v1/publishing-points/:ppId/archive',
     async (req: FastifyRequest<{ Params: { ppId: string } }>) => {
       const pp = publishingPoint(req.params.ppId);
-      const iso = (t: { timescale: number }, v: number) =>
-        new Date(pp.epoch + (v / t.timescale) * 1000).toISOString();
       return {
         publishingPoint: pp.name,
         state: pp.state,
-        tracks: o.index.tracks(pp.name).map((t) => ({
-          trackName: t.trackName,
-          kind: t.kind,
-          ranges: o.index.rangesByIngest(t.id, Math.round(t.timescale / 10)).map((r) => ({
-            start: iso(t, r.start),
-            end: iso(t, r.end),
-            ingest: r.serverIndex === 0 ? 'primary' : 'backup',
-          })),
-        })),
+        tracks: trackRanges(o.index, pp).map(({ trackName, kind, ranges }) => ({ trackName, kind, ranges })),
       };
     },
   );

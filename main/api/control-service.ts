@@ -12,6 +12,7 @@ import { channelView, eventView, type PublicEndpoints } from '../channels/channe
 import type { LiveChannels } from '../channels/live-channels.js';
 import { parseAllowList } from '../core/ip-allow-list.js';
 import type { Logger } from '../core/logger.js';
+import { trackRanges } from '../origin/archive-ranges.js';
 import { resolvePpOptions } from '../origin/publishing-point-options.js';
 import { PublishingPointError, type PublishingPoints } from '../origin/publishing-points.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
@@ -167,7 +168,6 @@ export class ControlService implements ControlDispatcher {
     const pp = this.publishingPoint(entryId);
     const tracks = this.o.index.tracks(pp.name);
     const r = resolvePpOptions(pp.options);
-    const iso = (timescale: number, v: number) => new Date(pp.epoch + (v / timescale) * 1000).toISOString();
     const extent = this.o.pps.extent(pp, tracks);
     const dvrStart = extent ? Math.max(extent.start, extent.end - r.dvrWindow * 1000) : null;
     return {
@@ -179,16 +179,7 @@ export class ControlService implements ControlDispatcher {
         end: extent ? new Date(extent.end).toISOString() : null,
       },
       archiving: r.archiving,
-      tracks: tracks.map((t) => ({
-        trackName: t.trackName,
-        kind: t.kind,
-        bitrate: t.bitrate,
-        ranges: this.o.index.rangesByIngest(t.id, Math.round(t.timescale / 10)).map((g) => ({
-          start: iso(t.timescale, g.start),
-          end: iso(t.timescale, g.end),
-          ingest: g.serverIndex === 0 ? ('primary' as const) : ('backup' as const),
-        })),
-      })),
+      tracks: trackRanges(this.o.index, pp, tracks),
       now: new Date().toISOString(),
     };
   }

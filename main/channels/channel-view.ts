@@ -1,5 +1,5 @@
 /** Turns a channel record and its live state into the control API's ChannelView. */
-import type { ChannelEventView, ChannelView } from '../api/contract.js';
+import type { ChannelEventView, ChannelView, RenditionStats } from '../api/contract.js';
 import { buildBroadcastUrl } from '../ingest/broadcast-url.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
 import type { ChannelEvent, ChannelRecord } from './channel-store.js';
@@ -47,15 +47,24 @@ export function channelView(
       feeding: s.feeding,
       metadata: { ...s.metadata },
     })),
-    statistics: live.transcodersOf(c.entryId).map(({ streamName, transcoder }) => ({
-      streamName,
-      fps: transcoder.lastProgress?.fps ?? 0,
-      speed: transcoder.lastProgress?.speed ?? null,
-      bitrate: transcoder.lastProgress?.bitrate ?? null,
-      dropFrames: transcoder.lastProgress?.dropFrames ?? 0,
-      restarts: transcoder.restarts,
-    })),
+    statistics: renditionProgress(live, c.entryId).map(({ bytes: _bytes, ...r }) => r),
   };
+}
+
+/** Each rendition's transcoder progress now (fps, speed, bitrate, dropped frames, bytes written, restarts). */
+export function renditionProgress(
+  live: LiveChannels,
+  entryId: string,
+): Array<RenditionStats & { bytes: number }> {
+  return live.transcodersOf(entryId).map(({ streamName, transcoder }) => ({
+    streamName,
+    fps: transcoder.lastProgress?.fps ?? 0,
+    speed: transcoder.lastProgress?.speed ?? null,
+    bitrate: transcoder.lastProgress?.bitrate ?? null,
+    dropFrames: transcoder.lastProgress?.dropFrames ?? 0,
+    restarts: transcoder.restarts,
+    bytes: transcoder.lastProgress?.totalSize ?? 0,
+  }));
 }
 
 export function eventView(e: ChannelEvent): ChannelEventView {

@@ -11,6 +11,7 @@ import { ControlEvents } from '../api/control-events.js';
 import { EventTickets } from '../api/control-http.js';
 import { ControlFailure, ControlService } from '../api/control-service.js';
 import { ChannelStatistics } from '../channels/channel-statistics.js';
+import { renditionProgress } from '../channels/channel-view.js';
 import { settingsView, type SettingsPort } from '../settings/settings-service.js';
 import { ChannelStore } from '../channels/channel-store.js';
 import { LiveChannels } from '../channels/live-channels.js';
@@ -168,19 +169,8 @@ export class Appliance {
     const readiness = { ready: false };
     const statistics = new ChannelStatistics({
       entryIds: () => channels.list().map((c) => c.entryId),
-      viewers: (entryId) => {
-        const v = stats.snapshot(entryId);
-        return { viewers: v.viewers, bytesServed: v.bytesServed };
-      },
-      renditions: (entryId) =>
-        live.transcodersOf(entryId).map(({ streamName, transcoder }) => ({
-          streamName,
-          fps: transcoder.lastProgress?.fps ?? 0,
-          speed: transcoder.lastProgress?.speed ?? null,
-          bitrate: transcoder.lastProgress?.bitrate ?? null,
-          dropFrames: transcoder.lastProgress?.dropFrames ?? 0,
-          bytes: transcoder.lastProgress?.totalSize ?? 0,
-        })),
+      viewers: (entryId) => stats.totals(entryId),
+      renditions: (entryId) => renditionProgress(live, entryId).map(({ restarts: _restarts, ...r }) => r),
     });
     const events = new ControlEvents({ channels, live, index, statistics });
     const startedAt = new Date().toISOString();

@@ -103,6 +103,12 @@ export class ViewerStats {
     }
   }
 
+  /** Concurrent viewers and bytes served, without the time series (sampled every couple of seconds). */
+  totals(pp: string): { viewers: number; bytesServed: number } {
+    const c = this.channels.get(pp);
+    return c ? { viewers: c.viewers, bytesServed: c.bytesServed } : { viewers: 0, bytesServed: 0 };
+  }
+
   snapshot(pp: string): ViewerSnapshot {
     this.sweep();
     const c = this.channels.get(pp);

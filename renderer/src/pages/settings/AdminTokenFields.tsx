@@ -1,17 +1,8 @@
-import type { SettingsView } from '../../../../main/api/contract.js';
 import { SettingField } from './SettingField.js';
-import type { SetDraft, SettingsDraft } from './settings-draft.js';
+import type { SettingsGroupProps } from './settings-draft.js';
 
 /** A new admin token (optional; at least 16 characters), typed twice. */
-export function AdminTokenFields({
-  draft,
-  set,
-  current,
-}: {
-  draft: SettingsDraft;
-  set: SetDraft;
-  current: SettingsView;
-}) {
+export function AdminTokenFields({ draft, set, current }: SettingsGroupProps) {
   return (
     <fieldset className="settings-group">
       <legend>Admin credentials</legend>

@@ -1,17 +1,8 @@
-import type { SettingsView } from '../../../../main/api/contract.js';
 import { SettingField } from './SettingField.js';
-import type { SetDraft, SettingsDraft } from './settings-draft.js';
+import type { SettingsGroupProps } from './settings-draft.js';
 
 /** Where the database, fragments and settings live. */
-export function DataDirField({
-  draft,
-  set,
-  current,
-}: {
-  draft: SettingsDraft;
-  set: SetDraft;
-  current: SettingsView;
-}) {
+export function DataDirField({ draft, set, current }: SettingsGroupProps) {
   return (
     <fieldset className="settings-group">
       <legend>Data directory</legend>

@@ -1,19 +1,10 @@
 import { useId } from 'react';
-import type { SettingsView } from '../../../../main/api/contract.js';
 import { SettingField } from './SettingField.js';
-import type { SetDraft, SettingsDraft } from './settings-draft.js';
+import type { SettingsGroupProps } from './settings-draft.js';
 import { TestConnection } from './TestConnection.js';
 
 /** Standalone, or eCDN bound to a Kaltura partner (service URL, partner id and secret, tested). */
-export function ModeFields({
-  draft,
-  set,
-  current,
-}: {
-  draft: SettingsDraft;
-  set: SetDraft;
-  current: SettingsView;
-}) {
+export function ModeFields({ draft, set, current }: SettingsGroupProps) {
   const id = useId();
   const fixed = current.fixed;
   return (

@@ -1,50 +1,30 @@
-import type { SettingsView } from '../../../../main/api/contract.js';
 import { SettingField } from './SettingField.js';
-import type { SetDraft, SettingsDraft } from './settings-draft.js';
+import type { SettingsGroupProps } from './settings-draft.js';
+
+const PORTS = [
+  { key: 'rtmpPort', label: 'RTMP port', hint: 'Encoders publish here (usually 1935).' },
+  { key: 'httpPort', label: 'Origin (HTTP) port', hint: 'Viewers and caches fetch the streams here.' },
+  { key: 'adminPort', label: 'Admin port', hint: 'This dashboard and the APIs.' },
+] as const;
 
 /** The three listeners' ports. */
-export function PortFields({
-  draft,
-  set,
-  current,
-}: {
-  draft: SettingsDraft;
-  set: SetDraft;
-  current: SettingsView;
-}) {
+export function PortFields({ draft, set, current }: SettingsGroupProps) {
   return (
     <fieldset className="settings-group">
       <legend>Ports</legend>
-      <SettingField
-        label="RTMP port"
-        type="number"
-        min={1}
-        max={65535}
-        value={draft.rtmpPort}
-        onChange={(v) => set({ rtmpPort: v })}
-        fixedBy={current.fixed.rtmpPort}
-        hint="Encoders publish here (usually 1935)."
-      />
-      <SettingField
-        label="Origin (HTTP) port"
-        type="number"
-        min={1}
-        max={65535}
-        value={draft.httpPort}
-        onChange={(v) => set({ httpPort: v })}
-        fixedBy={current.fixed.httpPort}
-        hint="Viewers and caches fetch the streams here."
-      />
-      <SettingField
-        label="Admin port"
-        type="number"
-        min={1}
-        max={65535}
-        value={draft.adminPort}
-        onChange={(v) => set({ adminPort: v })}
-        fixedBy={current.fixed.adminPort}
-        hint="This dashboard and the APIs."
-      />
+      {PORTS.map(({ key, label, hint }) => (
+        <SettingField
+          key={key}
+          label={label}
+          type="number"
+          min={1}
+          max={65535}
+          value={draft[key]}
+          onChange={(v) => set({ [key]: v })}
+          fixedBy={current.fixed[key]}
+          hint={hint}
+        />
+      ))}
     </fieldset>
   );
 }

@@ -21,6 +21,13 @@ export interface SettingsDraft {
 
 export type SetDraft = (patch: Partial<SettingsDraft>) => void;
 
+/** What every group of settings fields gets: the draft, its setter, and the settings in effect. */
+export interface SettingsGroupProps {
+  draft: SettingsDraft;
+  set: SetDraft;
+  current: SettingsView;
+}
+
 export function draftFrom(s: SettingsView): SettingsDraft {
   return {
     mode: s.mode,

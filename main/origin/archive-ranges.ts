@@ -1,0 +1,21 @@
+/** A publishing point's archive per track, as the control API shows it: ranges in UTC and the ingest that fed each. */
+import type { TrackRangeView } from '../api/contract.js';
+import type { PublishingPointRecord, SegmentIndex, TrackRecord } from './segment-index.js';
+
+export function trackRanges(
+  index: SegmentIndex,
+  pp: PublishingPointRecord,
+  tracks: readonly TrackRecord[] = index.tracks(pp.name),
+): Array<{ trackName: string; kind: string; bitrate: number | null; ranges: TrackRangeView[] }> {
+  const iso = (t: TrackRecord, v: number) => new Date(pp.epoch + (v / t.timescale) * 1000).toISOString();
+  return tracks.map((t) => ({
+    trackName: t.trackName,
+    kind: t.kind,
+    bitrate: t.bitrate,
+    ranges: index.rangesByIngest(t.id, Math.round(t.timescale / 10)).map((g) => ({
+      start: iso(t, g.start),
+      end: iso(t, g.end),
+      ingest: g.serverIndex === 0 ? ('primary' as const) : ('backup' as const),
+    })),
+  }));
+}
