@@ -29,36 +29,50 @@ let nginx: ChildProcess;
 let edge: string;
 let dir: string;
 
-/** Runs nginx with the shipped edge configuration, pointed at this appliance, on a free port, in a temp prefix. */
+/**
+ * Runs nginx with the shipped edge configuration, pointed at this appliance, on a free port, in a temp prefix.
+ * A free port can be taken by a parallel test before nginx binds it: nginx then exits, and another port is tried.
+ */
 async function startEdge(originPort: number): Promise<{ proc: ChildProcess; url: string }> {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-edge-'));
   // nginx's workers run as an unprivileged user: they must be able to enter the prefix.
   fs.chmodSync(dir, 0o755);
-  const port = await freePort();
-  const site = fs
-    .readFileSync(path.join(ROOT, 'resources/nginx/ecdn-edge.conf'), 'utf8')
-    .replace('server ORIGIN;', `server 127.0.0.1:${originPort};`)
-    .replace('/var/cache/nginx/ecdn', path.join(dir, 'cache'))
-    .replace('listen 8090;', `listen 127.0.0.1:${port};`);
-  const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(
-    conf,
-    `daemon off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nevents { worker_connections 256; }\n` +
-      `http {\n  access_log off;\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;\n  fastcgi_temp_path ${dir}/fcgi;\n` +
-      `  uwsgi_temp_path ${dir}/uwsgi;\n  scgi_temp_path ${dir}/scgi;\n${site}\n}\n`,
-  );
-  const proc = spawn(NGINX, ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor('nginx', async () => (await fetch(`${url}/nothing`)).status === 404, 10_000, 100);
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}\n${stderr}${fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, 'utf8') : ''}`,
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const site = fs
+      .readFileSync(path.join(ROOT, 'resources/nginx/ecdn-edge.conf'), 'utf8')
+      .replace('server ORIGIN;', `server 127.0.0.1:${originPort};`)
+      .replace('/var/cache/nginx/ecdn', path.join(dir, 'cache'))
+      .replace('listen 8090;', `listen 127.0.0.1:${port};`);
+    const conf = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(
+      conf,
+      `daemon off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nevents { worker_connections 256; }\n` +
+        `http {\n  access_log off;\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;\n  fastcgi_temp_path ${dir}/fcgi;\n` +
+        `  uwsgi_temp_path ${dir}/uwsgi;\n  scgi_temp_path ${dir}/scgi;\n${site}\n}\n`,
     );
+    const proc = spawn(NGINX, ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitFor(
+        'nginx',
+        async () => {
+          if (proc.exitCode !== null) throw new Error(`nginx exited with ${proc.exitCode}`);
+          return (await fetch(`${url}/nothing`)).status === 404 && proc.exitCode === null;
+        },
+        10_000,
+        100,
+      );
+      return { proc, url };
+    } catch (err) {
+      proc.kill('SIGKILL');
+      const log = fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, 'utf8') : '';
+      if (/Address already in use/.test(stderr + log) && attempt < 4) continue;
+      throw new Error(`${(err as Error).message}\n${stderr}${log}`);
+    }
   }
-  return { proc, url };
 }
 
 beforeAll(async () => {

@@ -41,8 +41,28 @@ export interface StartOptions {
   env?: Record<string, string>;
 }
 
+/** A port picked by `freePort` can be taken by another test before the appliance binds it. */
+const PORT_RACE_ATTEMPTS = 4;
+
+/**
+ * Starts the appliance on free ports. Free ports are only free when probed: a parallel test can
+ * take one before the appliance binds it, so a start that fails with EADDRINUSE is retried on new
+ * ports (nothing else is retried).
+ */
 export async function startAppliance(o: StartOptions = {}): Promise<RunningAppliance> {
   const dataDir = o.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-e2e-'));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(o, dataDir);
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= PORT_RACE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnce(o: StartOptions, dataDir: string): Promise<RunningAppliance> {
   const [rtmpPort, httpPort, adminPort] = [await freePort(), await freePort(), await freePort()];
   const token = o.token === null ? undefined : (o.token ?? 'test-admin-token-0123456789');
   const args = [
@@ -91,7 +111,10 @@ export async function startAppliance(o: StartOptions = {}): Promise<RunningAppli
     proc.stdout?.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`appliance exited with ${code} before ready:\n${out}`));
+      const message = `appliance exited with ${code} before ready:\n${out}`;
+      reject(
+        /could not start: listen EADDRINUSE/.test(out) ? new PortTakenError(message) : new Error(message),
+      );
     });
   });
   const resolvedToken = token ?? /Admin token \(generated[^)]*\): (\S+)/.exec(out)?.[1] ?? '';
