@@ -49,3 +49,40 @@ export function startWorker<T>(script: string, input: unknown, deadlineMs: numbe
     },
   };
 }
+
+export interface ServerChild<T> {
+  pid: number;
+  /** What the child printed as its first JSON line once it was listening. */
+  ready: T;
+  /** SIGKILL unless it has exited; resolves once it has. */
+  kill: () => Promise<void>;
+}
+
+/**
+ * A long-running child (a server the bench loads): started like a worker, ready once it prints a JSON line on
+ * stdout, killed by `kill()` (or by SIGKILL at the deadline, so it can never outlive a bench that failed).
+ */
+export async function startServerChild<T>(
+  script: string,
+  input: unknown,
+  deadlineMs: number,
+): Promise<ServerChild<T>> {
+  const worker = startWorker<never>(script, input, deadlineMs);
+  const ready = await new Promise<T>((resolve, reject) => {
+    let stdout = '';
+    const onData = (d: string) => {
+      stdout += d;
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      if (line && stdout.includes('\n', stdout.indexOf(line))) {
+        worker.proc.stdout?.off('data', onData);
+        resolve(JSON.parse(line) as T);
+      }
+    };
+    worker.proc.stdout?.on('data', onData);
+    worker.result.then(
+      () => reject(new Error(`${script} exited before it was ready`)),
+      (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
+    );
+  });
+  return { pid: worker.pid, ready, kill: worker.kill };
+}

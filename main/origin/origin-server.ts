@@ -5,6 +5,7 @@
  * `POST .../purge?t=` with admin credentials. Every answer comes from the segment index.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { clientAddress, verifyRequest } from '../access/signed-url.js';
@@ -14,6 +15,7 @@ import { hasAdminCredentials } from '../api/admin-server.js';
 import { listenerOptions } from '../core/http-server.js';
 import type { AllowList } from '../core/ip-allow-list.js';
 import type { Logger } from '../core/logger.js';
+import { AnswerMemo, type IndexVersion } from './answer-memo.js';
 import { renderMpd } from './dash.js';
 import { bucketOf, bucketRange, groupLength, groupMembers, groupView } from './fragment-groups.js';
 import { IndexMemo, ManifestCache } from './manifest-cache.js';
@@ -59,6 +61,13 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Playout control parameters a master playlist carries into its media playlists. */
 const PLAYOUT_PARAMS = ['dvr_window_length', 'time_shift', 'vbegin', 'vend'];
 const SMIL_TYPE = 'application/smil+xml; charset=utf-8';
+/** Publishing point resources for operators, not viewers: never counted, never memoised. */
+const STATUS_RESOURCE = /^(state|statistics|archive)$/;
+
+/** Init segments and fragments count per rendition; playlists and MPDs as manifest requests. */
+function renditionOf(rest: string): string {
+  return /^tracks\/([A-Za-z0-9_-]+)\//.exec(rest)?.[1] ?? 'manifest';
+}
 
 /** `/<path>/<name>.isml[/<rest>]` → the publishing point id and the virtual path after it. */
 function splitPpUrl(urlPath: string): { id: string; rest: string } | undefined {
@@ -85,26 +94,58 @@ function targetOf(req: FastifyRequest): { id: string; rest: string } | undefined
 }
 
 export function createOriginServer(o: OriginServerOptions): FastifyInstance {
-  const app = Fastify(listenerOptions(o.log, 'origin'));
+  // Repeated viewer requests are answered from the memo before the router sees them; everything else (and
+  // every first request) goes through the routes below, which fill the memo.
+  const answers = new AnswerMemo(() => ({ writes: o.index.writes, removals: o.index.removals }));
+  let closing = false;
+  const countViewer = (req: http.IncomingMessage, pp: string, rendition: string, bytes: number) =>
+    o.stats?.record(
+      pp,
+      rendition,
+      clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], o.trustedProxies) ?? 'unknown',
+      String(req.headers['user-agent'] ?? ''),
+      bytes,
+    );
+  const replay = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    if (closing || req.method !== 'GET' || req.url === undefined) return false;
+    const a = answers.get(req.url);
+    if (!a || o.accessFor(a.pp) !== 'open') return false;
+    res.writeHead(200, a.headers);
+    res.end(a.body);
+    countViewer(req, a.pp, a.rendition, a.body.length);
+    return true;
+  };
+  const base = listenerOptions(o.log, 'origin');
+  const app = Fastify({
+    ...base,
+    serverFactory: (handler) => {
+      const server = http.createServer((req, res) => {
+        if (!replay(req, res)) handler(req, res);
+      });
+      // What Fastify sets, by default, on a server it creates itself.
+      server.keepAliveTimeout = 72_000;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
+  });
 
+  /** The index counters when each plain GET arrived: an answer is memoised at the version it was computed at. */
+  const versions = new WeakMap<FastifyRequest, IndexVersion>();
   // Callback-style hooks (not async): they run on every response, and a promise each costs at viewer scale.
-  app.addHook('onRequest', (_req, reply, done) => {
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('Access-Control-Allow-Origin', '*');
     reply.header('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Date');
+    if (req.method === 'GET') versions.set(req, { writes: o.index.writes, removals: o.index.removals });
     done();
   });
   app.addHook('onResponse', (req, reply, done) => {
     try {
       if (!o.stats || req.method !== 'GET' || reply.statusCode >= 300) return;
       const target = targetOf(req);
-      if (!target || /^(state|statistics|archive)$/.test(target.rest)) return;
-      // Init segments and fragments count per rendition; playlists and MPDs as manifest requests.
-      const track = /^tracks\/([A-Za-z0-9_-]+)\//.exec(target.rest)?.[1];
-      const viewer =
-        clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], o.trustedProxies) ??
-        'unknown';
+      if (!target || STATUS_RESOURCE.test(target.rest)) return;
       const bytes = Number(reply.getHeader('content-length') ?? 0) || 0;
-      o.stats.record(target.id, track ?? 'manifest', viewer, String(req.headers['user-agent'] ?? ''), bytes);
+      countViewer(req.raw, target.id, renditionOf(target.rest), bytes);
     } finally {
       done();
     }
@@ -126,7 +167,34 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   const blocking = new BlockedRequests();
   const manifests = new ManifestCache();
   const memo = new IndexMemo(() => o.index.writes);
-  app.addHook('preClose', async () => blocking.releaseAll());
+  app.addHook('preClose', async () => {
+    closing = true;
+    answers.clear();
+    blocking.releaseAll();
+  });
+  // Keeps what any viewer may be given again: a signed answer is never kept (its URL has a query string).
+  app.addHook('onSend', (req, reply, payload, done) => {
+    const url = req.raw.url ?? '';
+    const version = versions.get(req);
+    const target = targetOf(req);
+    if (
+      version &&
+      reply.statusCode === 200 &&
+      !url.includes('?') &&
+      target &&
+      !STATUS_RESOURCE.test(target.rest) &&
+      (typeof payload === 'string' || Buffer.isBuffer(payload)) &&
+      o.accessFor(target.id) === 'open'
+    ) {
+      const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+      const headers: http.OutgoingHttpHeaders = {
+        ...(reply.getHeaders() as http.OutgoingHttpHeaders),
+        'content-length': body.length,
+      };
+      answers.set(url, { pp: target.id, rendition: renditionOf(target.rest), headers, body }, version);
+    }
+    done(null, payload);
+  });
 
   const lookup = (req: FastifyRequest): { pp: PublishingPointRecord; rest: string } | undefined => {
     const target = targetOf(req);

@@ -75,6 +75,7 @@ interface PpRow {
 export class SegmentIndex {
   private readonly statements = new Map<string, Statement>();
   private writeCount = 0;
+  private removalCount = 0;
 
   constructor(private readonly db: Db) {}
 
@@ -84,6 +85,14 @@ export class SegmentIndex {
    */
   get writes(): number {
     return this.writeCount;
+  }
+
+  /**
+   * Bumped by every removal (fragments purged, a publishing point deleted): until it moves, a URL that named a
+   * fragment still names the same bytes (a recreated publishing point could reuse it).
+   */
+  get removals(): number {
+    return this.removalCount;
   }
 
   /** Statements are prepared once: compiling SQL is a large part of a manifest's cost. */
@@ -135,6 +144,7 @@ export class SegmentIndex {
 
   deletePublishingPoint(name: string): void {
     this.writeCount++;
+    this.removalCount++;
     this.stmt('DELETE FROM publishing_points WHERE name = ?').run(name);
   }
 
@@ -344,6 +354,7 @@ export class SegmentIndex {
 
   deleteFragments(ids: readonly number[]): void {
     this.writeCount++;
+    this.removalCount++;
     const del = this.stmt('DELETE FROM fragments WHERE id = ?');
     this.db.transaction(() => {
       for (const id of ids) del.run(id);
