@@ -11,9 +11,73 @@ export function listenerOptions(
     loggerInstance: log.child({ listener }) as FastifyBaseLogger,
     // Per-request lines would drown the log at viewer scale; errors are logged by the error handlers.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit,
     return503OnClosing: true,
     // On shutdown, a viewer that stopped reading (or a keep-alive socket) must not hold the appliance open.
     forceCloseConnections: true,
   };
 }
+
+/** pino's log methods, whatever their overloads; the object is passed on as a FastifyBaseLogger. */
+type Log = (...args: unknown[]) => void;
+type ChildArgs = Parameters<FastifyBaseLogger['child']>;
+
+/** `req.log`: the pino child (with the request id) is made the first time something is logged through it. */
+class LazyRequestLogger {
+  private made: FastifyBaseLogger | undefined;
+
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: ChildArgs[0],
+    private readonly opts: ChildArgs[1],
+  ) {}
+
+  private get real(): FastifyBaseLogger {
+    return (this.made ??= this.parent.child(this.bindings, this.opts));
+  }
+
+  get level(): string {
+    return (this.made ?? this.parent).level;
+  }
+
+  set level(v: string) {
+    this.real.level = v;
+  }
+
+  child(...args: ChildArgs): FastifyBaseLogger {
+    return this.real.child(...args);
+  }
+
+  fatal(...args: unknown[]): void {
+    (this.real.fatal as Log)(...args);
+  }
+  error(...args: unknown[]): void {
+    (this.real.error as Log)(...args);
+  }
+  warn(...args: unknown[]): void {
+    (this.real.warn as Log)(...args);
+  }
+  info(...args: unknown[]): void {
+    (this.real.info as Log)(...args);
+  }
+  debug(...args: unknown[]): void {
+    (this.real.debug as Log)(...args);
+  }
+  trace(...args: unknown[]): void {
+    (this.real.trace as Log)(...args);
+  }
+  silent(...args: unknown[]): void {
+    (this.real.silent as Log)(...args);
+  }
+}
+
+/**
+ * Request loggers made on first use: almost no request logs anything, and a pino child per request (bindings
+ * serialised, redaction set up) is a noticeable part of a small response's cost.
+ */
+export const lazyChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (
+  logger,
+  bindings,
+  opts,
+) => new LazyRequestLogger(logger, bindings, opts) as unknown as FastifyBaseLogger;

@@ -128,7 +128,11 @@ async function served() {
   const base = `http://127.0.0.1:${port}/${s.pp.name}/${s.pp.name}.isml/`;
   const get = async (url: string, init?: RequestInit) => {
     const r = await fetch(base + url, init);
-    return { status: r.status, headers: Object.fromEntries(r.headers), body: Buffer.from(await r.arrayBuffer()) };
+    return {
+      status: r.status,
+      headers: Object.fromEntries(r.headers),
+      body: Buffer.from(await r.arrayBuffer()),
+    };
   };
   return { ...s, storage, video, add, access, stats, get, routed: () => routed };
 }
