@@ -12,6 +12,7 @@
  * fragment cache's buffers, never copies.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
+import { ByteBoundedMap } from './byte-bounded-map.js';
 import { MAX_AGE_MS } from './manifest-cache.js';
 
 /** Bytes of answers kept, all entries together (bodies are shared with the fragment cache). */
@@ -39,13 +40,14 @@ interface Entry extends MemoAnswer {
 }
 
 export class AnswerMemo {
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
+  private readonly entries: ByteBoundedMap<Entry>;
 
   constructor(
     private readonly current: () => IndexVersion,
-    private readonly maxBytes = ANSWER_MEMO_BYTES,
-  ) {}
+    maxBytes = ANSWER_MEMO_BYTES,
+  ) {
+    this.entries = new ByteBoundedMap(maxBytes);
+  }
 
   /** The answer for `url` if it is still right, else undefined (and it is forgotten). */
   get(url: string, now = Date.now()): MemoAnswer | undefined {
@@ -56,7 +58,7 @@ export class AnswerMemo {
       ? e.version.removals === v.removals
       : e.version.writes === v.writes && e.version.removals === v.removals && now - e.at <= MAX_AGE_MS;
     if (valid) return e;
-    this.drop(url, e);
+    this.entries.delete(url);
     return undefined;
   }
 
@@ -65,36 +67,20 @@ export class AnswerMemo {
    * makes it stale at once rather than never).
    */
   set(url: string, answer: MemoAnswer, version: IndexVersion, now = Date.now()): void {
-    const old = this.entries.get(url);
-    if (old) this.drop(url, old);
-    const size = answer.body.length + url.length;
-    if (size > this.maxBytes / 8) return;
     const immutable = /\bimmutable\b/.test(String(answer.headers['cache-control'] ?? ''));
-    this.entries.set(url, { ...answer, immutable, version, at: now });
-    this.bytes += size;
-    // Map order is insertion order: the oldest answers go first.
-    for (const [k, e] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.drop(k, e);
-    }
+    this.entries.set(url, { ...answer, immutable, version, at: now }, answer.body.length + url.length);
   }
 
   /** Forgets everything (the listener is closing). */
   clear(): void {
     this.entries.clear();
-    this.bytes = 0;
   }
 
   get count(): number {
-    return this.entries.size;
+    return this.entries.count;
   }
 
   get size(): number {
-    return this.bytes;
-  }
-
-  private drop(url: string, e: Entry): void {
-    this.entries.delete(url);
-    this.bytes -= e.body.length + url.length;
+    return this.entries.bytes;
   }
 }

@@ -3,6 +3,8 @@
  * thousand viewers the same playlist is asked for hundreds of times between two fragments. An entry is valid
  * for one value of `SegmentIndex.writes` and at most `MAX_AGE_MS`; the cache is bounded in bytes.
  */
+import { ByteBoundedMap } from './byte-bounded-map.js';
+
 export const MAX_AGE_MS = 1000;
 export const MAX_BYTES = 16 * 1024 * 1024;
 
@@ -15,45 +17,31 @@ export interface CachedManifest {
 interface Entry extends CachedManifest {
   writes: number;
   at: number;
-  size: number;
 }
 
 export class ManifestCache {
-  private readonly entries = new Map<string, Entry>();
-  private size = 0;
+  private readonly entries: ByteBoundedMap<Entry>;
 
-  constructor(private readonly maxBytes = MAX_BYTES) {}
+  constructor(maxBytes = MAX_BYTES) {
+    this.entries = new ByteBoundedMap(maxBytes);
+  }
 
   get(key: string, writes: number, now = Date.now()): CachedManifest | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (e.writes !== writes || now - e.at > MAX_AGE_MS) {
-      this.drop(key, e);
+      this.entries.delete(key);
       return undefined;
     }
     return e;
   }
 
   set(key: string, writes: number, m: CachedManifest, now = Date.now()): void {
-    const old = this.entries.get(key);
-    if (old) this.drop(key, old);
-    const size = m.body.length + key.length;
-    if (size > this.maxBytes / 8) return;
-    this.entries.set(key, { ...m, writes, at: now, size });
-    this.size += size;
-    for (const [k, e] of this.entries) {
-      if (this.size <= this.maxBytes) break;
-      this.drop(k, e);
-    }
+    this.entries.set(key, { ...m, writes, at: now }, m.body.length + key.length);
   }
 
   get count(): number {
-    return this.entries.size;
-  }
-
-  private drop(key: string, e: Entry): void {
-    this.entries.delete(key);
-    this.size -= e.size;
+    return this.entries.count;
   }
 }
 

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ROOT } from './appliance.js';
+import { ROOT, waitFor } from './appliance.js';
 
 const RENDERER = path.join(ROOT, 'renderer');
 const BUILT = path.join(RENDERER, 'dist', 'index.html');
@@ -78,26 +78,16 @@ export async function openDashboard(
   return { page, log, describe: () => log.slice(-60).join('\n') };
 }
 
-/** Polls `fn` in the test (not the page) until it returns a truthy value; the page log on timeout. */
+/** `waitFor` in the test (not the page), with the page log in the error on timeout. */
 export async function until<T>(
   d: DashboardPage,
   what: string,
   fn: () => Promise<T | undefined | null | false>,
   timeoutMs = 30_000,
 ): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end)
-      throw new Error(
-        `timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}\npage log:\n${d.describe()}`,
-      );
-    await new Promise((r) => setTimeout(r, 250));
+  try {
+    return await waitFor(what, fn, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\npage log:\n${d.describe()}`);
   }
 }
