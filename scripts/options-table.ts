@@ -1,4 +1,7 @@
-/** Prints the README's option table from the option definitions. */
+/** Prints the README's generated tables: the options, then the eCDN troubleshooting table. */
 import { optionsTable } from '../main/core/options-table.js';
+import { bindingProblemsTable } from '../main/partner/binding-problems.js';
 
 console.log(optionsTable());
+console.log();
+console.log(bindingProblemsTable());

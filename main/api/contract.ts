@@ -156,7 +156,32 @@ export interface ApplianceStatus {
   ffmpeg: string;
   /** eCDN mode: the service, and whether the partner binding works right now. */
   serviceUrl?: string;
-  binding?: { state: string; message?: string; checkedAt?: string };
+  binding?: {
+    state: string;
+    /** A failure's code (the README's eCDN troubleshooting table). */
+    code?: string;
+    message?: string;
+    /** What to do about a failure. */
+    fix?: string;
+    checkedAt?: string;
+    /** This appliance's media server node at Kaltura, kept alive by serverNode.reportStatus. */
+    serverNode?: ServerNodeStatusView;
+  };
+}
+
+/** A server node of this appliance at Kaltura, as the status shows it. */
+export interface ServerNodeStatusView {
+  /** Its host name at Kaltura (`--server-node-name`). */
+  name: string;
+  role: 'media' | 'edge';
+  /** `active` (heartbeats accepted), `unmanaged` (the partner lacks FEATURE_SERVER_NODE), `failed`, `reporting`, `stopped`. */
+  state: 'reporting' | 'active' | 'unmanaged' | 'failed' | 'stopped';
+  id?: number;
+  code?: string;
+  message?: string;
+  /** What to do about a failure (how to create the node by hand, when the partner lacks server nodes). */
+  fix?: string;
+  lastReportAt?: string;
 }
 
 export interface TrackRangeView {
@@ -220,6 +245,8 @@ export interface SettingsView {
   serviceUrl: string;
   partnerId: number;
   hasPartnerSecret: boolean;
+  /** eCDN mode: this appliance's media server node at Kaltura (the configured name, or the default in effect). */
+  serverNodeName: string;
   rtmpPort: number;
   httpPort: number;
   adminPort: number;
@@ -235,6 +262,7 @@ export const SETTING_KEYS = [
   'serviceUrl',
   'partnerId',
   'partnerSecret',
+  'serverNodeName',
   'rtmpPort',
   'httpPort',
   'adminPort',
@@ -251,6 +279,15 @@ export const settingsInput = z
     partnerId: z.number().int().min(-5).optional(),
     /** Write-only. */
     partnerSecret: z.string().min(1).max(200).optional(),
+    serverNodeName: z
+      .string()
+      .trim()
+      .max(255)
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+        'the server node name must be a host name (letters, digits, dots, dashes)',
+      )
+      .optional(),
     rtmpPort: port.optional(),
     httpPort: port.optional(),
     adminPort: port.optional(),

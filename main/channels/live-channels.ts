@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../core/logger.js';
 import {
   ENTRY_ID_PATTERN,
+  entryIdOf,
   parseBroadcastRequest,
   type BroadcastRequest,
   type Rejection,
@@ -29,7 +30,20 @@ import { Transcoder } from '../transcode/transcoder.js';
 import type { ChannelEvent, ChannelStore, EventLevel } from './channel-store.js';
 
 /** Refusals that say the entry is not (visibly) the partner's: no local record for those. */
-const UNKNOWN_ENTRY_CODES = new Set(['ENTRY_ID_NOT_FOUND', 'PARTNER_NOT_SERVED', 'INVALID_ENTRY_ID']);
+/**
+ * eCDN mode: refusals the partner's service gave after it found the entry (liveStream.authenticate checks the
+ * entry first): only these prove an entry exists, so only these create a local record of it. Anything else (a
+ * made-up entry id, a malformed URL, a service that refused the partner itself) records nothing.
+ */
+const ENTRY_PROVEN_CODES = new Set([
+  'LIVE_STREAM_INVALID_TOKEN',
+  'MEDIA_SERVER_NOT_FOUND',
+  'SERVICE_FORBIDDEN_CONTENT_BLOCKED',
+  'LIVE_STREAM_EXCEEDED_MAX_PASSTHRU',
+  'LIVE_STREAM_EXCEEDED_MAX_TRANSCODED',
+  'LIVE_STREAM_EXCEEDED_MAX_CONCURRENT_BY_ADMIN_TAG',
+  'LIVE_STREAM_ALREADY_BROADCASTING',
+]);
 
 export interface IngestSession {
   sessionId: string;
@@ -75,6 +89,8 @@ export interface LiveChannelsOptions {
     ingestStarted?: (s: IngestSession) => void;
     ingestEnded?: (s: IngestSession) => void;
     playable?: (entryId: string) => void;
+    /** An ingest problem staff of the partner should see in Kaltura too (a refused publish, a failing transcoder). */
+    problem?: (p: { entryId: string; serverIndex: 0 | 1; code: string; parameter?: string }) => void;
   };
   log: Logger;
 }
@@ -122,7 +138,7 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
   /** The ingest's question: may this publish start? */
   authorize = async (req: PublishRequest): Promise<AuthorizeDecision> => {
     const parsed = parseBroadcastRequest(req.app, req.query, req.streamName);
-    if (!parsed.ok) return this.refuse(req, req.query.e, parsed.rejection);
+    if (!parsed.ok) return this.refuse(req, entryIdOf(req.query.e), parsed.rejection);
     const r = parsed.value;
     const result = await this.o.authenticator.authorize(r);
     if (!result.ok) return this.refuse(req, r.entryId, result.rejection);
@@ -162,7 +178,7 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
       this.o.recordEntries &&
       entryId &&
       ENTRY_ID_PATTERN.test(entryId) &&
-      !UNKNOWN_ENTRY_CODES.has(rej.code)
+      ENTRY_PROVEN_CODES.has(rej.code)
     ) {
       this.o.channels.upsertEntry(entryId, this.o.authenticator.partnerId, undefined, undefined);
     }
@@ -170,6 +186,14 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
       { remote: req.remote, streamName: req.streamName, entryId, code: rej.code, reason: rej.message },
       'publish rejected',
     );
+    if (entryId && ENTRY_ID_PATTERN.test(entryId)) {
+      this.o.hooks?.problem?.({
+        entryId,
+        serverIndex: req.query.i === '1' ? 1 : 0,
+        code: rej.code,
+        ...(req.streamName ? { parameter: req.streamName.slice(0, 100) } : {}),
+      });
+    }
     if (entryId && this.o.channels.get(entryId)) {
       this.record(
         entryId,
@@ -324,14 +348,15 @@ export class LiveChannels extends EventEmitter<LiveChannelsEvents> {
       log,
     });
     const feed: Feed = { key: feedKey(s), session: s, transcoder };
-    transcoder.on('restarting', (r) =>
+    transcoder.on('restarting', (r) => {
       this.record(
         entryId,
         'warn',
         'TRANSCODER_RESTART',
         `transcoder for ${streamName} died (${r.reason}); restart ${r.attempt} in ${r.delayMs} ms`,
-      ),
-    );
+      );
+      this.o.hooks?.problem?.({ entryId, serverIndex, code: 'TRANSCODER_FAILED', parameter: streamName });
+    });
     this.feeds.set(feed.key, feed);
     this.record(
       entryId,

@@ -21,10 +21,12 @@ import { createOriginServer } from '../origin/origin-server.js';
 import { OriginStorage } from '../origin/origin-storage.js';
 import { SegmentIndex } from '../origin/segment-index.js';
 import { PublishAuthenticator } from '../partner/publish-authenticator.js';
-import { KalturaClient } from '../partner/kaltura/client.js';
+import { KalturaApiError, KalturaClient } from '../partner/kaltura/client.js';
 import { KalturaPartner, publishingPointOptionsFor } from '../partner/kaltura-partner.js';
 import type { LiveEntry, PartnerBackend } from '../partner/partner.js';
+import { HealthBeacons } from '../partner/health-beacons.js';
 import { MediaServerRegistration } from '../partner/registration.js';
+import { ServerNodeReporter } from '../partner/server-node.js';
 import { StandalonePartner } from '../partner/standalone-partner.js';
 import type { IngestMetadata } from '../ingest/ingest-protocol.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -46,7 +48,7 @@ import { APP_VERSION, appRoot } from './app-root.js';
 import { stopHelpers } from './helper-processes.js';
 import { parseAllowList } from './ip-allow-list.js';
 import type { Logger } from './logger.js';
-import { defaultPublicHost, type ApplianceOptions } from './options.js';
+import { defaultPublicHost, defaultServerNodeName, type ApplianceOptions } from './options.js';
 
 export interface ApplianceUrls {
   rtmp: string;
@@ -98,7 +100,10 @@ export class Appliance {
     }
     const ecdn = options.mode === 'ecdn' ? createEcdnPartner(options, log) : undefined;
     const partner: PartnerBackend = ecdn?.partner ?? new StandalonePartner(options.partnerId, channels);
-    const authenticator = new PublishAuthenticator(partner, os.hostname());
+    const authenticator = new PublishAuthenticator(
+      partner,
+      ecdn?.partner.client.serverNodeName ?? os.hostname(),
+    );
     const publicHost = options.publicHost ?? defaultPublicHost(options.bind);
 
     const ingest: IngestServer = new IngestServer({
@@ -123,6 +128,7 @@ export class Appliance {
           ecdn.registration.started(s.request.entryId, s.request.serverIndex, s.sessionId),
         ingestEnded: (s) => ecdn.registration.ended(s.request.entryId, s.request.serverIndex, s.sessionId),
         playable: (entryId) => ecdn.registration.playable(entryId),
+        problem: (p) => ecdn.beacons.report(p),
       },
       defaultPpOptions: {
         dvr_window_length: String(options.dvrWindow),
@@ -239,7 +245,7 @@ export class Appliance {
       await origin.listen({ port: options.httpPort, host: options.bind });
       await admin.listen({ port: options.adminPort, host: options.bind });
     } catch (err) {
-      ecdn?.partner.stop();
+      await ecdn?.partner.stop();
       await Promise.allSettled([ingest.stop(), origin.close(), admin.close()]);
       stats.stop();
       db.close();
@@ -279,8 +285,9 @@ export class Appliance {
       this.events.stop();
       await this.ingest.stop();
       await this.live.stopAll();
-      this.ecdn?.partner.stop();
       await this.ecdn?.registration.stopAll();
+      // Last: the server node reported not operational once nothing is registered on it.
+      await this.ecdn?.partner.stop();
       await Promise.allSettled([this.origin.close(), this.admin.close()]);
       await stopHelpers();
       this.db.close();
@@ -293,6 +300,7 @@ export class Appliance {
 interface EcdnParts {
   partner: KalturaPartner;
   registration: MediaServerRegistration;
+  beacons: HealthBeacons;
   profileFor: (entry: LiveEntry, streamName: string, metadata: IngestMetadata) => Promise<ConversionProfile>;
 }
 
@@ -312,9 +320,12 @@ function partnerSecret(options: ApplianceOptions): string {
   return secret;
 }
 
-/** Kaltura's extraParams, from the ingest's onMetaData. */
+/**
+ * Kaltura's extraParams, from the ingest's onMetaData, with the codec names Wowza sends (`H264`, `AAC`): the
+ * service passes the source audio through only for `AAC`.
+ */
 export function extraParams(md: IngestMetadata): Record<string, string | number> {
-  const codecString: Record<string, string> = { h264: 'avc1', aac: 'mp4a', mp3: '.mp3' };
+  const codecString: Record<string, string> = { h264: 'H264', hevc: 'H265', aac: 'AAC', mp3: 'MP3' };
   const p: Record<string, string | number> = {};
   for (const k of ['width', 'height', 'videodatarate', 'audiodatarate', 'framerate'] as const)
     if (md[k] !== undefined) p[k] = md[k] as number;
@@ -326,18 +337,32 @@ export function extraParams(md: IngestMetadata): Record<string, string | number>
 }
 
 function createEcdnPartner(options: ApplianceOptions, log: Logger): EcdnParts {
+  const serverNodeName = options.serverNodeName ?? defaultServerNodeName();
   const client = new KalturaClient({
     serviceUrl: options.serviceUrl as string,
     partnerId: options.partnerId,
     adminSecret: partnerSecret(options),
     timeoutMs: options.serviceTimeout * 1000,
-    hostname: os.hostname(),
+    serverNodeName,
+  });
+  const serverNode = new ServerNodeReporter(client, {
+    name: serverNodeName,
+    role: 'media',
+    objectType: 'KalturaWowzaMediaServerNode',
+    partnerId: options.partnerId,
+    intervalMs: options.serverNodeInterval * 1000,
+    log: log.child({ part: 'server-node' }),
   });
   const partner = new KalturaPartner(client, {
     partnerId: options.partnerId,
     impersonation: options.impersonation === 'on',
     authGraceMs: options.authGrace * 1000,
+    serverNode,
     log: log.child({ part: 'kaltura' }),
+  });
+  const beacons = new HealthBeacons(client, {
+    impersonateFor: (entryId) => partner.impersonateFor(entryId),
+    log: log.child({ part: 'beacons' }),
   });
   const registration = new MediaServerRegistration(client, {
     impersonateFor: (entryId) => partner.impersonateFor(entryId),
@@ -354,7 +379,8 @@ function createEcdnPartner(options: ApplianceOptions, log: Logger): EcdnParts {
     try {
       return parseConversionProfile(await client.conversionProfile(streamName, extraParams(md)));
     } catch (err) {
-      const reason = (err as Error).message;
+      // The service's code first (INGEST_NOT_FOUND_IN_CONVERSION_PROFILE…): what staff search Kaltura's docs for.
+      const reason = err instanceof KalturaApiError ? `${err.code}: ${err.message}` : (err as Error).message;
       log.warn({ streamName, reason }, 'conversion profile unavailable; using the fallback profile');
       return {
         ...fallback,
@@ -365,7 +391,7 @@ function createEcdnPartner(options: ApplianceOptions, log: Logger): EcdnParts {
       };
     }
   };
-  return { partner, registration, profileFor };
+  return { partner, registration, beacons, profileFor };
 }
 
 /** Settings when the core runs without a host (no store to save to): shown, not changed. */

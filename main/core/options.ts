@@ -2,10 +2,12 @@
  * Every option of the appliance, defined once: flag, environment variable, default and doc line.
  * The README's option table is checked against this list by a test.
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { serviceUrlProblem } from '../partner/kaltura/client.js';
 import { parseAllowList } from './ip-allow-list.js';
 
 export interface OptionSpec {
@@ -44,6 +46,12 @@ export const optionsSchema = z.object({
   mode: z.enum(['standalone', 'ecdn']),
   serviceUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
   serviceTimeout: z.coerce.number().min(1).max(120),
+  serverNodeName: z
+    .string()
+    .max(255)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a host name (letters, digits, dots, dashes)')
+    .optional(),
+  serverNodeInterval: z.coerce.number().int().min(1).max(60),
   partnerSecret: z.string().min(1).optional(),
   partnerSecretFile: z.string().min(1).optional(),
   impersonation: z.enum(['on', 'off']),
@@ -72,6 +80,8 @@ function crossCheck(o: z.infer<typeof optionsSchema>, ctx: z.RefinementCtx): voi
       path: ['serviceUrl'],
       message: "eCDN mode needs the partner's service URL",
     });
+  const urlProblem = o.serviceUrl ? serviceUrlProblem(o.serviceUrl) : undefined;
+  if (urlProblem) ctx.addIssue({ code: 'custom', path: ['serviceUrl'], message: urlProblem });
   if (!o.partnerSecret && !o.partnerSecretFile) {
     ctx.addIssue({
       code: 'custom',
@@ -203,7 +213,21 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: '--service-url',
     env: 'ECDN_SERVICE_URL',
     defaultText: '—',
-    doc: "eCDN mode: the partner's Kaltura service URL (SaaS or on-prem), e.g. https://www.kaltura.com.",
+    doc: "eCDN mode: the partner's Kaltura service URL (SaaS or on-prem), e.g. https://www.kaltura.com; `https://` only (`http://` on loopback alone).",
+  },
+  {
+    key: 'serverNodeName',
+    flag: '--server-node-name',
+    env: 'ECDN_SERVER_NODE_NAME',
+    defaultText: "the machine's fully qualified name (`hostname -f`)",
+    doc: "eCDN mode: this appliance's media server node at Kaltura, sent as `hostname` with every publish; created by serverNode.reportStatus when absent.",
+  },
+  {
+    key: 'serverNodeInterval',
+    flag: '--server-node-interval',
+    env: 'ECDN_SERVER_NODE_INTERVAL',
+    defaultText: '60',
+    doc: 'eCDN mode: seconds between server node heartbeats (1 to 60: Kaltura stops routing to a node silent for 120 s).',
   },
   {
     key: 'serviceTimeout',
@@ -298,6 +322,7 @@ const DEFAULTS: Record<string, string | undefined> = {
   serviceTimeout: '10',
   impersonation: 'off',
   authGrace: '0',
+  serverNodeInterval: '60',
   trustedProxies: '',
   signingOverlap: '24',
   maxUpload: '4096',
@@ -373,6 +398,30 @@ export function loadOptions(
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * The server node name when none is configured: the machine's fully qualified name, as Wowza's Kaltura module
+ * uses (`hostname -f`), never the short host name a real node is not registered under.
+ */
+export function defaultServerNodeName(): string {
+  fqdn ??= lookUpServerNodeName();
+  return fqdn;
+}
+let fqdn: string | undefined;
+
+function lookUpServerNodeName(): string {
+  try {
+    const fqdn = execFileSync('hostname', ['-f'], {
+      encoding: 'utf8',
+      timeout: 2000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(fqdn)) return fqdn;
+  } catch {
+    // no hostname(1): the OS's name below
+  }
+  return os.hostname();
 }
 
 /** The LAN address written into URLs when no public host is configured. */

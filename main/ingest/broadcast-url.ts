@@ -42,6 +42,15 @@ export function splitConnectApp(app: string): { app: string; query: Record<strin
   return { app: name, query };
 }
 
+/** `e` of a deployment with a live `backend_id`: `<backendId>-<entryId>` (Kaltura, since 2023). */
+const BACKEND_PREFIXED_ENTRY = /^[A-Za-z0-9_.]{1,64}-([01]_[0-9a-z]{8})$/;
+
+/** The entry id of the broadcast URL's `e`, with a `<backendId>-` prefix removed. */
+export function entryIdOf(e: string | undefined): string | undefined {
+  if (e === undefined) return undefined;
+  return BACKEND_PREFIXED_ENTRY.exec(e)?.[1] ?? e;
+}
+
 const MISSING: ReadonlyArray<[string, string]> = [
   ['e', 'entryId'],
   ['t', 'token'],
@@ -66,7 +75,7 @@ export function parseBroadcastRequest(
       return reject('MISSING_ARGUMENT', `Missing argument: ${name}`);
   }
   const p = query.p as string;
-  const e = query.e as string;
+  const e = entryIdOf(query.e) as string;
   const i = query.i as string;
   const t = query.t as string;
   if (!/^-?\d{1,10}$/.test(p)) return reject('INVALID_PARTNER_ID', `Invalid partner id [${p}]`);

@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { Logger } from '../core/logger.js';
+import { bindingMessage, type BindingProblemCode } from './binding-problems.js';
 import {
   KalturaApiError,
   KalturaTransportError,
@@ -13,14 +14,21 @@ import {
   type KalturaLiveStreamEntry,
 } from './kaltura/client.js';
 import { PartnerError, type AuthenticateRequest, type LiveEntry, type PartnerBackend } from './partner.js';
+import type { ServerNodeReporter, ServerNodeView } from './server-node.js';
 
 export type BindingState = 'verifying' | 'bound' | 'failed';
 
 export interface BindingStatus {
   state: BindingState;
-  /** Why the binding failed (wrong secret, unknown partner, service unreachable). */
+  /** Why the binding failed: a code of BINDING_PROBLEMS (binding-problems.ts). */
+  code?: BindingProblemCode;
+  /** What the binding is (bound to partner N), or why it failed, in plain words. */
   message?: string;
+  /** What to do about a failure. */
+  fix?: string;
   checkedAt?: string;
+  /** The media server node this appliance keeps alive at Kaltura. */
+  serverNode?: ServerNodeView;
 }
 
 export interface KalturaPartnerOptions {
@@ -29,14 +37,65 @@ export interface KalturaPartnerOptions {
   impersonation: boolean;
   /** ms an entry+token that authenticated stays accepted while the service is unreachable; 0 = never. */
   authGraceMs: number;
+  /** The media server node's reporter (its name is what authenticate sends as `hostname`). */
+  serverNode?: ServerNodeReporter;
   log: Logger;
   /** Retry delays (ms) of the start-up binding check; the last repeats. */
   verifyBackoff?: readonly number[];
 }
 
+export type BindingCheck =
+  | { ok: true; partnerId: number; name?: string; message: string }
+  | { ok: false; code: BindingProblemCode; message: string; fix: string };
+
+/**
+ * Whether the partner binding really works: partner.getInfo proves the partner id, the secret and the service
+ * URL; liveStream.authenticate of an entry that cannot exist proves the Hybrid eCDN permission
+ * (ENTRY_ID_NOT_FOUND = permitted, SERVICE_FORBIDDEN = the feature is missing), which getInfo cannot see.
+ */
+export async function checkBinding(client: KalturaClient, partnerId: number): Promise<BindingCheck> {
+  const fail = (code: BindingProblemCode, detail: string): BindingCheck => ({
+    ok: false,
+    code,
+    message: bindingMessage(code, { partner: partnerId, detail }),
+    fix: bindingMessage(code, { partner: partnerId }, 'fix'),
+  });
+  let info: { partnerId: number; name?: string };
+  try {
+    info = await client.verifyBinding();
+    await client.probeLiveAccess();
+  } catch (err) {
+    if (err instanceof KalturaApiError) {
+      const detail = `${err.code}: ${err.message}`;
+      if (err.code === 'SERVICE_FORBIDDEN') return fail('PARTNER_FEATURE_MISSING', detail);
+      // kSessionBase: -2 INVALID_PARTNER; anything else about the KS is its signature, i.e. the secret.
+      if (err.code === 'INVALID_KS' && err.args.ERR_CODE === '-2') return fail('UNKNOWN_PARTNER', detail);
+      if (err.code === 'INVALID_KS') return fail('WRONG_SECRET', detail);
+      return fail('SERVICE_NOT_KALTURA', detail);
+    }
+    if (err instanceof KalturaTransportError) {
+      return fail(
+        err.kind === 'timeout' || err.kind === 'network' ? 'SERVICE_UNREACHABLE' : 'SERVICE_NOT_KALTURA',
+        err.message,
+      );
+    }
+    throw err;
+  }
+  return {
+    ok: true,
+    partnerId: info.partnerId,
+    ...(info.name !== undefined ? { name: info.name } : {}),
+    message: `bound to partner ${info.partnerId}${info.name ? ` (${info.name})` : ''}, with the Hybrid eCDN permission`,
+  };
+}
+
 export class KalturaPartner implements PartnerBackend {
   readonly partnerId: number;
-  status: BindingStatus = { state: 'verifying' };
+  private check: { state: BindingState; code?: BindingProblemCode; message?: string; checkedAt?: string } = {
+    state: 'verifying',
+  };
+  /** What publishes learned since the last check (a node the service does not know, a permission withdrawn). */
+  private learned: { code: BindingProblemCode; message: string; at: string } | undefined;
   private readonly lastGood = new Map<string, { at: number; tokenHash: string; entry: LiveEntry }>();
   /** Partner of each entry, when impersonating. */
   private readonly entryPartner = new Map<string, number>();
@@ -48,37 +107,64 @@ export class KalturaPartner implements PartnerBackend {
     private readonly o: KalturaPartnerOptions,
   ) {
     this.partnerId = o.partnerId;
+    // A node the service accepted again clears what a refused publish taught.
+    o.serverNode?.onChange((v) => {
+      if (v.state === 'active' && this.learned?.code === 'SERVER_NODE_MISSING') this.learned = undefined;
+    });
   }
 
-  /** Verifies the binding with one cheap call, and keeps retrying with backoff until it holds. */
+  /** The binding as the status shows it. */
+  get status(): BindingStatus {
+    const node = this.o.serverNode?.view();
+    const base =
+      this.learned && this.check.state === 'bound'
+        ? {
+            state: 'failed' as const,
+            code: this.learned.code,
+            message: this.learned.message,
+            checkedAt: this.learned.at,
+          }
+        : this.check;
+    return {
+      ...base,
+      ...(base.code
+        ? { fix: bindingMessage(base.code, { partner: this.partnerId, node: node?.name }, 'fix') }
+        : {}),
+      ...(node ? { serverNode: node } : {}),
+    };
+  }
+
+  /** Starts the server node's heartbeat, then verifies the binding and keeps retrying with backoff until it holds. */
   start(): void {
     const steps = this.o.verifyBackoff ?? [5_000, 15_000, 30_000, 60_000];
     let attempt = 0;
     const verify = async () => {
-      try {
-        const info = await this.client.verifyBinding();
-        this.status = {
-          state: 'bound',
-          message: `bound to partner ${info.partnerId}${info.name ? ` (${info.name})` : ''}`,
-          checkedAt: new Date().toISOString(),
-        };
-        this.o.log.info({ partnerId: info.partnerId }, 'Kaltura partner binding verified');
+      // The node first: authenticate needs it to exist.
+      await this.o.serverNode?.start();
+      const r = await checkBinding(this.client, this.partnerId);
+      const checkedAt = new Date().toISOString();
+      if (r.ok) {
+        this.check = { state: 'bound', message: r.message, checkedAt };
+        this.o.log.info({ partnerId: r.partnerId }, 'Kaltura partner binding verified');
         return;
-      } catch (err) {
-        this.status = { state: 'failed', message: describe(err), checkedAt: new Date().toISOString() };
-        this.o.log.error({ reason: this.status.message }, 'Kaltura partner binding failed; retrying');
       }
+      this.check = { state: 'failed', code: r.code, message: r.message, checkedAt };
+      this.o.log.error({ code: r.code, reason: r.message }, 'Kaltura partner binding failed; retrying');
       if (this.stopped) return;
       const delay = steps[Math.min(attempt++, steps.length - 1)] ?? 60_000;
       this.verifyTimer = setTimeout(() => void verify(), delay);
       this.verifyTimer.unref();
     };
-    void verify();
+    void verify().catch((err: Error) =>
+      this.o.log.error({ reason: err.message }, 'Kaltura partner binding check failed'),
+    );
   }
 
-  stop(): void {
+  /** Stops retrying, and reports the server node not operational. */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.verifyTimer) clearTimeout(this.verifyTimer);
+    await this.o.serverNode?.stop();
   }
 
   /** Bound to one partner; the on-prem -5 mode serves every partner (each entry's own is checked). */
@@ -89,6 +175,17 @@ export class KalturaPartner implements PartnerBackend {
   /** The partner to impersonate for an entry (on-prem -5 mode), else undefined. */
   impersonateFor(entryId: string): number | undefined {
     return this.o.impersonation ? this.entryPartner.get(entryId) : undefined;
+  }
+
+  private learn(err: KalturaApiError): void {
+    const code = BINDING_CODES[err.code];
+    if (!code) return;
+    const message = bindingMessage(code, {
+      partner: this.partnerId,
+      node: this.o.serverNode?.view().name ?? this.client.serverNodeName,
+    });
+    if (this.learned?.message !== message) this.o.log.error({ code }, message);
+    this.learned = { code, message, at: new Date().toISOString() };
   }
 
   async authenticate(req: AuthenticateRequest): Promise<LiveEntry> {
@@ -114,10 +211,14 @@ export class KalturaPartner implements PartnerBackend {
       );
       const entry = toLiveEntry(e);
       this.lastGood.set(req.entryId, { at: Date.now(), tokenHash, entry });
+      this.learned = undefined;
       return entry;
     } catch (err) {
       if (err instanceof PartnerError) throw err;
-      if (err instanceof KalturaApiError) throw new PartnerError(err.code, err.message);
+      if (err instanceof KalturaApiError) {
+        this.learn(err);
+        throw new PartnerError(err.code, err.message);
+      }
       if (err instanceof KalturaTransportError) {
         const good = this.lastGood.get(req.entryId);
         if (
@@ -143,6 +244,12 @@ export class KalturaPartner implements PartnerBackend {
   }
 }
 
+/** Refusals that mean the binding itself is broken, whatever the entry: the status says so. */
+const BINDING_CODES: Partial<Record<string, BindingProblemCode>> = {
+  MEDIA_SERVER_NOT_FOUND: 'SERVER_NODE_MISSING',
+  SERVICE_FORBIDDEN: 'PARTNER_FEATURE_MISSING',
+};
+
 export function toLiveEntry(e: KalturaLiveStreamEntry): LiveEntry {
   const entry: LiveEntry = { id: e.id, name: e.name, partnerId: e.partnerId };
   if (e.recordStatus !== undefined) entry.recordStatus = e.recordStatus;
@@ -166,10 +273,4 @@ export function publishingPointOptionsFor(entry: LiveEntry): Record<string, stri
     o.fragment_duration = String(Math.min(20, Math.max(1, entry.segmentDuration / 1000)));
   }
   return o;
-}
-
-function describe(err: unknown): string {
-  if (err instanceof KalturaApiError) return `${err.code}: ${err.message}`;
-  if (err instanceof KalturaTransportError) return `service unreachable (${err.kind}): ${err.message}`;
-  return (err as Error).message;
 }

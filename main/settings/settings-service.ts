@@ -3,7 +3,6 @@
  * variables leave open, stored in a `SettingsStore`, applied by restarting the core. Secrets are write-only.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import {
   SETTING_KEYS,
   type SettingKey,
@@ -12,8 +11,15 @@ import {
   type TestConnectionBody,
 } from '../api/contract.js';
 import { ControlFailure } from '../api/control-service.js';
-import { fixedOptions, loadOptions, OptionsError, type ApplianceOptions } from '../core/options.js';
-import { KalturaApiError, KalturaClient, KalturaTransportError } from '../partner/kaltura/client.js';
+import {
+  defaultServerNodeName,
+  fixedOptions,
+  loadOptions,
+  OptionsError,
+  type ApplianceOptions,
+} from '../core/options.js';
+import { KalturaClient, serviceUrlProblem } from '../partner/kaltura/client.js';
+import { checkBinding, type BindingCheck } from '../partner/kaltura-partner.js';
 import type { SettingsStore, StoredSettings } from './settings-store.js';
 
 export interface SettingsPort {
@@ -28,11 +34,11 @@ export interface SettingsPort {
   ): Promise<{ ok: true; partnerId: number; partnerName?: string; message: string }>;
 }
 
-export type VerifyBinding = (cfg: {
+export type CheckBinding = (cfg: {
   serviceUrl: string;
   partnerId: number;
   adminSecret: string;
-}) => Promise<{ partnerId: number; name?: string }>;
+}) => Promise<BindingCheck>;
 
 export interface SettingsServiceOptions {
   store: SettingsStore;
@@ -45,11 +51,15 @@ export interface SettingsServiceOptions {
   restart: (next: ApplianceOptions) => void;
   /** Headless, the settings file lives in the data directory, so the data directory is a flag. */
   dataDirEditable: boolean;
-  verifyBinding?: VerifyBinding;
+  checkBinding?: CheckBinding;
 }
 
-const kalturaVerify: VerifyBinding = (cfg) =>
-  new KalturaClient({ ...cfg, timeoutMs: 10_000, hostname: os.hostname() }).verifyBinding();
+/** The same check as the running binding's (partner.getInfo, then the Hybrid eCDN permission probe). */
+const kalturaCheck: CheckBinding = (cfg) =>
+  checkBinding(
+    new KalturaClient({ ...cfg, timeoutMs: 10_000, serverNodeName: 'connection-test' }),
+    cfg.partnerId,
+  );
 
 export class SettingsService implements SettingsPort {
   constructor(private readonly o: SettingsServiceOptions) {}
@@ -80,6 +90,20 @@ export class SettingsService implements SettingsPort {
       if (fixed[k]) throw new ControlFailure(409, 'SETTING_FIXED', `${k} is set by the ${fixed[k]}`);
     }
     const stored: StoredSettings = { ...(this.o.store.load() ?? {}) };
+    const current = this.o.current();
+    const retargeted =
+      (input.serviceUrl !== undefined && input.serviceUrl !== (current.serviceUrl ?? '')) ||
+      (input.partnerId !== undefined && input.partnerId !== current.partnerId);
+    if (retargeted && input.partnerSecret === undefined && this.storedSecret() !== undefined) {
+      // The stored secret stays with the service and partner it was given for.
+      delete stored.partnerSecret;
+      if (fixed.partnerSecret)
+        throw new ControlFailure(
+          409,
+          'SETTING_FIXED',
+          `the partner secret is set by the ${fixed.partnerSecret}: change the service URL and partner there too`,
+        );
+    }
     for (const [k, v] of Object.entries(input)) if (v !== undefined) stored[k as SettingKey] = String(v);
     let next: ApplianceOptions;
     try {
@@ -88,7 +112,6 @@ export class SettingsService implements SettingsPort {
       if (err instanceof OptionsError) throw new ControlFailure(400, 'BAD_REQUEST', err.message);
       throw err;
     }
-    const current = this.o.current();
     const ports = [next.rtmpPort, next.httpPort, next.adminPort];
     if (new Set(ports).size !== ports.length)
       throw new ControlFailure(400, 'BAD_REQUEST', 'the RTMP, HTTP and admin ports must differ');
@@ -102,33 +125,34 @@ export class SettingsService implements SettingsPort {
   async testConnection(
     body: TestConnectionBody,
   ): Promise<{ ok: true; partnerId: number; partnerName?: string; message: string }> {
-    const adminSecret = body.partnerSecret ?? this.storedSecret();
+    const urlProblem = serviceUrlProblem(body.serviceUrl);
+    if (urlProblem) throw new ControlFailure(400, 'BAD_REQUEST', urlProblem);
+    let adminSecret = body.partnerSecret;
+    if (adminSecret === undefined) {
+      // The stored secret is used only with the stored service and partner: it never signs a KS for anyone else.
+      const current = this.o.current();
+      if (body.serviceUrl !== (current.serviceUrl ?? '') || body.partnerId !== current.partnerId)
+        throw new ControlFailure(
+          400,
+          'BAD_REQUEST',
+          "give the partner's admin secret again to test another service URL or partner",
+        );
+      adminSecret = this.storedSecret();
+    }
     if (!adminSecret)
       throw new ControlFailure(400, 'BAD_REQUEST', "give the partner's admin secret to test the connection");
-    const verify = this.o.verifyBinding ?? kalturaVerify;
-    try {
-      const r = await verify({ serviceUrl: body.serviceUrl, partnerId: body.partnerId, adminSecret });
-      return {
-        ok: true,
-        partnerId: r.partnerId,
-        ...(r.name !== undefined ? { partnerName: r.name } : {}),
-        message: `connected: partner ${r.partnerId}${r.name ? ` (${r.name})` : ''} accepted the secret`,
-      };
-    } catch (err) {
-      if (err instanceof KalturaApiError)
-        throw new ControlFailure(
-          502,
-          'CONNECTION_FAILED',
-          `the service refused: ${err.code}: ${err.message}`,
-        );
-      if (err instanceof KalturaTransportError)
-        throw new ControlFailure(
-          502,
-          'CONNECTION_FAILED',
-          `could not reach ${body.serviceUrl}: ${err.message}`,
-        );
-      throw err;
-    }
+    const r = await (this.o.checkBinding ?? kalturaCheck)({
+      serviceUrl: body.serviceUrl,
+      partnerId: body.partnerId,
+      adminSecret,
+    });
+    if (!r.ok) throw new ControlFailure(502, 'CONNECTION_FAILED', `${r.message}. ${r.fix}`);
+    return {
+      ok: true,
+      partnerId: r.partnerId,
+      ...(r.name !== undefined ? { partnerName: r.name } : {}),
+      message: `connected: ${r.message}`,
+    };
   }
 
   private storedSecret(): string | undefined {
@@ -156,6 +180,7 @@ export function settingsView(
     serviceUrl: options.serviceUrl ?? '',
     partnerId: options.partnerId,
     hasPartnerSecret: Boolean(options.partnerSecret || options.partnerSecretFile),
+    serverNodeName: options.serverNodeName ?? defaultServerNodeName(),
     rtmpPort: options.rtmpPort,
     httpPort: options.httpPort,
     adminPort: options.adminPort,

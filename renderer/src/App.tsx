@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DashboardBridge } from './api/dashboard-bridge.js';
 import { BridgeContext, useControlEvents, useResource, useResync } from './api/hooks.js';
 import { clearToken, currentToken, writeToken } from './api/token.js';
+import { BindingBanner } from './components/BindingBanner.js';
 import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { ErrorAlert } from './components/ErrorAlert.js';
 import { Progress } from './components/Progress.js';
@@ -152,6 +153,7 @@ function Dashboard() {
         </span>
       </header>
       <ConnectionBanner />
+      <BindingBanner initial={status.data.binding} />
       {banner}
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
         {route.page === 'channel' ? (

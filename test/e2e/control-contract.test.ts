@@ -17,7 +17,7 @@ import {
 } from '../../main/api/contract.js';
 import { createChannel, startAppliance, waitFor, type RunningAppliance } from '../helpers/appliance.js';
 import { ffmpegUrl, publish } from '../helpers/encoder.js';
-import { FakeKaltura } from '../helpers/kaltura-server.js';
+import { ECDN_FEATURES, FakeKaltura } from '../helpers/kaltura-server.js';
 
 let a: RunningAppliance;
 let kaltura: FakeKaltura;
@@ -25,7 +25,7 @@ let kalturaUrl: string;
 
 beforeAll(async () => {
   kaltura = new FakeKaltura({
-    partners: [{ id: 321, adminSecret: 'right-secret-123', name: 'Acme' }],
+    partners: [{ id: 321, adminSecret: 'right-secret-123', name: 'Acme', features: ECDN_FEATURES }],
     entries: [],
   });
   kalturaUrl = await kaltura.start();

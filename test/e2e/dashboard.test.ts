@@ -14,7 +14,7 @@ import { ROOT, startAppliance, type RunningAppliance } from '../helpers/applianc
 import { launchChromium } from '../helpers/browser.js';
 import { ensureDashboardBuilt, openDashboard, until, type DashboardPage } from '../helpers/dashboard.js';
 import { publish, type Publisher } from '../helpers/encoder.js';
-import { FakeKaltura } from '../helpers/kaltura-server.js';
+import { ECDN_FEATURES, FakeKaltura } from '../helpers/kaltura-server.js';
 
 const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
 const PARTNER = 4242;
@@ -33,7 +33,11 @@ beforeAll(async () => {
   // The admin listener serves renderer/dist as it finds it at start: build first.
   await ensureDashboardBuilt();
   kaltura = new FakeKaltura({
-    partners: [{ id: PARTNER, adminSecret: SECRET, name: 'Acme Events' }],
+    partners: [
+      { id: PARTNER, adminSecret: SECRET, name: 'Acme Events', features: ECDN_FEATURES },
+      // A partner whose Hybrid eCDN feature is off: its secret is right, yet it cannot be bound.
+      { id: PARTNER + 1, adminSecret: SECRET, name: 'No eCDN' },
+    ],
     entries: [],
   });
   serviceUrl = await kaltura.start();
@@ -124,14 +128,26 @@ describe('the dashboard in a browser', () => {
     await visible(result.getByRole('alert'), 'the connection failure');
     const failure = await result.getByRole('alert').innerText();
     expect(failure).toContain('CONNECTION_FAILED');
-    expect(failure).toMatch(/refused/);
+    expect(failure).toMatch(/refused the admin secret/);
 
+    // The right secret of a partner without the Hybrid eCDN feature: named, with what to ask Kaltura for.
+    await p.getByLabel('Partner id').fill(String(PARTNER + 1));
     await p.getByLabel('Partner secret').fill(SECRET);
+    await p.getByRole('button', { name: 'Test connection' }).click();
+    await visible(
+      result.getByRole('alert').filter({ hasText: 'FEATURE_HYBRID_ECDN' }),
+      'the missing feature',
+    );
+    expect(await result.getByRole('alert').innerText()).toContain('Hybrid eCDN Architecture');
+
+    await p.getByLabel('Partner id').fill(String(PARTNER));
     await p.getByRole('button', { name: 'Test connection' }).click();
     await visible(result.getByRole('status'), 'the connection success');
     const ok = await result.getByRole('status').innerText();
     expect(ok).toContain(`partner ${PARTNER}`);
     expect(ok).toContain('Acme Events');
+    // The server node this appliance will be at Kaltura: shown, editable, defaulting to the machine's name.
+    expect(await p.getByLabel('Server node name').inputValue()).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
     expect(await result.getByRole('alert').count()).toBe(0);
   });
 

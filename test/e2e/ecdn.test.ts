@@ -1,15 +1,25 @@
 /**
- * eCDN mode against a Kaltura-compatible service (test/helpers/kaltura-server.ts checks the KS signature, its
- * expiry, the parameters and that no impersonation is used): authentication of every publish, the partner's
- * conversion profile, the entry's publishing point options, registration, renewal, and an unreachable service.
+ * eCDN mode against the Kaltura double (test/helpers/kaltura-server.ts applies kaltura/server's own rules: the
+ * Hybrid eCDN permission gate, server nodes and their 120 s freshness, header-only serve errors, the KS):
+ * the binding check, the server node, authentication of every publish, the partner's conversion profile, the
+ * entry's publishing point options, registration, health beacons, renewal, and an unreachable service.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppliance, waitFor, type RunningAppliance } from '../helpers/appliance.js';
 import { publish } from '../helpers/encoder.js';
-import { FakeKaltura } from '../helpers/kaltura-server.js';
+import {
+  ECDN_FEATURES,
+  FakeKaltura,
+  FEATURE_HYBRID_ECDN,
+  FEATURE_SERVER_NODE,
+  NODE_STATUS,
+  SERVER_NODE_TTL_MS,
+} from '../helpers/kaltura-server.js';
 
 const SECRET = 'partner-admin-secret-4f1c2b';
 const PARTNER = 102;
+/** The appliance's media server node at Kaltura: created by its own serverNode.reportStatus. */
+const NODE = 'ecdn-a.test.example';
 let kaltura: FakeKaltura;
 let serviceUrl: string;
 let a: RunningAppliance;
@@ -27,9 +37,12 @@ const entry = (id: string, extra: Record<string, number> = {}) => ({
 beforeAll(async () => {
   kaltura = new FakeKaltura({
     partners: [
-      { id: PARTNER, adminSecret: SECRET, name: 'Acme' },
-      { id: -5, adminSecret: 'media-server-secret' },
-      { id: 103, adminSecret: 'other-secret' },
+      { id: PARTNER, adminSecret: SECRET, name: 'Acme', features: ECDN_FEATURES },
+      { id: -5, adminSecret: 'media-server-secret', features: ECDN_FEATURES },
+      { id: 103, adminSecret: 'other-secret', features: ECDN_FEATURES },
+      // Right secrets, but no Hybrid eCDN permission (104), or no server nodes (105).
+      { id: 104, adminSecret: SECRET, name: 'No eCDN', features: [FEATURE_SERVER_NODE] },
+      { id: 105, adminSecret: SECRET, name: 'No nodes', features: [FEATURE_HYBRID_ECDN] },
     ],
     entries: [
       entry('0_aaaaaaaa', {
@@ -43,6 +56,8 @@ beforeAll(async () => {
       entry('0_cccccccc'),
       entry('0_dddddddd'),
       { id: '0_eeeeeeee', partnerId: 103, token: 'x', name: 'Other partner' },
+      { id: '0_ffffffff', partnerId: 104, token: 'tok-0_ffffffff', name: 'Feature off' },
+      { id: '0_gggggggg', partnerId: 105, token: 'tok-0_gggggggg', name: 'No node', segmentDuration: 2000 },
     ],
   });
   serviceUrl = await kaltura.start();
@@ -54,7 +69,7 @@ afterAll(async () => {
   await kaltura?.stop();
 });
 
-function startEcdn(extraArgs: string[] = [], secret = SECRET): Promise<RunningAppliance> {
+function startEcdn(extraArgs: string[] = [], secret = SECRET, partner = PARTNER): Promise<RunningAppliance> {
   return startAppliance({
     extraArgs: [
       '--mode',
@@ -62,9 +77,13 @@ function startEcdn(extraArgs: string[] = [], secret = SECRET): Promise<RunningAp
       '--service-url',
       serviceUrl,
       '--partner-id',
-      String(PARTNER),
+      String(partner),
       '--service-timeout',
       '2',
+      '--server-node-name',
+      NODE,
+      '--server-node-interval',
+      '1',
       ...extraArgs,
     ],
     env: { ECDN_PARTNER_SECRET: secret },
@@ -95,12 +114,24 @@ async function eventCodes(
 const callsOf = (action: string) =>
   kaltura.calls.filter((c) => `${c.service}.${c.action}`.toLowerCase() === action.toLowerCase());
 
+interface StatusBinding {
+  state: string;
+  code?: string;
+  message: string;
+  fix?: string;
+  serverNode?: { name: string; state: string; message?: string; fix?: string; id?: number };
+}
+
+async function binding(ap: RunningAppliance): Promise<StatusBinding> {
+  return ((await (await ap.api('GET', '/api/v1/status')).json()) as { binding: StatusBinding }).binding;
+}
+
 describe('eCDN mode', () => {
-  it('verifies the binding at start and shows it in the status', async () => {
+  it('verifies the binding at start: the secret, the Hybrid eCDN permission, its own server node', async () => {
     const s = await waitFor('bound', async () => {
       const st = (await (await a.api('GET', '/api/v1/status')).json()) as {
         mode: string;
-        binding: { state: string; message: string };
+        binding: StatusBinding;
       };
       return st.binding.state === 'bound' && st;
     });
@@ -109,6 +140,38 @@ describe('eCDN mode', () => {
     expect(callsOf('partner.getInfo').some((c) => c.outcome === 'ok' && c.ksPartnerId === PARTNER)).toBe(
       true,
     );
+    // The permission probe: an entry that cannot exist, and no host name.
+    const probe = callsOf('liveStream.authenticate').find((c) => c.params.entryId === 'ecdn-binding-probe');
+    expect(probe?.outcome).toBe('ENTRY_ID_NOT_FOUND');
+    expect(probe?.params.hostname).toBeUndefined();
+    // The node did not exist: reportStatus created it as a Wowza media server node of that host name.
+    const report = callsOf('serverNode.reportStatus')[0];
+    expect(report?.params).toMatchObject({
+      hostName: NODE,
+      serverNode: { objectType: 'KalturaWowzaMediaServerNode', hostName: NODE, name: NODE },
+      serverNodeStatus: 1,
+    });
+    expect(kaltura.node(NODE)).toMatchObject({
+      partnerId: PARTNER,
+      type: 'wowza',
+      status: NODE_STATUS.ACTIVE,
+    });
+    expect(s.binding.serverNode).toMatchObject({ name: NODE, state: 'active', id: kaltura.node(NODE)?.id });
+  });
+
+  it('keeps its node fresh within the 120 s Kaltura allows (heartbeat every --server-node-interval)', async () => {
+    // The double's clock jumps 100 s at a time: only a new heartbeat keeps the node registered for routing.
+    const start = Date.now();
+    for (let i = 1; i <= 3; i++) {
+      const jump = i * (SERVER_NODE_TTL_MS - 20_000);
+      kaltura.now = () => Date.now() + jump;
+      const reports = callsOf('serverNode.reportStatus').length;
+      await waitFor('a heartbeat', async () => callsOf('serverNode.reportStatus').length > reports, 5_000);
+      expect(kaltura.isRegistered(NODE)).toBe(true);
+    }
+    kaltura.now = Date.now;
+    expect(Date.now() - start).toBeLessThan(15_000);
+    expect(kaltura.serverNodes.filter((n) => n.hostName === NODE)).toHaveLength(1);
   });
 
   it('has no local channels to create', async () => {
@@ -126,10 +189,11 @@ describe('eCDN mode', () => {
     expect(auth?.params).toMatchObject({
       entryId: e,
       token: `tok-${e}`,
-      mediaServerIndex: 0,
+      hostname: NODE,
+      mediaServerIndex: '0',
       applicationName: 'kLive',
     });
-    expect(typeof auth?.params.hostname).toBe('string');
+    expect(auth?.contentType).toBe('application/json');
     expect(Number(auth?.params.format)).toBe(1);
     expect(kaltura.calls.every((c) => c.params.partnerId === undefined)).toBe(true);
     // The channel carries the entry's name.
@@ -141,7 +205,9 @@ describe('eCDN mode', () => {
     const extra = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>;
     expect(Number(extra.width)).toBe(640);
     expect(Number(extra.height)).toBe(360);
-    expect(extra.videocodecidstring).toBe('avc1');
+    // Wowza's codec names: with AAC the service passes the source audio through in every rendition.
+    expect(extra.videocodecidstring).toBe('H264');
+    expect(extra.audiocodecidstring).toBe('AAC');
     const base = `${a.origin}/${e}/${e}.isml/`;
     const master = await waitFor(
       'master',
@@ -154,6 +220,9 @@ describe('eCDN mode', () => {
     expect(master).toContain('tracks/video_source.m3u8');
     expect(master).toContain('tracks/video_35.m3u8');
     expect(master).not.toContain('video_33');
+    // One audio track, copied from the source: no rendition re-encoded it.
+    expect(master).toContain('audio_source');
+    expect(master).not.toMatch(/audio_35/);
     // Entry: DVR 1 min -> 60 s window, recording -> archiving, segmentDuration 4000 ms -> 4 s fragments.
     const smil = await (
       await fetch(`${a.admin}/${e}/${e}.isml`, { headers: { authorization: `Bearer ${a.token}` } })
@@ -176,7 +245,14 @@ describe('eCDN mode', () => {
     );
     const regs = callsOf('liveStream.registerMediaServer').filter((c) => c.params.entryId === e);
     expect(Number(regs[0]?.params.liveEntryStatus)).toBe(2);
-    expect(regs[0]?.params).toMatchObject({ mediaServerIndex: 0, applicationName: 'kLive' });
+    expect(regs[0]?.params).toMatchObject({
+      hostname: NODE,
+      mediaServerIndex: '0',
+      applicationName: 'kLive',
+      shouldCreateRecordedEntry: false,
+    });
+    // The entry records (recordStatus 1), but the appliance keeps the recording: no Kaltura recorded entry.
+    expect(kaltura.recordedEntries).toEqual([]);
     expect((await enc.done).code).toBe(0);
     await waitFor('unregistered', async () =>
       callsOf('liveStream.unregisterMediaServer').some((c) => c.params.entryId === e && c.outcome === 'ok'),
@@ -193,6 +269,20 @@ describe('eCDN mode', () => {
     expect(ev.message).toContain(`Invalid token supplied for live entry [${e}]`);
     expect(a.stdout()).toContain('LIVE_STREAM_INVALID_TOKEN');
     expect(a.stdout()).not.toContain('wrong-token');
+    // As Wowza does, the refusal reaches Kaltura's own UI as a health beacon on the entry (without the token).
+    const beacon = await waitFor('beacon', async () => kaltura.beacons.find((b) => b.objectId === e));
+    expect(beacon).toMatchObject({ partnerId: PARTNER, relatedObjectType: '4', eventType: '0_healthData' });
+    const data = JSON.parse(beacon.privateData) as {
+      alerts: Array<{ Arguments: Record<string, string>; Code: number }>;
+    };
+    expect(data.alerts[0]).toMatchObject({
+      Arguments: { entryId: e, alertType: 'LIVE_STREAM_INVALID_TOKEN' },
+      Code: 111,
+    });
+    expect(beacon.privateData).not.toContain('wrong-token');
+    // A second refusal within the minute is not beaconed again.
+    await publish(url(a, e, 'wrong-token'), { seconds: 2 }).done;
+    expect(kaltura.beacons.filter((b) => b.objectId === e)).toHaveLength(1);
   });
 
   it('rejects an unknown entry, and an entry of another partner, with the service answer', async () => {
@@ -213,18 +303,20 @@ describe('eCDN mode', () => {
     expect(a.stdout()).toContain('PARTNER_NOT_SERVED');
   });
 
-  it('renews a KS the service no longer accepts, transparently, and the publish goes through', async () => {
+  it('renews a KS the service no longer accepts, transparently; an `e` with a backend-id prefix is accepted', async () => {
     kaltura.revokeSessionsBefore(Date.now());
     const e = '0_cccccccc';
-    const enc = publish(url(a, e), { seconds: 6 });
+    // A deployment with a live backend_id issues e=<backendId>-<entryId>.
+    const prefixed = `rtmp://127.0.0.1:${a.rtmpPort}/kLive/?p=${PARTNER}&e=kbe3-${e}&i=0&t=tok-${e}/${e}_1`;
+    const enc = publish(prefixed, { seconds: 6 });
     await waitFor('started', async () => (await channel(a, e))?.state === 'started', 30_000);
     const auths = callsOf('liveStream.authenticate').filter((c) => c.params.entryId === e);
     expect(auths.map((c) => c.outcome)).toEqual(['INVALID_KS', 'ok']);
     await enc.done;
   });
 
-  it('falls back to passthrough with a warning when the conversion profile cannot be fetched', async () => {
-    kaltura.failNext('serve', 'INTERNAL_SERVERL_ERROR', 4);
+  it('falls back to passthrough, naming the code of a header-only serve error', async () => {
+    kaltura.failNext('serve', 'INGEST_NOT_FOUND_IN_CONVERSION_PROFILE', 4);
     const e = '0_dddddddd';
     const enc = publish(url(a, e), { seconds: 6 });
     const base = `${a.origin}/${e}/${e}.isml/`;
@@ -239,6 +331,12 @@ describe('eCDN mode', () => {
     expect((master.match(/#EXT-X-STREAM-INF/g) ?? []).length).toBe(1);
     const warn = (await eventCodes(a, e)).find((x) => x.code === 'CONVERSION_PROFILE_WARNING');
     expect(warn?.message).toMatch(/unavailable .*fallback profile/);
+    expect(warn?.message).toContain('INGEST_NOT_FOUND_IN_CONVERSION_PROFILE');
+    expect(warn?.message).not.toContain('not transcoder XML');
+    // Serve answered an empty 200 with X-Kaltura headers, as the real service does.
+    expect(callsOf('wowza_liveConversionProfile.serve').at(-1)?.outcome).toBe(
+      'INGEST_NOT_FOUND_IN_CONVERSION_PROFILE',
+    );
     await enc.done;
   });
 
@@ -264,6 +362,7 @@ describe('eCDN mode when things go wrong', () => {
         return s.binding.state === 'failed' && s;
       });
       expect(st.binding.message).toContain('INVALID_KS');
+      expect(st.binding).toMatchObject({ code: 'WRONG_SECRET' });
       expect((await fetch(`${b.admin}/api/v1/health`)).status).toBe(200);
       expect(b.stdout()).not.toContain('not-the-secret');
     } finally {
@@ -325,6 +424,8 @@ describe('on-prem partner -5 with impersonation (off by default)', () => {
         'on',
         '--service-timeout',
         '2',
+        '--server-node-name',
+        'onprem-node.test.example',
       ],
       env: { ECDN_PARTNER_SECRET: 'media-server-secret' },
     });
@@ -345,9 +446,13 @@ describe('on-prem partner -5 with impersonation (off by default)', () => {
       const r = await publish(url(b, '0_eeeeeeee', 'x'), { seconds: 4 }).done;
       expect(r.code).not.toBe(0);
       expect(b.stdout()).toContain('ENTRY_ID_NOT_FOUND');
+      expect(kaltura.isRegistered('onprem-node.test.example')).toBe(true);
     } finally {
       await b.stop();
     }
+    // A clean stop reports the node not operational: Kaltura stops routing to it at once.
+    expect(kaltura.node('onprem-node.test.example')?.status).toBe(NODE_STATUS.NOT_OPERATIONAL);
+    expect(kaltura.isRegistered('onprem-node.test.example')).toBe(false);
   });
 
   it('is refused at start without --impersonation on', async () => {
@@ -357,5 +462,68 @@ describe('on-prem partner -5 with impersonation (off by default)', () => {
         env: { ECDN_PARTNER_SECRET: 'x' },
       }),
     ).rejects.toThrow(/partner -5 .*needs --impersonation on/);
+  });
+});
+
+describe('partners not yet set up for eCDN', () => {
+  it('without the Hybrid eCDN feature: failed, named, with what to ask Kaltura for', async () => {
+    const b = await startEcdn(['--server-node-name', 'node-104.test.example'], SECRET, 104);
+    try {
+      const st = await waitFor('failed', async () => {
+        const s = await binding(b);
+        return s.state === 'failed' && s;
+      });
+      expect(st.code).toBe('PARTNER_FEATURE_MISSING');
+      expect(st.message).toContain("the partner needs Kaltura's Hybrid eCDN feature (FEATURE_HYBRID_ECDN)");
+      expect(st.fix).toMatch(/Hybrid eCDN Architecture.*104/);
+      // Its node is there (the partner has server nodes), yet every publish is refused by the service.
+      expect(st.serverNode).toMatchObject({ name: 'node-104.test.example', state: 'active' });
+      const e = '0_ffffffff';
+      const r = await publish(url(b, e, `tok-${e}`, 0, 104), { seconds: 3 }).done;
+      expect(r.code).not.toBe(0);
+      expect(callsOf('liveStream.authenticate').find((c) => c.params.entryId === e)?.outcome).toBe(
+        'SERVICE_FORBIDDEN',
+      );
+      // Refused before the service said anything about the entry: no channel record.
+      expect((await b.api('GET', `/api/v1/channels/${e}`)).status).toBe(404);
+    } finally {
+      await b.stop();
+    }
+  });
+
+  it('without server nodes: the status says to create the node in the admin console; a missing node is named', async () => {
+    const name = 'node-105.test.example';
+    const b = await startEcdn(['--server-node-name', name], SECRET, 105);
+    try {
+      const st = await waitFor('bound', async () => {
+        const s = await binding(b);
+        return s.state === 'bound' && s.serverNode?.state === 'unmanaged' && s;
+      });
+      expect(st.serverNode?.message).toContain('FEATURE_SERVER_NODE');
+      expect(st.serverNode?.fix).toContain(
+        `Wowza media server node with host name \`${name}\` in the admin console`,
+      );
+      expect(kaltura.node(name)).toBeUndefined();
+      const e = '0_gggggggg';
+      const r = await publish(url(b, e, `tok-${e}`, 0, 105), { seconds: 3 }).done;
+      expect(r.code).not.toBe(0);
+      const failed = await waitFor('failed', async () => {
+        const s = await binding(b);
+        return s.state === 'failed' && s;
+      });
+      expect(failed).toMatchObject({ code: 'SERVER_NODE_MISSING' });
+      expect(failed.message).toContain(`no media server node named "${name}"`);
+      expect(failed.fix).toContain('Server nodes → Add');
+      const ev = await waitFor('event', async () =>
+        (await eventCodes(b, e)).find((x) => x.code === 'MEDIA_SERVER_NOT_FOUND'),
+      );
+      expect(ev.message).toContain(`Media server [${name}] not found`);
+      // Reported to Kaltura's UI too.
+      await waitFor('beacon', async () =>
+        kaltura.beacons.some((x) => x.objectId === e && x.privateData.includes('MEDIA_SERVER_NOT_FOUND')),
+      );
+    } finally {
+      await b.stop();
+    }
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { extraParams } from '../../main/core/appliance.js';
 import {
   buildBroadcastUrl,
+  entryIdOf,
   parseBroadcastRequest,
   splitConnectApp,
 } from '../../main/ingest/broadcast-url.js';
@@ -109,5 +111,47 @@ describe('buildBroadcastUrl', () => {
       token: 'tok',
       streamIndex: 2,
     });
+  });
+});
+
+describe('an `e` with a backend-id prefix (Kaltura deployments with a live backend_id)', () => {
+  it('is the entry after the prefix; the stream name is still the plain entry', () => {
+    expect(entryIdOf('kbe3-0_rkij47dr')).toBe('0_rkij47dr');
+    expect(entryIdOf('0_rkij47dr')).toBe('0_rkij47dr');
+    expect(entryIdOf('not-an-entry')).toBe('not-an-entry');
+    expect(entryIdOf(undefined)).toBeUndefined();
+    const r = parseBroadcastRequest('kLive', { ...q, e: 'kbe3-0_rkij47dr' }, '0_rkij47dr_1');
+    expect(r).toMatchObject({ ok: true, value: { entryId: '0_rkij47dr', streamName: '0_rkij47dr_1' } });
+    // Only one prefix, of plain characters: anything else is still an invalid entry id.
+    for (const e of ['a-b-0_rkij47dr', '-0_rkij47dr', 'x/y-0_rkij47dr'])
+      expect(parseBroadcastRequest('kLive', { ...q, e }, '0_rkij47dr_1')).toMatchObject({
+        ok: false,
+        rejection: { code: 'INVALID_ENTRY_ID' },
+      });
+  });
+});
+
+describe("Kaltura's extraParams", () => {
+  it('carry the codec names as Wowza sends them (H264, AAC), so the service passes AAC audio through', () => {
+    expect(
+      extraParams({
+        videocodecidstring: 'h264',
+        audiocodecidstring: 'aac',
+        width: 1280,
+        height: 720,
+        framerate: 30,
+        videodatarate: 2500,
+        audiodatarate: 128,
+      }),
+    ).toEqual({
+      videocodecidstring: 'H264',
+      audiocodecidstring: 'AAC',
+      width: 1280,
+      height: 720,
+      framerate: 30,
+      videodatarate: 2500,
+      audiodatarate: 128,
+    });
+    expect(extraParams({ audiocodecidstring: 'mp3' })).toEqual({ audiocodecidstring: 'MP3' });
   });
 });

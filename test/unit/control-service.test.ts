@@ -15,7 +15,6 @@ import { fixedOptions, loadOptions } from '../../main/core/options.js';
 import { FileSettingsStore } from '../../main/settings/file-settings-store.js';
 import { SettingsService } from '../../main/settings/settings-service.js';
 import type { SettingsStore, StoredSettings } from '../../main/settings/settings-store.js';
-import { KalturaApiError, KalturaTransportError } from '../../main/partner/kaltura/client.js';
 
 const log = createLogger('silent');
 
@@ -154,7 +153,7 @@ function settings(argv: string[], store = new MemoryStore(), verify = vi.fn()) {
       current = next;
     },
     dataDirEditable: false,
-    verifyBinding: verify,
+    checkBinding: verify,
   });
   return { svc, store, restart, verify };
 }
@@ -210,31 +209,71 @@ describe('settings', () => {
     expect(view.hasPartnerSecret).toBe(true);
   });
 
-  it('test connection: the partner on success, the service reason or the network reason on failure', async () => {
+  it('test connection: the partner on success, the binding problem and its fix on failure', async () => {
     const verify = vi.fn();
     const { svc } = settings([], new MemoryStore(), verify);
     const body = { serviceUrl: 'https://k.example', partnerId: 5, partnerSecret: 'abc' };
-    verify.mockResolvedValueOnce({ partnerId: 5, name: 'Acme' });
+    verify.mockResolvedValueOnce({
+      ok: true,
+      partnerId: 5,
+      name: 'Acme',
+      message: 'bound to partner 5 (Acme)',
+    });
     expect(await svc.testConnection(body)).toMatchObject({ ok: true, partnerName: 'Acme' });
     expect(verify).toHaveBeenLastCalledWith({
       serviceUrl: 'https://k.example',
       partnerId: 5,
       adminSecret: 'abc',
     });
-    verify.mockRejectedValueOnce(new KalturaApiError('INVALID_KS', 'Invalid KS'));
+    verify.mockResolvedValueOnce({
+      ok: false,
+      code: 'PARTNER_FEATURE_MISSING',
+      message: "the partner needs Kaltura's Hybrid eCDN feature (FEATURE_HYBRID_ECDN)",
+      fix: 'Ask your Kaltura account manager',
+    });
     await expect(svc.testConnection(body)).rejects.toMatchObject({
       code: 'CONNECTION_FAILED',
-      message: expect.stringContaining('INVALID_KS'),
-    });
-    verify.mockRejectedValueOnce(new KalturaTransportError('network', 'ECONNREFUSED'));
-    await expect(svc.testConnection(body)).rejects.toMatchObject({
-      message: expect.stringContaining('could not reach'),
+      message: expect.stringMatching(/FEATURE_HYBRID_ECDN.*Ask your Kaltura account manager/),
     });
     await expect(svc.testConnection({ serviceUrl: 'https://k.example', partnerId: 5 })).rejects.toMatchObject(
       {
         code: 'BAD_REQUEST',
       },
     );
+    await expect(
+      svc.testConnection({ serviceUrl: 'http://k.example', partnerId: 5, partnerSecret: 'abc' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('https') });
+  });
+
+  it('the stored secret is used only with the stored service URL and partner', async () => {
+    const verify = vi.fn().mockResolvedValue({ ok: true, partnerId: 5, message: 'bound to partner 5' });
+    const { svc, store } = settings([], new MemoryStore(), verify);
+    await svc.update({
+      mode: 'ecdn',
+      serviceUrl: 'https://k.example',
+      partnerId: 5,
+      partnerSecret: 'stored-s3cret',
+    });
+    // The stored pair: the stored secret signs the test.
+    await svc.testConnection({ serviceUrl: 'https://k.example', partnerId: 5 });
+    expect(verify).toHaveBeenLastCalledWith(expect.objectContaining({ adminSecret: 'stored-s3cret' }));
+    verify.mockClear();
+    // Anywhere else: the secret again, or nothing is sent.
+    for (const other of [
+      { serviceUrl: 'https://attacker.example', partnerId: 5 },
+      { serviceUrl: 'https://k.example', partnerId: 6 },
+    ]) {
+      await expect(svc.testConnection(other)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    }
+    expect(verify).not.toHaveBeenCalled();
+    // Saving another service URL without the secret forgets the stored one (eCDN then needs it again).
+    await expect(svc.update({ serviceUrl: 'https://attacker.example' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('secret'),
+    });
+    expect(store.stored?.serviceUrl).toBe('https://k.example');
+    await svc.update({ serviceUrl: 'https://k2.example', partnerSecret: 'new-s3cret' });
+    expect(store.stored).toMatchObject({ serviceUrl: 'https://k2.example', partnerSecret: 'new-s3cret' });
   });
 
   it('fixedOptions names the flag or the environment variable', () => {

@@ -4,11 +4,21 @@ import {
   KalturaApiError,
   KalturaClient,
   KalturaTransportError,
+  serviceUrlProblem,
   type KalturaClientConfig,
 } from '../../main/partner/kaltura/client.js';
 import { decodeKs, generateKs, urlSafeKs } from '../../main/partner/kaltura/ks.js';
 import { parseConversionProfile } from '../../main/transcode/conversion-profile.js';
-import { FakeKaltura, defaultProfileXml, type FakeEntry } from '../helpers/kaltura-server.js';
+import {
+  ECDN_FEATURES,
+  FakeKaltura,
+  FEATURE_HYBRID_ECDN,
+  FEATURE_SERVER_NODE,
+  NODE_STATUS,
+  SERVER_NODE_TTL_MS,
+  defaultProfileXml,
+  type FakeEntry,
+} from '../helpers/kaltura-server.js';
 
 const SECRET_102 = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const SECRET_103 = 'ffeeddccbbaa00998877665544332211';
@@ -31,10 +41,13 @@ const ENTRIES: FakeEntry[] = [
   { id: '0_bbbbbbbb', partnerId: 103, token: TOKEN_B, name: 'Other partner' },
 ];
 const PARTNERS = [
-  { id: 102, adminSecret: SECRET_102, name: 'Acme' },
-  { id: 103, adminSecret: SECRET_103, name: 'Other' },
-  { id: -5, adminSecret: SECRET_MS, name: 'Media Server' },
+  { id: 102, adminSecret: SECRET_102, name: 'Acme', features: ECDN_FEATURES },
+  { id: 103, adminSecret: SECRET_103, name: 'Other', features: ECDN_FEATURES },
+  { id: -5, adminSecret: SECRET_MS, name: 'Media Server', features: ECDN_FEATURES },
 ];
+const NODE = 'ecdn-1.example';
+/** The media server node of the appliance, as created in the admin console. */
+const NODES = [{ hostName: NODE, partnerId: 102 }];
 
 /** Every error a client produced, checked for secrets at the end. */
 const errors: Error[] = [];
@@ -60,7 +73,7 @@ function config(over: Partial<KalturaClientConfig> = {}): KalturaClientConfig {
     partnerId: 102,
     adminSecret: SECRET_102,
     timeoutMs: 3000,
-    hostname: 'ecdn-1.example',
+    serverNodeName: NODE,
     ...over,
   };
 }
@@ -70,7 +83,7 @@ function remember(f: FakeKaltura): void {
 }
 
 beforeAll(async () => {
-  fake = new FakeKaltura({ partners: PARTNERS, entries: ENTRIES });
+  fake = new FakeKaltura({ partners: PARTNERS, entries: ENTRIES, serverNodes: NODES });
   serviceUrl = await fake.start();
 });
 
@@ -205,15 +218,21 @@ describe('KS renewal', () => {
     expect(calls[1]?.params.ks).toBe(client.ks());
   });
 
-  it('regenerates after EXPIRED_KS and retries once', async () => {
-    const client = new KalturaClient(config());
+  it('an expired KS is INVALID_KS (-5, EXPIRED): regenerated and retried once', async () => {
+    let clock = 1_700_000_000_000;
+    const client = new KalturaClient(config(), { now: () => clock });
     const ks1 = client.ks();
-    fake.failNext('authenticate', 'EXPIRED_KS', 1);
+    // The service's clock is 25 h on; the client's catches up after the refusal.
+    const serviceTime = clock + 25 * 3600_000;
+    fake.now = () => serviceTime;
     const before = fake.calls.length;
-    await client.authenticate('0_aaaaaaaa', TOKEN_A, 0);
+    const err = await failure(client.getEntry('0_aaaaaaaa'));
+    expect(err).toMatchObject({ code: 'INVALID_KS', args: { ERR_CODE: '-5', ERR_DESC: 'EXPIRED' } });
+    clock += 25 * 3600_000;
+    await client.getEntry('0_aaaaaaaa');
     const calls = fake.calls.slice(before);
-    expect(calls.map((c) => c.outcome)).toEqual(['EXPIRED_KS', 'ok']);
-    expect(calls[1]?.params.ks).not.toBe(ks1);
+    expect(calls.map((c) => c.outcome)).toEqual(['INVALID_KS', 'INVALID_KS', 'ok']);
+    expect(calls[2]?.params.ks).not.toBe(ks1);
   });
 
   it('a second INVALID_KS surfaces (one retry only)', async () => {
@@ -225,16 +244,6 @@ describe('KS renewal', () => {
     expect((err as KalturaApiError).code).toBe('INVALID_KS');
     expect((err as KalturaApiError).objectType).toBe('KalturaAPIException');
     expect(fake.calls.slice(before).map((c) => c.outcome)).toEqual(['INVALID_KS', 'INVALID_KS']);
-  });
-
-  it('a KS the service finds expired (clocks apart) surfaces EXPIRED_KS after one retry', async () => {
-    const clock = 1_700_000_000_000;
-    fake.now = () => clock + 25 * 3600_000;
-    const client = new KalturaClient(config(), { now: () => clock });
-    const before = fake.calls.length;
-    const err = await failure(client.getEntry('0_aaaaaaaa'));
-    expect((err as KalturaApiError).code).toBe('EXPIRED_KS');
-    expect(fake.calls.slice(before).map((c) => c.outcome)).toEqual(['EXPIRED_KS', 'EXPIRED_KS']);
   });
 });
 
@@ -266,8 +275,8 @@ describe('liveStream.authenticate', () => {
     expect(rest).toEqual({
       entryId: '0_aaaaaaaa',
       token: TOKEN_A,
-      hostname: 'ecdn-1.example',
-      mediaServerIndex: 1,
+      hostname: NODE,
+      mediaServerIndex: '1',
       applicationName: 'kLive',
       format: 1,
       clientTag: 'ecdn-appliance:test',
@@ -414,17 +423,20 @@ describe('registerMediaServer / unregisterMediaServer', () => {
     };
     expect(strip(calls[0]?.params)).toEqual({
       entryId: '0_aaaaaaaa',
-      hostname: 'ecdn-1.example',
-      mediaServerIndex: 1,
+      hostname: NODE,
+      mediaServerIndex: '1',
       applicationName: 'kLive',
       liveEntryStatus: 2,
+      shouldCreateRecordedEntry: false,
     });
     expect(strip(calls[1]?.params)).toMatchObject({ liveEntryStatus: 1 });
     expect(strip(calls[2]?.params)).toEqual({
       entryId: '0_aaaaaaaa',
-      hostname: 'ecdn-1.example',
-      mediaServerIndex: 1,
+      hostname: NODE,
+      mediaServerIndex: '1',
     });
+    // The entry records every session (recordStatus 1), yet no Kaltura recorded entry was made.
+    expect(fake.recordedEntries).toEqual([]);
   });
 
   it("another partner's entry cannot be registered", async () => {
@@ -485,54 +497,48 @@ describe('conversion profile', () => {
     }
   });
 
-  it('falls back to wowza_liveStreamConversionProfile where only that one exists, and stays with it', async () => {
-    const f = new FakeKaltura({
-      partners: PARTNERS,
-      entries: ENTRIES,
-      conversionProfileServiceName: 'wowza_liveStreamConversionProfile',
-    });
-    const url = await f.start();
-    try {
-      const client = new KalturaClient(config({ serviceUrl: url }));
-      const xml = await client.conversionProfile('0_aaaaaaaa_1', metadata);
-      expect(parseConversionProfile(xml).encodes.length).toBe(2);
-      expect(f.calls.map((c) => [c.service, c.outcome])).toEqual([
-        ['wowza_liveConversionProfile', 'SERVICE_DOES_NOT_EXISTS'],
-        ['wowza_liveStreamConversionProfile', 'ok'],
-      ]);
-      expect(JSON.parse(String(f.calls[1]?.params.extraParams))).toEqual(metadata);
-      await client.conversionProfile('0_aaaaaaaa_1', metadata);
-      expect(f.calls.at(-1)).toMatchObject({ service: 'wowza_liveStreamConversionProfile', outcome: 'ok' });
-      expect(f.calls).toHaveLength(3);
-      remember(f);
-    } finally {
-      await f.stop();
-    }
-  });
-
-  it('an exception answered as XML becomes a KalturaApiError', async () => {
+  it('a serve exception is an empty 200 whose X-Kaltura headers the client reads', async () => {
     const client = new KalturaClient(config());
-    // The raw answer really is the XML exception form.
+    // The raw answer really has no body: kRendererDieError's headers carry the code and the message.
     const raw = await fetch(
       `${serviceUrl}/api_v3/index.php/service/wowza_liveConversionProfile/action/serve/streamName/0_zzzzzzzz_1/f/transcode.xml/ks/${urlSafeKs(client.ks())}`,
     );
-    const text = await raw.text();
     expect(raw.status).toBe(200);
-    expect(text).toMatch(
-      /<xml><result><error>.*<code>ENTRY_ID_NOT_FOUND<\/code><message>Entry id &quot;0_zzzzzzzz&quot; not found<\/message>/,
+    expect(await raw.text()).toBe('');
+    expect(raw.headers.get('x-kaltura')).toBe('error- ENTRY_ID_NOT_FOUND');
+    expect(raw.headers.get('x-kaltura-app')).toBe(
+      'exiting on error ENTRY_ID_NOT_FOUND - Entry id "0_zzzzzzzz" not found',
     );
 
     const err = await failure(client.conversionProfile('0_zzzzzzzz_1', { height: 720 }));
     expect(err).toBeInstanceOf(KalturaApiError);
-    expect(err).toMatchObject({
-      code: 'ENTRY_ID_NOT_FOUND',
-      message: 'Entry id "0_zzzzzzzz" not found',
-      args: { ENTRY_ID: '0_zzzzzzzz' },
-    });
+    expect(err).toMatchObject({ code: 'ENTRY_ID_NOT_FOUND', message: 'Entry id "0_zzzzzzzz" not found' });
     // Another partner's entry is not served either.
     expect(await failure(client.conversionProfile('0_bbbbbbbb_1', {}))).toMatchObject({
       code: 'ENTRY_ID_NOT_FOUND',
     });
+    fake.failNext('serve', 'INGEST_NOT_FOUND_IN_CONVERSION_PROFILE');
+    expect(await failure(client.conversionProfile('0_aaaaaaaa_1', {}))).toMatchObject({
+      code: 'INGEST_NOT_FOUND_IN_CONVERSION_PROFILE',
+      message: 'Ingest [0_aaaaaaaa_1] not found in conversion profile',
+    });
+    // An empty body without the headers is no profile either.
+    const empty = new KalturaClient(config(), { fetch: async () => new Response('', { status: 200 }) });
+    expect(await failure(empty.conversionProfile('0_aaaaaaaa_1', {}))).toMatchObject({
+      kind: 'parse',
+      message: expect.stringContaining('empty'),
+    });
+  });
+
+  it('an exception before the action (a bad KS) is the usual XML error, even from serve', async () => {
+    const forged = Buffer.from(
+      `${'0'.repeat(40)}|102;102;${Math.floor(Date.now() / 1000) + 3600};2;1;MediaServer;`,
+    ).toString('base64');
+    const raw = await fetch(
+      `${serviceUrl}/api_v3/index.php/service/wowza_liveConversionProfile/action/serve/streamName/0_aaaaaaaa_1/f/transcode.xml/ks/${urlSafeKs(forged)}`,
+    );
+    expect(await raw.text()).toMatch(/<xml><result><error>.*<code>INVALID_KS<\/code>/);
+    expect(raw.headers.get('x-kaltura')).toBeNull();
   });
 
   it('a revoked KS on the profile path is renewed once', async () => {
@@ -607,13 +613,13 @@ describe('the fake service checks what the real one checks', () => {
     const missingParam = JSON.parse(
       await post(
         '/api_v3/service/liveStream/action/registerMediaServer',
-        JSON.stringify({ ks, format: 1, entryId: '0_aaaaaaaa', hostname: 'h', mediaServerIndex: 0 }),
+        JSON.stringify({ ks, format: 1, entryId: '0_aaaaaaaa', mediaServerIndex: '0' }),
         'application/json',
       ),
     ) as Record<string, unknown>;
     expect(missingParam).toMatchObject({
       code: 'MISSING_MANDATORY_PARAMETER',
-      args: { PARAM_NAME: 'liveEntryStatus' },
+      args: { PARAM_NAME: 'hostname' },
     });
 
     const userKs = generateKs({ partnerId: 102, adminSecret: SECRET_102, type: 0 }).ks;
@@ -645,6 +651,225 @@ describe('the fake service checks what the real one checks', () => {
       ),
     ) as Record<string, unknown>;
     expect(invalid).toMatchObject({ code: 'INVALID_KS' });
+  });
+});
+
+describe('what a real server checks (the double applies kaltura/server rules)', () => {
+  /** A fresh double: features and nodes per test. */
+  async function withFake(
+    over: { features?: readonly string[]; nodes?: typeof NODES },
+    body: (f: FakeKaltura, client: KalturaClient) => Promise<void>,
+  ): Promise<void> {
+    const f = new FakeKaltura({
+      partners: PARTNERS.map((p) => (p.id === 102 ? { ...p, features: over.features ?? ECDN_FEATURES } : p)),
+      entries: ENTRIES,
+      serverNodes: over.nodes ?? [],
+    });
+    const url = await f.start();
+    try {
+      await body(f, new KalturaClient(config({ serviceUrl: url })));
+      remember(f);
+    } finally {
+      await f.stop();
+    }
+  }
+
+  it('without FEATURE_HYBRID_ECDN, authenticate/register/unregister are SERVICE_FORBIDDEN; getInfo still works', async () => {
+    await withFake({ features: [FEATURE_SERVER_NODE], nodes: NODES }, async (f, client) => {
+      expect(await client.verifyBinding()).toEqual({ partnerId: 102, name: 'Acme' });
+      for (const p of [
+        client.authenticate('0_aaaaaaaa', TOKEN_A, 0),
+        client.registerMediaServer('0_aaaaaaaa', 0, 2),
+        client.unregisterMediaServer('0_aaaaaaaa', 0),
+        client.probeLiveAccess(),
+      ]) {
+        expect(await failure(p)).toMatchObject({
+          code: 'SERVICE_FORBIDDEN',
+          message: expect.stringMatching(/^The access to service \[livestream->\w+\] is forbidden$/),
+        });
+      }
+      f.setFeature(102, FEATURE_HYBRID_ECDN, true);
+      await client.probeLiveAccess();
+      expect(f.calls.at(-1)).toMatchObject({
+        outcome: 'ENTRY_ID_NOT_FOUND',
+        params: { entryId: 'ecdn-binding-probe' },
+      });
+      expect(f.calls.at(-1)?.params).not.toHaveProperty('hostname');
+    });
+  });
+
+  it('authenticate with a host name needs a media server node of that name: MEDIA_SERVER_NOT_FOUND', async () => {
+    await withFake({ nodes: [] }, async (f, client) => {
+      expect(await failure(client.authenticate('0_aaaaaaaa', TOKEN_A, 0))).toMatchObject({
+        code: 'MEDIA_SERVER_NOT_FOUND',
+        message: `Media server [${NODE}] not found`,
+      });
+      expect(await failure(client.registerMediaServer('0_aaaaaaaa', 0, 2))).toMatchObject({
+        code: 'MEDIA_SERVER_NOT_FOUND',
+      });
+      expect(await failure(client.unregisterMediaServer('0_aaaaaaaa', 0))).toMatchObject({
+        code: 'SERVER_NODE_NOT_FOUND',
+      });
+      // An edge node of that name is no media server; a disabled media server node is not found either.
+      f.addServerNode({ hostName: NODE, partnerId: 102, type: 'edge' });
+      expect(await failure(client.authenticate('0_aaaaaaaa', TOKEN_A, 0))).toMatchObject({
+        code: 'MEDIA_SERVER_NOT_FOUND',
+      });
+      const node = f.addServerNode({ hostName: NODE, partnerId: 102, status: NODE_STATUS.DISABLED });
+      expect(await failure(client.authenticate('0_aaaaaaaa', TOKEN_A, 0))).toMatchObject({
+        code: 'MEDIA_SERVER_NOT_FOUND',
+      });
+      node.status = NODE_STATUS.ACTIVE;
+      expect((await client.authenticate('0_aaaaaaaa', TOKEN_A, 0)).id).toBe('0_aaaaaaaa');
+      // Unregistering what was never registered is ENTRY_SERVER_NODE_NOT_FOUND (index 1 here).
+      expect(await failure(client.unregisterMediaServer('0_aaaaaaaa', 1))).toMatchObject({
+        code: 'ENTRY_SERVER_NODE_NOT_FOUND',
+      });
+    });
+  });
+
+  it('serverNode.reportStatus creates the node, keeps its heartbeat, and reports it not operational', async () => {
+    await withFake({ nodes: [] }, async (f, client) => {
+      let clock = Date.now();
+      f.now = () => clock;
+      const obj = { objectType: 'KalturaWowzaMediaServerNode', hostName: NODE, name: NODE };
+      // Without the object there is nothing to create.
+      expect(await failure(client.reportServerNodeStatus(NODE, undefined, 1))).toMatchObject({
+        code: 'SERVER_NODE_NOT_FOUND',
+      });
+      const created = await client.reportServerNodeStatus(NODE, obj, 1);
+      expect(created).toMatchObject({ status: NODE_STATUS.ACTIVE });
+      expect(f.serverNodes).toHaveLength(1);
+      expect(f.isRegistered(NODE)).toBe(true);
+      clock += SERVER_NODE_TTL_MS - 1;
+      expect(f.isRegistered(NODE)).toBe(true);
+      clock += 1;
+      expect(f.isRegistered(NODE)).toBe(false);
+      // The next heartbeat finds the same node (no second one).
+      expect(await client.reportServerNodeStatus(NODE, obj, 1)).toMatchObject({ id: created.id });
+      expect(f.serverNodes).toHaveLength(1);
+      expect(f.isRegistered(NODE)).toBe(true);
+      // Authenticate now finds it.
+      expect((await client.authenticate('0_aaaaaaaa', TOKEN_A, 0)).id).toBe('0_aaaaaaaa');
+      await client.reportServerNodeStatus(NODE, undefined, 5);
+      expect(f.node(NODE)?.status).toBe(NODE_STATUS.NOT_OPERATIONAL);
+      expect(f.isRegistered(NODE)).toBe(false);
+      // Another partner cannot take that host name.
+      const other = new KalturaClient(
+        config({ serviceUrl: client['serviceUrl'] as string, partnerId: 103, adminSecret: SECRET_103 }),
+      );
+      expect(await failure(other.reportServerNodeStatus(NODE, obj, 1))).toMatchObject({
+        code: 'HOST_NAME_ALREADY_EXISTS',
+      });
+    });
+  });
+
+  it('serverNode needs FEATURE_SERVER_NODE', async () => {
+    await withFake({ features: [FEATURE_HYBRID_ECDN] }, async (_f, client) => {
+      const obj = { objectType: 'KalturaWowzaMediaServerNode', hostName: NODE, name: NODE };
+      expect(await failure(client.reportServerNodeStatus(NODE, obj, 1))).toMatchObject({
+        code: 'SERVICE_FORBIDDEN',
+        message: 'The access to service [servernode->reportstatus] is forbidden',
+      });
+    });
+  });
+
+  it('registerMediaServer creates a recorded entry unless told not to (shouldCreateRecordedEntry)', async () => {
+    await withFake({ nodes: NODES }, async (f, client) => {
+      await client.registerMediaServer('0_aaaaaaaa', 0, 2);
+      expect(f.recordedEntries).toEqual([]);
+      expect(f.entryServerNodes.get('0_aaaaaaaa/0')).toEqual({ hostName: NODE, status: 2 });
+      // What the Kaltura media server's older clients do: the default, true.
+      await client.call('liveStream', 'registerMediaServer', {
+        entryId: '0_aaaaaaaa',
+        hostname: NODE,
+        mediaServerIndex: '0',
+        liveEntryStatus: 2,
+      });
+      expect(f.recordedEntries).toHaveLength(1);
+      expect(f.recordedEntries[0]).toMatchObject({ rootEntryId: '0_aaaaaaaa', partnerId: 102 });
+    });
+  });
+
+  it('a JSON body is read only with Content-Type application/json exactly; the URL overrides the body', async () => {
+    const { ks } = generateKs({ partnerId: 102, adminSecret: SECRET_102 });
+    const body = JSON.stringify({ ks, format: 1, entryId: '0_aaaaaaaa' });
+    const get = (type: string, query = '') =>
+      fetch(`${serviceUrl}/api_v3/service/liveStream/action/get${query}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      }).then((r) => r.text());
+    expect(JSON.parse(await get('application/json'))).toMatchObject({ id: '0_aaaaaaaa' });
+    expect(JSON.parse(await get('Application/JSON'))).toMatchObject({ id: '0_aaaaaaaa' });
+    // Not read at all: no KS, and no format=1 either (so the XML form).
+    expect(await get('application/json; charset=utf-8')).toContain('<code>MISSING_KS</code>');
+    expect(await get('text/plain')).toContain('<code>MISSING_KS</code>');
+    expect(JSON.parse(await get('application/json', '?entryId=0_zzzzzzzz'))).toMatchObject({
+      code: 'ENTRY_ID_NOT_FOUND',
+    });
+  });
+
+  it('compares the KS signature in lower case, exactly', async () => {
+    const { ks } = generateKs({ partnerId: 102, adminSecret: SECRET_102 });
+    const [sig, info] = Buffer.from(ks, 'base64').toString('utf8').split('|') as [string, string];
+    const upper = Buffer.from(`${sig.toUpperCase()}|${info}`).toString('base64');
+    const ask = (k: string) =>
+      fetch(`${serviceUrl}/api_v3/service/partner/action/getInfo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ks: k, format: 1 }),
+      }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    expect(await ask(ks)).toMatchObject({ id: 102 });
+    expect(await ask(upper)).toMatchObject({ code: 'INVALID_KS', args: { ERR_CODE: '-1' } });
+  });
+
+  it('beacon.add stores an entry health beacon', async () => {
+    const client = new KalturaClient(config());
+    const before = fake.beacons.length;
+    await client.addBeacon({
+      objectId: '0_aaaaaaaa',
+      eventType: '0_healthData',
+      privateData: '{"alerts":[]}',
+    });
+    expect(fake.beacons.slice(before)).toEqual([
+      expect.objectContaining({
+        partnerId: 102,
+        relatedObjectType: '4',
+        eventType: '0_healthData',
+        objectId: '0_aaaaaaaa',
+      }),
+    ]);
+    expect(fake.calls.at(-1)).toMatchObject({ service: 'beacon_beacon', action: 'add', outcome: 'ok' });
+  });
+});
+
+describe('the service URL and redirects', () => {
+  it('an http:// service URL is refused outside loopback', () => {
+    expect(serviceUrlProblem('https://www.kaltura.com')).toBeUndefined();
+    expect(serviceUrlProblem('http://127.0.0.1:8000')).toBeUndefined();
+    expect(serviceUrlProblem('http://localhost')).toBeUndefined();
+    expect(serviceUrlProblem('http://[::1]:81')).toBeUndefined();
+    expect(serviceUrlProblem('http://kaltura.example')).toMatch(/https/);
+    expect(serviceUrlProblem('http://10.0.0.5')).toMatch(/https/);
+    expect(serviceUrlProblem('ftp://kaltura.example')).toMatch(/https/);
+    expect(() => new KalturaClient(config({ serviceUrl: 'http://kaltura.example' }))).toThrow(/https/);
+  });
+
+  it('a redirect is never followed (the KS goes nowhere else); the error says where it leads', async () => {
+    const seen: string[] = [];
+    const client = new KalturaClient(config(), {
+      fetch: async (input, init) => {
+        seen.push(`${init?.method} ${String(input)} redirect=${init?.redirect}`);
+        return new Response('', { status: 301, headers: { location: 'https://other.example/api_v3/x' } });
+      },
+    });
+    const err = await failure(client.authenticate('0_aaaaaaaa', TOKEN_A, 0));
+    expect(err).toMatchObject({ kind: 'http', status: 301 });
+    expect(err.message).toContain('https://other.example');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toContain('redirect=manual');
+    expect(await failure(client.conversionProfile('0_aaaaaaaa_1', {}))).toMatchObject({ status: 301 });
   });
 });
 

@@ -3,9 +3,9 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChannelStore } from '../../main/channels/channel-store.js';
-import { LiveChannels } from '../../main/channels/live-channels.js';
+import { LiveChannels, type LiveChannelsOptions } from '../../main/channels/live-channels.js';
 import { createLogger } from '../../main/core/logger.js';
 import type { IngestServer, PublishRequest } from '../../main/ingest/ingest-server.js';
 import { FragmentIngest } from '../../main/origin/fragment-ingest.js';
@@ -35,11 +35,14 @@ afterEach(() => {
 const METADATA = { width: 640, height: 360, videocodecidstring: 'h264', audiocodecidstring: 'aac' };
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
-function setup(profileFor: () => Promise<ConversionProfile> = async () => loadDefaultProfile()) {
+function setup(
+  profileFor: () => Promise<ConversionProfile> = async () => loadDefaultProfile(),
+  more: { hooks?: LiveChannelsOptions['hooks']; ffmpegScript?: string } = {},
+) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-live-'));
   // A stand-in for ffmpeg that only waits (and ends on SIGINT like ffmpeg).
   const fakeFfmpeg = path.join(dir, 'ffmpeg');
-  fs.writeFileSync(fakeFfmpeg, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+  fs.writeFileSync(fakeFfmpeg, more.ffmpegScript ?? '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
   const db: Db = openDatabase(dir);
   const log = createLogger('silent');
   const channels = new ChannelStore(db);
@@ -55,6 +58,7 @@ function setup(profileFor: () => Promise<ConversionProfile> = async () => loadDe
     ffmpegPath: fakeFfmpeg,
     profileFor,
     defaultPpOptions: {},
+    ...(more.hooks ? { hooks: more.hooks } : {}),
     log,
   });
   cleanups.push(() => {
@@ -133,5 +137,52 @@ describe('LiveChannels races', () => {
     expect(channels.events(channel.entryId).map((e) => e.code)).toEqual(
       expect.arrayContaining(['PUBLISH_STARTED', 'PUBLISH_STOPPED', 'CHANNEL_STOPPED']),
     );
+  });
+});
+
+describe('ingest problems for Kaltura health beacons', () => {
+  it('a refused publish and a dying transcoder are reported with the entry, the index and the code', async () => {
+    const problems: Array<{ entryId: string; serverIndex: 0 | 1; code: string; parameter?: string }> = [];
+    const { live, channel, request } = setup(undefined, { hooks: { problem: (p) => problems.push(p) } });
+    const bad = request('s9');
+    await live.authorize({ ...bad, query: { ...bad.query, i: '1' }, streamName: `${channel.entryId}_x` });
+    await live.authorize({ ...bad, query: { ...bad.query, t: 'wrong' } });
+    expect(problems).toEqual([
+      {
+        entryId: channel.entryId,
+        serverIndex: 1,
+        code: 'INCORRECT_STREAM_NAME',
+        parameter: `${channel.entryId}_x`,
+      },
+      {
+        entryId: channel.entryId,
+        serverIndex: 0,
+        code: 'LIVE_STREAM_INVALID_TOKEN',
+        parameter: `${channel.entryId}_1`,
+      },
+    ]);
+    // A malformed `e` is nobody's entry: nothing to report.
+    await live.authorize({ ...bad, query: { ...bad.query, e: 'junk' } });
+    expect(problems).toHaveLength(2);
+    // (The wrong token blocks the entry for 30 s: a second channel for the transcoder.)
+    const second = setup(undefined, {
+      hooks: { problem: (p) => problems.push(p) },
+      ffmpegScript: '#!/bin/sh\nexit 1\n',
+    });
+    problems.length = 0;
+    expect(await second.live.authorize(second.request('s10'))).toMatchObject({ allow: true });
+    second.ingest.emit('published', {
+      sessionId: 's10',
+      internalPath: `/kLive/${second.channel.entryId}_1`,
+      metadata: METADATA,
+    });
+    await vi.waitFor(() => expect(problems.some((p) => p.code === 'TRANSCODER_FAILED')).toBe(true), {
+      timeout: 5000,
+    });
+    expect(problems[0]).toMatchObject({
+      entryId: second.channel.entryId,
+      serverIndex: 0,
+      parameter: `${second.channel.entryId}_1`,
+    });
   });
 });

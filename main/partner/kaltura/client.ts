@@ -20,8 +20,11 @@ export interface KalturaClientConfig {
   timeoutMs: number;
   /** Default `ecdn-appliance:<version>`. */
   clientTag?: string;
-  /** This appliance's name towards the service (`hostname` of authenticate / registerMediaServer). */
-  hostname: string;
+  /**
+   * This appliance's server node name at Kaltura (`hostname` of authenticate / registerMediaServer /
+   * unregisterMediaServer, `hostName` of serverNode.reportStatus): a registered media server node's host name.
+   */
+  serverNodeName: string;
   /** Default `kLive`. */
   applicationName?: string;
 }
@@ -35,18 +38,40 @@ export const KS_EXPIRY_SECONDS = 86_400;
 /** liveStream.registerMediaServer `liveEntryStatus` (EntryServerNodeStatus). */
 export const LIVE_ENTRY_STATUS = { PLAYABLE: 1, BROADCASTING: 2 } as const;
 
-/** The conversion profile service: the deployed name first, then the seed README's. */
-export const CONVERSION_PROFILE_SERVICES = [
-  'wowza_liveConversionProfile',
-  'wowza_liveStreamConversionProfile',
-] as const;
+/** serverNode.reportStatus `serverNodeStatus` (ServerNodeStatus). */
+export const SERVER_NODE_STATUS = { ACTIVE: 1, NOT_OPERATIONAL: 5 } as const;
+export type ServerNodeStatus = (typeof SERVER_NODE_STATUS)[keyof typeof SERVER_NODE_STATUS];
 
-/** Exception codes after which a fresh KS is generated and the call retried once. */
-const KS_ERROR_CODES = new Set(['INVALID_KS', 'EXPIRED_KS']);
-/** Exception codes meaning "no such service here" (the server spells it SERVICE_DOES_NOT_EXISTS). */
-const NO_SERVICE_CODES = new Set(['SERVICE_DOES_NOT_EXIST', 'SERVICE_DOES_NOT_EXISTS', 'SERVICE_FORBIDDEN']);
+/** The conversion profile service, as kaltura/server deploys it (the seed README's other name exists nowhere). */
+export const CONVERSION_PROFILE_SERVICE = 'wowza_liveConversionProfile';
+
+/** An entry id that cannot exist (real ids are `<digit>_<8 characters>`): the permission probe asks for it. */
+export const PROBE_ENTRY_ID = 'ecdn-binding-probe';
+
+/** The exception code after which a fresh KS is generated and the call retried once (an expired KS too). */
+const KS_ERROR_CODE = 'INVALID_KS';
 
 const REDACTED = '[redacted]';
+
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * Why a service URL may not be used, or undefined: it must be `https://`, except on loopback (a test
+ * double or a local proxy). A KS is a bearer credential: it never crosses a network in the clear.
+ */
+export function serviceUrlProblem(serviceUrl: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(serviceUrl);
+  } catch {
+    return 'the service URL is not a URL';
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.test(url.hostname)) return undefined;
+  if (url.protocol === 'http:')
+    return 'the service URL must be https:// (a KS may not travel unencrypted; http:// is accepted only on loopback)';
+  return 'the service URL must be an https:// URL';
+}
 
 /** The service's exception object (`objectType: KalturaAPIException`), answered with HTTP 200. */
 export class KalturaApiError extends Error {
@@ -194,17 +219,23 @@ export class KalturaClient {
   /** Every KS this client has issued (to redact them from messages); bounded. */
   private readonly issued: string[] = [];
   /** The conversion profile service name that answered last. */
-  private profileService: string = CONVERSION_PROFILE_SERVICES[0];
 
   constructor(
     private readonly config: KalturaClientConfig,
     deps: { now?: () => number; fetch?: Fetch } = {},
   ) {
+    const problem = serviceUrlProblem(config.serviceUrl);
+    if (problem) throw new Error(problem);
     this.serviceUrl = config.serviceUrl.replace(/\/+$/, '');
     this.clientTag = config.clientTag ?? defaultClientTag();
     this.applicationName = config.applicationName ?? 'kLive';
     this.now = deps.now ?? Date.now;
     this.fetchFn = deps.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** This appliance's server node name at Kaltura. */
+  get serverNodeName(): string {
+    return this.config.serverNodeName;
   }
 
   /** The current KS; regenerated when older than 23 h, or after {@link invalidateKs}. Never logged. */
@@ -230,8 +261,8 @@ export class KalturaClient {
 
   /**
    * POST `<serviceUrl>/api_v3/service/<service>/action/<action>` with a JSON body: params + ks + format 1 +
-   * clientTag + apiVersion (+ partnerId when impersonating). An INVALID_KS / EXPIRED_KS exception
-   * regenerates the KS and retries once.
+   * clientTag + apiVersion (+ partnerId when impersonating). An INVALID_KS exception (a revoked or expired
+   * KS: the service has no separate code for that) regenerates the KS and retries once.
    */
   async call<T>(
     service: string,
@@ -277,7 +308,7 @@ export class KalturaClient {
       }
       const ex = jsonException(value);
       if (!ex) return value as T;
-      if (KS_ERROR_CODES.has(ex.code) && attempt === 0) {
+      if (ex.code === KS_ERROR_CODE && attempt === 0) {
         if (this.current?.ks === ks) this.invalidateKs();
         continue;
       }
@@ -285,7 +316,7 @@ export class KalturaClient {
     }
   }
 
-  /** liveStream.authenticate: entryId, token, hostname, mediaServerIndex, applicationName. */
+  /** liveStream.authenticate: entryId, token, hostname (the server node name), mediaServerIndex, applicationName. */
   async authenticate(
     entryId: string,
     token: string,
@@ -298,8 +329,9 @@ export class KalturaClient {
       {
         entryId,
         token,
-        hostname: this.config.hostname,
-        mediaServerIndex: serverIndex,
+        hostname: this.config.serverNodeName,
+        // KalturaEntryServerNodeType is a string enum ("0", "1").
+        mediaServerIndex: String(serverIndex),
         applicationName: this.applicationName,
       },
       opts,
@@ -313,7 +345,10 @@ export class KalturaClient {
     return this.liveEntry('liveStream.get', entry);
   }
 
-  /** liveStream.registerMediaServer; status PLAYABLE = 1, BROADCASTING = 2. Repeated as a keep-alive. */
+  /**
+   * liveStream.registerMediaServer; status PLAYABLE = 1, BROADCASTING = 2. Repeated as a keep-alive. The
+   * appliance keeps its own recording, so it asks for no Kaltura "recorded entry" (shouldCreateRecordedEntry).
+   */
   async registerMediaServer(
     entryId: string,
     serverIndex: 0 | 1,
@@ -325,10 +360,11 @@ export class KalturaClient {
       'registerMediaServer',
       {
         entryId,
-        hostname: this.config.hostname,
-        mediaServerIndex: serverIndex,
+        hostname: this.config.serverNodeName,
+        mediaServerIndex: String(serverIndex),
         applicationName: this.applicationName,
         liveEntryStatus: status,
+        shouldCreateRecordedEntry: false,
       },
       opts,
     );
@@ -339,26 +375,64 @@ export class KalturaClient {
     await this.call<unknown>(
       'liveStream',
       'unregisterMediaServer',
-      { entryId, hostname: this.config.hostname, mediaServerIndex: serverIndex },
+      { entryId, hostname: this.config.serverNodeName, mediaServerIndex: String(serverIndex) },
+      opts,
+    );
+  }
+
+  /**
+   * serverNode.reportStatus: the node's heartbeat and status. With `node` (e.g. `objectType`
+   * `KalturaWowzaMediaServerNode`, `hostName`, `name`), the service creates the node when it has none of that
+   * host name. Needs the partner feature FEATURE_SERVER_NODE.
+   */
+  async reportServerNodeStatus(
+    hostName: string,
+    node: { objectType: string; hostName: string; name: string; [k: string]: unknown } | undefined,
+    status: ServerNodeStatus,
+  ): Promise<{ id?: number; status?: number }> {
+    const answer = await this.call<unknown>('serverNode', 'reportStatus', {
+      hostName,
+      ...(node ? { serverNode: node } : {}),
+      serverNodeStatus: status,
+    });
+    if (!isRecord(answer)) {
+      throw new KalturaTransportError(
+        'parse',
+        'Kaltura serverNode.reportStatus: the answer is not a server node',
+      );
+    }
+    return {
+      ...(typeof answer.id === 'number' ? { id: answer.id } : {}),
+      ...(typeof answer.status === 'number' ? { status: answer.status } : {}),
+    };
+  }
+
+  /**
+   * beacon.add (the plugin service `beacon_beacon`), as the Kaltura media server reports ingest problems: an
+   * ENTRY_BEACON (4) on the entry, `eventType` `<index>_healthData`, the alert as JSON in `privateData`.
+   */
+  async addBeacon(
+    beacon: { objectId: string; eventType: string; privateData: string },
+    opts: CallOptions = {},
+  ): Promise<void> {
+    await this.call<unknown>(
+      'beacon_beacon',
+      'add',
+      { beacon: { objectType: 'KalturaBeacon', relatedObjectType: '4', ...beacon }, shouldLog: 1 },
       opts,
     );
   }
 
   /**
    * GET `<serviceUrl>/api_v3/index.php/service/wowza_liveConversionProfile/action/serve/streamName/<name>/
-   * f/transcode.xml/extraParams/<url-encoded JSON>/ks/<KS>` → the transcoder XML. When the service does not
-   * exist there (SERVICE_DOES_NOT_EXIST(S) / SERVICE_FORBIDDEN / HTTP 404) the other name is tried once.
+   * f/transcode.xml/extraParams/<url-encoded JSON>/ks/<KS>` → the transcoder XML. `serve` is a file action:
+   * an exception inside it is an empty 200 whose `X-Kaltura` / `X-Kaltura-App` headers name the code and the
+   * message; one before it (a bad KS) is the usual exception body.
    */
   async conversionProfile(streamName: string, extraParams: Record<string, string | number>): Promise<string> {
-    const names: string[] = [
-      this.profileService,
-      ...CONVERSION_PROFILE_SERVICES.filter((n) => n !== this.profileService),
-    ];
-    let nameIndex = 0;
-    let ksRetried = false;
-    for (;;) {
-      const service = names[nameIndex] ?? CONVERSION_PROFILE_SERVICES[0];
-      const what = `${service}.serve`;
+    const service = CONVERSION_PROFILE_SERVICE;
+    const what = `${service}.serve`;
+    for (let attempt = 0; ; attempt++) {
       const ks = this.ks();
       const url =
         `${this.serviceUrl}/api_v3/index.php/service/${service}/action/serve` +
@@ -371,17 +445,12 @@ export class KalturaClient {
         { method: 'GET', headers: { accept: 'text/xml, application/xml, application/json' } },
         secrets,
       );
-      const tryOtherName = nameIndex + 1 < names.length;
-      if (res.status === 404 && tryOtherName) {
-        nameIndex++;
-        continue;
-      }
       if (res.status < 200 || res.status > 299) {
         throw new KalturaTransportError('http', `Kaltura ${what}: HTTP ${res.status}`, res.status);
       }
       const text = res.text.trim();
-      let ex: RawException | undefined;
-      if (text.startsWith('{')) {
+      let ex: RawException | undefined = headerException(res.headers);
+      if (!ex && text.startsWith('{')) {
         try {
           ex = jsonException(JSON.parse(text));
         } catch {
@@ -389,22 +458,19 @@ export class KalturaClient {
         }
         if (!ex)
           throw new KalturaTransportError('parse', `Kaltura ${what}: the answer is not transcoder XML`);
-      } else {
+      } else if (!ex) {
         ex = xmlException(text);
       }
       if (!ex) {
         if (!text.startsWith('<')) {
-          throw new KalturaTransportError('parse', `Kaltura ${what}: the answer is not transcoder XML`);
+          throw new KalturaTransportError(
+            'parse',
+            `Kaltura ${what}: the answer is ${text === '' ? 'empty' : 'not transcoder XML'}`,
+          );
         }
-        this.profileService = service;
         return res.text;
       }
-      if (NO_SERVICE_CODES.has(ex.code) && tryOtherName) {
-        nameIndex++;
-        continue;
-      }
-      if (KS_ERROR_CODES.has(ex.code) && !ksRetried) {
-        ksRetried = true;
+      if (ex.code === KS_ERROR_CODE && attempt === 0) {
         if (this.current?.ks === ks) this.invalidateKs();
         continue;
       }
@@ -412,7 +478,7 @@ export class KalturaClient {
     }
   }
 
-  /** partner.getInfo: proves the binding (partner id + admin secret + service URL). */
+  /** partner.getInfo: proves the partner id, the admin secret and the service URL (not the eCDN permission). */
   async verifyBinding(): Promise<{ partnerId: number; name?: string }> {
     const partner = await this.call<unknown>('partner', 'getInfo', {});
     if (!isRecord(partner) || typeof partner.id !== 'number') {
@@ -422,6 +488,24 @@ export class KalturaClient {
       partnerId: partner.id,
       ...(typeof partner.name === 'string' ? { name: partner.name } : {}),
     };
+  }
+
+  /**
+   * Whether the partner may call liveStream.authenticate at all (the Hybrid eCDN permission): asks for an entry
+   * that cannot exist, without a host name (so no server node is involved). ENTRY_ID_NOT_FOUND means permitted;
+   * anything else (SERVICE_FORBIDDEN) is thrown.
+   */
+  async probeLiveAccess(): Promise<void> {
+    try {
+      await this.call<unknown>('liveStream', 'authenticate', { entryId: PROBE_ENTRY_ID, token: 'probe' });
+    } catch (err) {
+      if (err instanceof KalturaApiError && err.code === 'ENTRY_ID_NOT_FOUND') return;
+      throw err;
+    }
+    throw new KalturaTransportError(
+      'parse',
+      `Kaltura liveStream.authenticate: the service accepted the entry "${PROBE_ENTRY_ID}", which cannot exist`,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -468,13 +552,16 @@ export class KalturaClient {
     return new KalturaApiError(ex.code, this.redact(ex.message || ex.code, secrets), args);
   }
 
-  /** One HTTP exchange, body included, within `timeoutMs`. */
+  /**
+   * One HTTP exchange, body included, within `timeoutMs`. No redirect is followed: an http→https redirect turns
+   * a POST into a body-less GET, and a KS must go nowhere but the configured service.
+   */
   private async request(
     what: string,
     url: string,
     init: RequestInit,
     secrets: string[],
-  ): Promise<{ status: number; text: string }> {
+  ): Promise<{ status: number; text: string; headers: Headers }> {
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -482,10 +569,26 @@ export class KalturaClient {
       controller.abort();
     }, this.config.timeoutMs);
     try {
-      const res = await this.fetchFn(url, { ...init, signal: controller.signal, redirect: 'follow' });
+      const res = await this.fetchFn(url, { ...init, signal: controller.signal, redirect: 'manual' });
       const text = await res.text();
-      return { status: res.status, text };
+      if (res.status >= 300 && res.status < 400) {
+        const to = res.headers.get('location');
+        let where = '';
+        try {
+          where = to ? ` to ${new URL(to, url).origin}` : '';
+        } catch {
+          where = '';
+        }
+        throw new KalturaTransportError(
+          'http',
+          `Kaltura ${what}: the service answered with a redirect (HTTP ${res.status}${where}); ` +
+            'set the service URL to the address it leads to',
+          res.status,
+        );
+      }
+      return { status: res.status, text, headers: res.headers };
     } catch (err) {
+      if (err instanceof KalturaTransportError) throw err;
       if (timedOut) {
         throw new KalturaTransportError(
           'timeout',
@@ -500,6 +603,21 @@ export class KalturaClient {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * The exception of a `@return file` action (serve): HTTP 200, no body, `X-Kaltura: error- <CODE>` and
+ * `X-Kaltura-App: exiting on error <CODE> - <message>` (kRendererDieError).
+ */
+function headerException(headers: Headers): RawException | undefined {
+  const k = headers.get('x-kaltura') ?? '';
+  const m = /(?:^|[\s,])error-\s*([A-Za-z0-9_]+)/.exec(k);
+  const app = headers.get('x-kaltura-app') ?? '';
+  const a = /exiting on error\s+([A-Za-z0-9_]+)\s*-\s*([\s\S]*)$/.exec(app);
+  const code = m?.[1] ?? a?.[1];
+  if (!code) return undefined;
+  const message = a && a[1] === code ? (a[2] ?? '').trim() : '';
+  return { code, message, args: {} };
 }
 
 /** `connect ECONNREFUSED 127.0.0.1:1234` rather than fetch's bare "fetch failed". */

@@ -61,6 +61,13 @@ export function ModeFields({ draft, set, current }: SettingsGroupProps) {
                 : 'The partner’s admin secret (KMC → Settings → Integration Settings).'
             }
           />
+          <SettingField
+            label="Server node name"
+            value={draft.serverNodeName}
+            onChange={(v) => set({ serverNodeName: v })}
+            fixedBy={fixed.serverNodeName}
+            hint="This appliance’s media server node at Kaltura (sent with every publish); the appliance creates it when the partner has server nodes, else create a Wowza media server node of this host name in Kaltura’s admin console."
+          />
           <TestConnection
             serviceUrl={draft.serviceUrl}
             partnerId={draft.partnerId}

@@ -11,6 +11,7 @@ export interface SettingsDraft {
   serviceUrl: string;
   partnerId: string;
   partnerSecret: string;
+  serverNodeName: string;
   rtmpPort: string;
   httpPort: string;
   adminPort: string;
@@ -34,6 +35,7 @@ export function draftFrom(s: SettingsView): SettingsDraft {
     serviceUrl: s.serviceUrl,
     partnerId: String(s.partnerId),
     partnerSecret: '',
+    serverNodeName: s.serverNodeName,
     rtmpPort: String(s.rtmpPort),
     httpPort: String(s.httpPort),
     adminPort: String(s.adminPort),
@@ -48,6 +50,7 @@ export const LABELS: Record<SettingKey, string> = {
   serviceUrl: 'Service URL',
   partnerId: 'Partner id',
   partnerSecret: 'Partner secret',
+  serverNodeName: 'Server node name',
   rtmpPort: 'RTMP port',
   httpPort: 'Origin (HTTP) port',
   adminPort: 'Admin port',
@@ -73,6 +76,8 @@ export function inputFrom(
     if (free('serviceUrl') && draft.serviceUrl.trim() !== current.serviceUrl)
       out.serviceUrl = draft.serviceUrl.trim();
     if (free('partnerSecret') && draft.partnerSecret !== '') out.partnerSecret = draft.partnerSecret;
+    if (free('serverNodeName') && draft.serverNodeName.trim() !== current.serverNodeName)
+      out.serverNodeName = draft.serverNodeName.trim();
   }
   if (free('partnerId') && num(draft.partnerId) !== current.partnerId) out.partnerId = num(draft.partnerId);
   for (const k of ['rtmpPort', 'httpPort', 'adminPort'] as const)
