@@ -658,7 +658,7 @@ describe('what a real server checks (the double applies kaltura/server rules)', 
   /** A fresh double: features and nodes per test. */
   async function withFake(
     over: { features?: readonly string[]; nodes?: typeof NODES },
-    body: (f: FakeKaltura, client: KalturaClient) => Promise<void>,
+    body: (f: FakeKaltura, client: KalturaClient, url: string) => Promise<void>,
   ): Promise<void> {
     const f = new FakeKaltura({
       partners: PARTNERS.map((p) => (p.id === 102 ? { ...p, features: over.features ?? ECDN_FEATURES } : p)),
@@ -667,7 +667,7 @@ describe('what a real server checks (the double applies kaltura/server rules)', 
     });
     const url = await f.start();
     try {
-      await body(f, new KalturaClient(config({ serviceUrl: url })));
+      await body(f, new KalturaClient(config({ serviceUrl: url })), url);
       remember(f);
     } finally {
       await f.stop();
@@ -729,7 +729,7 @@ describe('what a real server checks (the double applies kaltura/server rules)', 
   });
 
   it('serverNode.reportStatus creates the node, keeps its heartbeat, and reports it not operational', async () => {
-    await withFake({ nodes: [] }, async (f, client) => {
+    await withFake({ nodes: [] }, async (f, client, url) => {
       let clock = Date.now();
       f.now = () => clock;
       const obj = { objectType: 'KalturaWowzaMediaServerNode', hostName: NODE, name: NODE };
@@ -755,9 +755,7 @@ describe('what a real server checks (the double applies kaltura/server rules)', 
       expect(f.node(NODE)?.status).toBe(NODE_STATUS.NOT_OPERATIONAL);
       expect(f.isRegistered(NODE)).toBe(false);
       // Another partner cannot take that host name.
-      const other = new KalturaClient(
-        config({ serviceUrl: client['serviceUrl'] as string, partnerId: 103, adminSecret: SECRET_103 }),
-      );
+      const other = new KalturaClient(config({ serviceUrl: url, partnerId: 103, adminSecret: SECRET_103 }));
       expect(await failure(other.reportServerNodeStatus(NODE, obj, 1))).toMatchObject({
         code: 'HOST_NAME_ALREADY_EXISTS',
       });
