@@ -1,5 +1,33 @@
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The core's layers (README, "Design"): main/app/ composes and nothing imports it; the role folders import each
+ * other without cycles, the contract and lib; main/contract/ imports only zod; main/lib/ imports nothing of ours.
+ * No core file imports electron; main/electron/ is the shell on top.
+ */
+const ROLES = [
+  'access',
+  'api',
+  'channels',
+  'ingest',
+  'origin',
+  'partner',
+  'portal',
+  'settings',
+  'spaces',
+  'store',
+  'transcode',
+];
+const NO_ELECTRON = {
+  name: 'electron',
+  message: 'The core has no electron import; put Electron glue in main/electron/.',
+};
+const restrict = (patterns) => ({
+  'no-restricted-imports': ['error', { paths: [NO_ELECTRON], patterns }],
+});
 
 export default tseslint.config(
   {
@@ -56,18 +84,32 @@ export default tseslint.config(
     // The core never imports electron: only main/electron/ and preload/ may.
     files: ['main/**/*.ts'],
     ignores: ['main/electron/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            {
-              name: 'electron',
-              message: 'The core has no electron import; put Electron glue in main/electron/.',
-            },
-          ],
-        },
-      ],
+    rules: restrict([]),
+  },
+  {
+    files: ROLES.map((r) => `main/${r}/**/*.ts`),
+    rules: restrict([
+      {
+        group: ['**/app/*', '**/electron/*'],
+        message: 'A role folder does not import main/app/ or the shell.',
+      },
+    ]),
+  },
+  {
+    files: ['main/contract/**/*.ts'],
+    rules: restrict([{ group: ['../*', 'node:*'], message: 'The contract is a leaf: it imports only zod.' }]),
+  },
+  {
+    files: ['main/lib/**/*.ts'],
+    rules: restrict([{ group: ['../*'], message: 'main/lib/ imports nothing of ours.' }]),
+  },
+  {
+    files: ['main/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
     },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
 );

@@ -5,12 +5,14 @@
  * The main process checks every call's sender (main/electron/ipc-bridge.ts).
  */
 import electron = require('electron');
-import type { ControlBridge, ControlEvent } from '../main/api/contract.js';
+import type { ControlBridge, ControlEvent, IPC_CHANNELS } from '../main/contract/contract.js';
 
 const { contextBridge, ipcRenderer } = electron;
 
-const CONTROL_CHANNEL = 'ecdn:control';
-const EVENT_CHANNEL = 'ecdn:event';
+// The contract's IPC_CHANNELS, written out (a sandboxed preload can require nothing but electron) and checked
+// against it by the compiler.
+const CONTROL_CHANNEL: (typeof IPC_CHANNELS)['control'] = 'ecdn:control';
+const EVENT_CHANNEL: (typeof IPC_CHANNELS)['event'] = 'ecdn:event';
 
 const bridge: ControlBridge = {
   /** Calls one operation; resolves with its `ControlResult` (errors are values, never rejections of the call). */

@@ -1,5 +1,5 @@
 /** Prints the README's generated tables: the options, then the eCDN troubleshooting table. */
-import { optionsTable } from '../main/core/options-table.js';
+import { optionsTable } from '../main/app/options-table.js';
 import { bindingProblemsTable } from '../main/partner/binding-problems.js';
 
 console.log(optionsTable());

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { parseAllowList, type AllowList } from '../core/ip-allow-list.js';
+import { parseAllowList, type AllowList } from '../lib/ip-allow-list.js';
 import type { SigningKey } from './signing-keys.js';
 
 /** How long a signed URL lasts when the caller doesn't say (DuraCloud's default): 8 hours, in seconds. */

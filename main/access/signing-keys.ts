@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomHex, randomToken } from '../lib/random-id.js';
 
 export const SIGNING_KEYS_FILE = 'url-signing-keys.json';
 
@@ -34,7 +35,7 @@ function newKey(createdAt: number, taken: ReadonlySet<string>): SigningKey {
     id = '';
     for (let i = 0; i < 8; i++) id += ID_ALPHABET[crypto.randomInt(ID_ALPHABET.length)];
   } while (taken.has(id));
-  return { id, secret: crypto.randomBytes(32).toString('base64url'), createdAt };
+  return { id, secret: randomToken(32), createdAt };
 }
 
 function isTime(v: unknown): v is number {
@@ -155,7 +156,7 @@ export class SigningKeys {
 
   /** Write to a private temporary file, flush, then rename over the old file. */
   private persist(keys: SigningKey[]): void {
-    const tmp = `${this.file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    const tmp = `${this.file}.${process.pid}.${randomHex(4)}.tmp`;
     const body = `${JSON.stringify({ keys }, null, 2)}\n`;
     try {
       const fd = fs.openSync(tmp, 'wx', 0o600);

@@ -1,5 +1,5 @@
 /** The transport-neutral face of the control API: what IPC and HTTP/WebSocket both call. */
-import type { ControlEvent, ControlResult, OperationName, ResponseOf } from './contract.js';
+import type { ControlEvent, ControlResult, OperationName, ResponseOf } from '../contract/contract.js';
 
 export interface ControlDispatcher {
   /** Runs one operation; the request is validated here (transports pass it through untouched). */

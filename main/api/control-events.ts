@@ -9,8 +9,9 @@ import type { ChannelStore } from '../channels/channel-store.js';
 import { SAMPLE_INTERVAL_MS, type ChannelStatistics } from '../channels/channel-statistics.js';
 import { eventView } from '../channels/channel-view.js';
 import type { LiveChannels } from '../channels/live-channels.js';
-import type { IngestState, SegmentIndex } from '../origin/segment-index.js';
-import type { ControlEvent } from './contract.js';
+import type { IngestState } from '../contract/contract.js';
+import type { SegmentIndex } from '../origin/segment-index.js';
+import type { ControlEvent } from '../contract/contract.js';
 
 export const STATE_CHECK_MS = 1000;
 

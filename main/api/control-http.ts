@@ -4,12 +4,13 @@
  * asks for a one-time ticket with its credentials (`POST /api/v1/events/ticket`), then connects to
  * `/api/v1/events?ticket=...` within 30 s. Scripts may connect with the Bearer header instead.
  */
-import crypto from 'node:crypto';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { CONTROL_ROUTES, type OperationName } from './contract.js';
+import { CONTROL_ROUTES, type OperationName } from '../contract/contract.js';
 import type { ControlEvents } from './control-events.js';
-import { ControlFailure, type ControlService } from './control-service.js';
+import type { ControlService } from './control-service.js';
+import { ControlFailure } from '../contract/contract.js';
+import { randomToken } from '../lib/random-id.js';
 
 export const EVENTS_PATH = '/api/v1/events';
 export const TICKET_TTL_MS = 30_000;
@@ -20,7 +21,7 @@ export class EventTickets {
 
   issue(now = Date.now()): { ticket: string; expiresIn: number } {
     for (const [t, exp] of this.tickets) if (exp <= now) this.tickets.delete(t);
-    const ticket = crypto.randomBytes(24).toString('base64url');
+    const ticket = randomToken(24);
     this.tickets.set(ticket, now + TICKET_TTL_MS);
     return { ticket, expiresIn: TICKET_TTL_MS / 1000 };
   }

@@ -10,8 +10,8 @@ import type { ChannelStore } from '../channels/channel-store.js';
 import type { ChannelStatistics } from '../channels/channel-statistics.js';
 import { channelView, eventView, type PublicEndpoints } from '../channels/channel-view.js';
 import type { LiveChannels } from '../channels/live-channels.js';
-import { parseAllowList } from '../core/ip-allow-list.js';
-import type { Logger } from '../core/logger.js';
+import { parseAllowList } from '../lib/ip-allow-list.js';
+import type { Logger } from '../lib/logger.js';
 import { trackRanges } from '../origin/archive-ranges.js';
 import { resolvePpOptions } from '../origin/publishing-point-options.js';
 import { PublishingPointError, type PublishingPoints } from '../origin/publishing-points.js';
@@ -37,18 +37,9 @@ import {
   type RequestOf,
   type ResponseOf,
   isOperationName,
-} from './contract.js';
+  ControlFailure,
+} from '../contract/contract.js';
 import type { ControlDispatcher } from './control-dispatcher.js';
-
-export class ControlFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface ControlServiceOptions {
   mode: 'standalone' | 'ecdn';

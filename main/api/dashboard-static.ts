@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { appRoot } from '../core/app-root.js';
+import { appRoot } from '../lib/app-root.js';
 
 export const dashboardDir = (): string => path.join(appRoot(), 'renderer', 'dist');
 

@@ -3,7 +3,6 @@
  * delete; upload items (streamed to disk, size-limited, type-checked with ffprobe), list and delete them;
  * get-url and get-signed-url per item; a live channel's archive range saved into a space as one MP4.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,12 +10,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SignedUrlError, signQuery } from '../access/signed-url.js';
 import type { SigningKeys } from '../access/signing-keys.js';
-import { parseAllowList } from '../core/ip-allow-list.js';
+import { parseAllowList } from '../lib/ip-allow-list.js';
 import { ArchiveExportError, exportRange } from '../origin/archive-export.js';
 import type { PublishingPoints } from '../origin/publishing-points.js';
 import { ITEM_NAME, SpaceMediaError, type SpaceFiles } from '../spaces/space-media.js';
 import type { SpaceItem, SpaceRecord, SpaceStore } from '../spaces/space-store.js';
-import { signedUrlBody } from './contract.js';
+import { signedUrlBody } from '../contract/contract.js';
+import { randomHex } from '../lib/random-id.js';
 
 export interface SpacesApiOptions {
   spaces: SpaceStore;
@@ -211,7 +211,7 @@ export function registerSpacesApi(app: FastifyInstance, o: SpacesApiOptions): vo
         throw err;
       }
       try {
-        const tmp = `${o.files.itemPath(s.id, b.name)}.upload-${crypto.randomBytes(6).toString('hex')}`;
+        const tmp = `${o.files.itemPath(s.id, b.name)}.upload-${randomHex(6)}`;
         fs.copyFileSync(exported.file, tmp);
         const item = await admit(s, b.name, tmp);
         return reply.code(201).send({
@@ -246,7 +246,7 @@ export function registerSpacesApi(app: FastifyInstance, o: SpacesApiOptions): vo
           reply.raw.once('finish', () => req.raw.socket.destroy());
           throw o.fail(413, 'PAYLOAD_TOO_LARGE', `uploads are limited to ${o.maxUploadBytes} bytes`);
         }
-        const tmp = `${o.files.itemPath(s.id, name)}.upload-${crypto.randomBytes(6).toString('hex')}`;
+        const tmp = `${o.files.itemPath(s.id, name)}.upload-${randomHex(6)}`;
         let size = 0;
         const limit = o.maxUploadBytes;
         const counter = new Transform({

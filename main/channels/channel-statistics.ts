@@ -3,7 +3,7 @@
  * the transcoder's fps, speed, bitrate, dropped frames and bytes written), kept in memory for the last
  * `HISTORY_SECONDS` so a dashboard that opens a channel can draw its bitrate right away.
  */
-import type { StatisticsSample } from '../api/contract.js';
+import type { StatisticsSample } from '../contract/contract.js';
 
 export const SAMPLE_INTERVAL_MS = 2000;
 export const HISTORY_SECONDS = 600;

@@ -1,9 +1,10 @@
 /** Turns a channel record and its live state into the control API's ChannelView. */
-import type { ChannelEventView, ChannelView, RenditionStats } from '../api/contract.js';
+import type { ChannelEventView, ChannelView, RenditionStats } from '../contract/contract.js';
 import { buildBroadcastUrl } from '../ingest/broadcast-url.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
 import type { ChannelEvent, ChannelRecord } from './channel-store.js';
 import type { LiveChannels } from './live-channels.js';
+import { bracketHost } from '../lib/host-name.js';
 
 export interface PublicEndpoints {
   host: string;
@@ -17,7 +18,7 @@ export function channelView(
   index: SegmentIndex,
   live: LiveChannels,
 ): ChannelView {
-  const host = ep.host.includes(':') && !ep.host.startsWith('[') ? `[${ep.host}]` : ep.host;
+  const host = bracketHost(ep.host);
   const primary = buildBroadcastUrl(ep.host, ep.rtmpPort, c.partnerId, c.entryId, c.token, 0);
   const backup = buildBroadcastUrl(ep.host, ep.rtmpPort, c.partnerId, c.entryId, c.token, 1);
   const ppPath = `/${c.entryId}/${c.entryId}.isml`;

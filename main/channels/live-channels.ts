@@ -4,7 +4,7 @@
  * The origin is fed by the primary ingest (`i=0`); a backup (`i=1`) feeds it only while no primary does.
  */
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../lib/logger.js';
 import {
   ENTRY_ID_PATTERN,
   entryIdOf,
@@ -21,7 +21,7 @@ import {
   resolvePpOptions,
   type PublishingPointOptions,
 } from '../origin/publishing-point-options.js';
-import type { IngestState } from '../origin/segment-index.js';
+import type { IngestState } from '../contract/contract.js';
 import type { LiveEntry } from '../partner/partner.js';
 import type { PublishAuthenticator } from '../partner/publish-authenticator.js';
 import type { ConversionProfile } from '../transcode/conversion-profile.js';

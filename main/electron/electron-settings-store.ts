@@ -6,8 +6,8 @@
  * The store and safeStorage are injected (main.ts passes `new Store()` and `safeStorage`).
  */
 import type { SafeStorage } from 'electron';
-import { SETTING_KEYS, type SettingKey } from '../api/contract.js';
-import { ControlFailure } from '../api/control-service.js';
+import { SETTING_KEYS, type SettingKey } from '../contract/contract.js';
+import { ControlFailure } from '../contract/contract.js';
 import type { SettingsStore, StoredSettings } from '../settings/settings-store.js';
 import type { Log } from './types.js';
 

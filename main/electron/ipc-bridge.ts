@@ -5,12 +5,17 @@
  * Every answer is a `ControlResult`: IPC cannot carry typed errors, so they travel as values.
  */
 import type { IpcMain, IpcMainInvokeEvent, WebFrameMain } from 'electron';
-import { isOperationName, type ControlErrorValue, type ControlResult } from '../api/contract.js';
+import {
+  IPC_CHANNELS,
+  isOperationName,
+  type ControlErrorValue,
+  type ControlResult,
+} from '../contract/contract.js';
 import type { ControlDispatcher } from '../api/control-dispatcher.js';
 import type { Log } from './types.js';
 
-export const CONTROL_CHANNEL = 'ecdn:control';
-export const EVENT_CHANNEL = 'ecdn:event';
+export const CONTROL_CHANNEL = IPC_CHANNELS.control;
+export const EVENT_CHANNEL = IPC_CHANNELS.event;
 
 /** What sender validation reads of a frame. */
 export type FrameLike = Pick<WebFrameMain, 'url' | 'parent' | 'processId' | 'routingId'>;

@@ -20,9 +20,9 @@ import {
   Tray,
 } from 'electron';
 import Store from 'electron-store';
-import { appRoot } from '../core/app-root.js';
-import { ApplianceHost } from '../core/host.js';
-import { createLogger } from '../core/logger.js';
+import { appRoot } from '../lib/app-root.js';
+import { ApplianceHost } from '../app/host.js';
+import { createLogger } from '../lib/logger.js';
 import { ElectronSettingsStore } from './electron-settings-store.js';
 import { installControlBridge } from './ipc-bridge.js';
 import { AppLifecycle } from './lifecycle.js';

@@ -4,7 +4,7 @@
  * preload, the renderer and the icons are.
  */
 import path from 'node:path';
-import { OPTION_SPECS } from '../core/options.js';
+import { OPTION_SPECS } from '../app/options.js';
 
 const KNOWN_FLAGS = new Set(OPTION_SPECS.map((s) => s.flag).filter((f) => f !== ''));
 

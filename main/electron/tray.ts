@@ -4,7 +4,7 @@
  * a channel's state changes or the list changes. Tray, Menu and the images are injected.
  */
 import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
-import type { ChannelView } from '../api/contract.js';
+import type { ChannelView } from '../contract/contract.js';
 import type { ControlDispatcher } from '../api/control-dispatcher.js';
 import type { Log } from './types.js';
 

@@ -3,6 +3,8 @@
  * `rtmp://host/kLive/?p=<partnerId>&e=<entryId>&i=<0|1>&t=<token>` and stream `<entryId>_<index>`.
  */
 
+import { bracketHost } from '../lib/host-name.js';
+
 export const APPLICATION_NAME = 'kLive';
 /** Entry ids look like `0_rkij47dr`. */
 export const ENTRY_ID_PATTERN = /^[01]_[0-9a-z]{8}$/;
@@ -115,6 +117,6 @@ export function buildBroadcastUrl(
   token: string,
   serverIndex: 0 | 1,
 ): string {
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const h = bracketHost(host);
   return `rtmp://${h}:${port}/${APPLICATION_NAME}/?p=${partnerId}&e=${entryId}&i=${serverIndex}&t=${encodeURIComponent(token)}`;
 }

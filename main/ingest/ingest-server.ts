@@ -3,12 +3,12 @@
  * Every publish request is put to the core's `authorize` callback before the encoder may send media.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../lib/logger.js';
 import type { ChildToCore, CoreToChild, IngestChildOptions, IngestMetadata } from './ingest-protocol.js';
+import { randomToken } from '../lib/random-id.js';
 
 export interface PublishRequest {
   sessionId: string;
@@ -44,7 +44,7 @@ const CHILD_MODULE = path.join(here, `rtmp-child${path.extname(fileURLToPath(imp
 
 export class IngestServer extends EventEmitter<IngestServerEvents> {
   /** Our ffmpeg's key for pulling streams from the ingest. */
-  readonly pullKey = crypto.randomBytes(18).toString('base64url');
+  readonly pullKey = randomToken(18);
   private child: ChildProcess | undefined;
   private listening = false;
   private stopping = false;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { numberOption } from './publishing-point-options.js';
 import type { PublishingPoints } from './publishing-points.js';
 import type { PublishingPointRecord, TrackRecord } from './segment-index.js';
-import { spawnHelper } from '../core/helper-processes.js';
+import { spawnHelper } from '../lib/helper-processes.js';
 
 export interface ArchiveSegment {
   index: number;

@@ -1,5 +1,5 @@
 /** A publishing point's archive per track, as the control API shows it: ranges in UTC and the ingest that fed each. */
-import type { TrackRangeView } from '../api/contract.js';
+import type { TrackRangeView } from '../contract/contract.js';
 import type { PublishingPointRecord, SegmentIndex, TrackRecord } from './segment-index.js';
 
 export function trackRanges(

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../lib/logger.js';
 import { FragmentWaiters } from './fragment-waiters.js';
 import { FragmentSplitter, parseFragment, parseInit, setBaseMediaDecodeTime, type InitInfo } from './mp4.js';
 import type { OriginStorage } from './origin-storage.js';

@@ -7,17 +7,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkName, insideRoot, SAFE_NAME, UnsafePathError } from '../lib/safe-path.js';
 import { FragmentCache } from './fragment-cache.js';
 
-/** Publishing point and track names: letters, digits, `_` and `-`, at most 128 characters. */
-export const SAFE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+export { SAFE_NAME, UnsafePathError };
 
 /** Before `.m4s` in the name of a fragment that does not start with a key frame. */
 const DEPENDENT_SUFFIX = '.d';
-
-export class UnsafePathError extends Error {
-  readonly code = 'UNSAFE_PATH';
-}
 
 /** Default memory for fragment bytes (`--fragment-cache`). */
 export const DEFAULT_FRAGMENT_CACHE_MB = 64;
@@ -81,10 +77,7 @@ export class OriginStorage {
   }
 
   private inside(...parts: string[]): string {
-    const p = path.resolve(this.root, ...parts);
-    if (p !== this.root && !p.startsWith(this.root + path.sep))
-      throw new UnsafePathError('path leaves the data directory');
-    return p;
+    return insideRoot(this.root, ...parts);
   }
 }
 
@@ -99,9 +92,4 @@ export function checkPpId(pp: string): string[] {
   if (segments.length > 8)
     throw new UnsafePathError(`publishing point path ${JSON.stringify(pp)} is too deep`);
   return segments.map(checkName);
-}
-
-function checkName(name: string): string {
-  if (!SAFE_NAME.test(name)) throw new UnsafePathError(`unsafe name ${JSON.stringify(name)}`);
-  return name;
 }

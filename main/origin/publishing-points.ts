@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../lib/logger.js';
 import { checkPpId, SAFE_NAME, UnsafePathError, type OriginStorage } from './origin-storage.js';
 import { resolvePurgeRange, type PurgeSpec } from './purge-time.js';
 import type { PublishingPointOptions } from './publishing-point-options.js';

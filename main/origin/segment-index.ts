@@ -5,6 +5,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
 import type { PublishingPointOptions } from './publishing-point-options.js';
+import type { IngestState } from '../contract/contract.js';
 
 /**
  * A publishing point's timeline starts this long before it is created, so an encoder whose clock started
@@ -12,7 +13,7 @@ import type { PublishingPointOptions } from './publishing-point-options.js';
  */
 export const TIMELINE_LEAD_MS = 10_000;
 
-export type IngestState = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
+export type { IngestState };
 
 export interface PublishingPointRecord {
   name: string;

@@ -10,6 +10,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { PublishingPointOptions } from './publishing-point-options.js';
+import type { IngestState } from '../contract/contract.js';
 
 export type { PublishingPointOptions } from './publishing-point-options.js';
 
@@ -39,7 +40,7 @@ export interface SmilTrack {
   channels?: number;
 }
 
-export type IngestState = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
+export type { IngestState };
 
 export interface TrackStatistics extends SmilTrack {
   state: IngestState;

@@ -6,7 +6,7 @@
  * peer choosing entry ids cannot make the appliance flood the service), and nothing secret in them (the
  * token an encoder sent is not repeated, unlike Wowza's module).
  */
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../lib/logger.js';
 
 export interface IngestProblem {
   entryId: string;

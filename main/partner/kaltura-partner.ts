@@ -5,7 +5,7 @@
  * entry and token authenticated successfully within the grace period.
  */
 import crypto from 'node:crypto';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../lib/logger.js';
 import { bindingMessage, type BindingProblemCode } from './binding-problems.js';
 import {
   KalturaApiError,

@@ -4,7 +4,7 @@
  * fragments are out, repeated as a keep-alive every 60 s; unregisterMediaServer when the last ingest of that
  * entry and server index ends. Failures are logged and retried with backoff; they never stop a stream.
  */
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../lib/logger.js';
 
 export const PLAYABLE = 1;
 export const BROADCASTING = 2;

@@ -5,7 +5,7 @@
  * stop. One reporter per role: the streaming server's media server node, and the edge's edge server node.
  * Failures never stop anything: they are kept as the node's state for the status page, and retried.
  */
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../lib/logger.js';
 import { bindingMessage, type BindingProblemCode } from './binding-problems.js';
 import { KalturaApiError, SERVER_NODE_STATUS, type ServerNodeStatus } from './kaltura/client.js';
 

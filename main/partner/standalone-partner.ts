@@ -1,18 +1,22 @@
 /** Standalone mode: the appliance is its own partner; entries and tokens are local channels. */
-import crypto from 'node:crypto';
-import type { ChannelStore } from '../channels/channel-store.js';
+import { equalSecrets } from '../lib/random-id.js';
 import { PartnerError, type AuthenticateRequest, type LiveEntry, type PartnerBackend } from './partner.js';
+
+/** What standalone mode needs of the local channels (the channel store has it). */
+export interface LocalEntries {
+  get(entryId: string): { entryId: string; name: string; partnerId: number; token: string } | undefined;
+}
 
 export class StandalonePartner implements PartnerBackend {
   constructor(
     readonly partnerId: number,
-    private readonly channels: ChannelStore,
+    private readonly channels: LocalEntries,
   ) {}
 
   async authenticate(req: AuthenticateRequest): Promise<LiveEntry> {
     const channel = this.channels.get(req.entryId);
     if (!channel) throw new PartnerError('ENTRY_ID_NOT_FOUND', `Entry id "${req.entryId}" not found`);
-    if (!timingSafeEqual(channel.token, req.token)) {
+    if (!equalSecrets(channel.token, req.token)) {
       throw new PartnerError(
         'LIVE_STREAM_INVALID_TOKEN',
         `Invalid token supplied for live entry [${req.entryId}]`,
@@ -20,10 +24,4 @@ export class StandalonePartner implements PartnerBackend {
     }
     return { id: channel.entryId, name: channel.name, partnerId: channel.partnerId };
   }
-}
-
-function timingSafeEqual(a: string, b: string): boolean {
-  const ha = crypto.createHash('sha256').update(a).digest();
-  const hb = crypto.createHash('sha256').update(b).digest();
-  return crypto.timingSafeEqual(ha, hb);
 }

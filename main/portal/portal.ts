@@ -17,7 +17,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientAddress, verifyRequest } from '../access/signed-url.js';
 import type { SigningKey } from '../access/signing-keys.js';
 import type { ChannelRecord } from '../channels/channel-store.js';
-import type { AllowList } from '../core/ip-allow-list.js';
+import type { AllowList } from '../lib/ip-allow-list.js';
 import type { PublishingPointRecord } from '../origin/segment-index.js';
 import type { SpaceItem, SpaceRecord } from '../spaces/space-store.js';
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SETTING_KEYS } from '../api/contract.js';
+import { SETTING_KEYS } from '../contract/contract.js';
 import type { SettingsStore, StoredSettings } from './settings-store.js';
 
 export const SETTINGS_FILE = 'settings.json';

@@ -9,15 +9,8 @@ import {
   type SettingsInput,
   type SettingsView,
   type TestConnectionBody,
-} from '../api/contract.js';
-import { ControlFailure } from '../api/control-service.js';
-import {
-  defaultServerNodeName,
-  fixedOptions,
-  loadOptions,
-  OptionsError,
-  type ApplianceOptions,
-} from '../core/options.js';
+} from '../contract/contract.js';
+import { ControlFailure } from '../contract/contract.js';
 import { KalturaClient, serviceUrlProblem } from '../partner/kaltura/client.js';
 import { checkBinding, type BindingCheck } from '../partner/kaltura-partner.js';
 import type { SettingsStore, StoredSettings } from './settings-store.js';
@@ -40,15 +33,38 @@ export type CheckBinding = (cfg: {
   adminSecret: string;
 }) => Promise<BindingCheck>;
 
-export interface SettingsServiceOptions {
+/** The options the settings read (the appliance's options have these, and more). */
+export interface SettingsOptions {
+  mode: 'standalone' | 'ecdn';
+  serviceUrl?: string | undefined;
+  partnerId: number;
+  partnerSecret?: string | undefined;
+  partnerSecretFile?: string | undefined;
+  serverNodeName?: string | undefined;
+  rtmpPort: number;
+  httpPort: number;
+  adminPort: number;
+  dataDir: string;
+  adminToken?: string | undefined;
+}
+
+/** How options come about, from the composition root: flags and environment over stored settings over defaults. */
+export interface OptionsSource<O extends SettingsOptions> {
+  /** The options with these stored settings under the flags; throws a 400 ControlFailure with the reason. */
+  load(stored: StoredSettings): O;
+  /** Option keys a flag or an environment variable fixes, with which (`--http-port flag`). */
+  fixed(): Partial<Record<string, string>>;
+  /** The server node name when none is configured. */
+  defaultServerNodeName(): string;
+}
+
+export interface SettingsServiceOptions<O extends SettingsOptions = SettingsOptions> {
   store: SettingsStore;
-  argv: string[];
-  env: NodeJS.ProcessEnv;
-  shellDefaults?: Partial<Record<string, string>>;
+  options: OptionsSource<O>;
   /** The options the running core uses. */
-  current: () => ApplianceOptions;
+  current: () => O;
   /** Restarts the core with these options (the saved settings), after the response has gone out. */
-  restart: (next: ApplianceOptions) => void;
+  restart: (next: O) => void;
   /** Headless, the settings file lives in the data directory, so the data directory is a flag. */
   dataDirEditable: boolean;
   checkBinding?: CheckBinding;
@@ -61,15 +77,15 @@ const kalturaCheck: CheckBinding = (cfg) =>
     cfg.partnerId,
   );
 
-export class SettingsService implements SettingsPort {
-  constructor(private readonly o: SettingsServiceOptions) {}
+export class SettingsService<O extends SettingsOptions = SettingsOptions> implements SettingsPort {
+  constructor(private readonly o: SettingsServiceOptions<O>) {}
 
   firstRun(): boolean {
     return this.o.store.load() === undefined;
   }
 
   private fixed(): Partial<Record<SettingKey, string>> {
-    const byFlag = fixedOptions(this.o.argv, this.o.env);
+    const byFlag = this.o.options.fixed();
     const out: Partial<Record<SettingKey, string>> = {};
     for (const k of SETTING_KEYS) if (byFlag[k]) out[k] = byFlag[k];
     if (!out.partnerSecret && byFlag.partnerSecretFile) out.partnerSecret = byFlag.partnerSecretFile;
@@ -78,8 +94,13 @@ export class SettingsService implements SettingsPort {
     return out;
   }
 
-  view(options: ApplianceOptions = this.o.current()): SettingsView {
-    return settingsView(options, this.fixed(), this.o.store.describe());
+  view(options: O = this.o.current()): SettingsView {
+    return settingsView(
+      options,
+      this.fixed(),
+      this.o.store.describe(),
+      this.o.options.defaultServerNodeName(),
+    );
   }
 
   async update(
@@ -105,13 +126,7 @@ export class SettingsService implements SettingsPort {
         );
     }
     for (const [k, v] of Object.entries(input)) if (v !== undefined) stored[k as SettingKey] = String(v);
-    let next: ApplianceOptions;
-    try {
-      next = loadOptions(this.o.argv, this.o.env, { stored, shellDefaults: this.o.shellDefaults });
-    } catch (err) {
-      if (err instanceof OptionsError) throw new ControlFailure(400, 'BAD_REQUEST', err.message);
-      throw err;
-    }
+    const next = this.o.options.load(stored);
     const ports = [next.rtmpPort, next.httpPort, next.adminPort];
     if (new Set(ports).size !== ports.length)
       throw new ControlFailure(400, 'BAD_REQUEST', 'the RTMP, HTTP and admin ports must differ');
@@ -171,16 +186,17 @@ export class SettingsService implements SettingsPort {
 
 /** The settings as the dashboard sees them: the options in effect, secrets only as "set". */
 export function settingsView(
-  options: ApplianceOptions,
+  options: SettingsOptions,
   fixed: SettingsView['fixed'],
   storage: string,
+  defaultServerNodeName: string,
 ): SettingsView {
   return {
     mode: options.mode,
     serviceUrl: options.serviceUrl ?? '',
     partnerId: options.partnerId,
     hasPartnerSecret: Boolean(options.partnerSecret || options.partnerSecretFile),
-    serverNodeName: options.serverNodeName ?? defaultServerNodeName(),
+    serverNodeName: options.serverNodeName ?? defaultServerNodeName,
     rtmpPort: options.rtmpPort,
     httpPort: options.httpPort,
     adminPort: options.adminPort,

@@ -3,7 +3,7 @@
  * partner secret and admin token encrypted by the OS keychain through safeStorage) in the desktop app.
  * Settings fill in what flags and environment variables leave unset.
  */
-import type { SettingKey } from '../api/contract.js';
+import type { SettingKey } from '../contract/contract.js';
 
 /** The stored settings: every key optional (unset = the option's default). Values as strings, like flags. */
 export type StoredSettings = Partial<Record<SettingKey, string>>;

@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UnsafePathError } from '../origin/origin-storage.js';
-import { spawnHelper } from '../core/helper-processes.js';
+import { UnsafePathError } from '../lib/safe-path.js';
+import { spawnHelper } from '../lib/helper-processes.js';
 
 /** Item names: letters, digits, `.`, `_`, `-`; not starting with a dot; at most 128 characters. */
 export const ITEM_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientAddress, verifyRequest } from '../access/signed-url.js';
 import { markSigned } from '../access/signed-cache.js';
 import type { SigningKey } from '../access/signing-keys.js';
-import type { AllowList } from '../core/ip-allow-list.js';
+import type { AllowList } from '../lib/ip-allow-list.js';
 import { SpaceMediaError, type SpaceFiles } from './space-media.js';
 import type { SpaceStore } from './space-store.js';
 

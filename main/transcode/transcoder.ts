@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../lib/logger.js';
 import type { IngestRun } from '../origin/fragment-ingest.js';
 import type { TranscodePlan } from './ffmpeg-args.js';
 import { ProgressParser, type TranscodeProgress } from './transcode-progress.js';

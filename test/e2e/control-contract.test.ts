@@ -14,7 +14,7 @@ import {
   type PublishingPointView,
   type SettingsView,
   type StatisticsSample,
-} from '../../main/api/contract.js';
+} from '../../main/contract/contract.js';
 import { createChannel, startAppliance, waitFor, type RunningAppliance } from '../helpers/appliance.js';
 import { ffmpegUrl, publish } from '../helpers/encoder.js';
 import { ECDN_FEATURES, FakeKaltura } from '../helpers/kaltura-server.js';

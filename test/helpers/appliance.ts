@@ -1,4 +1,4 @@
-/** Starts the real headless appliance (`node --import tsx main/serve.ts`) on free loopback ports. */
+/** Starts the real headless appliance (`node --import tsx main/app/serve.ts`) on free loopback ports. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -68,7 +68,7 @@ async function startOnce(o: StartOptions, dataDir: string): Promise<RunningAppli
   const args = [
     '--import',
     'tsx',
-    'main/serve.ts',
+    'main/app/serve.ts',
     '--data-dir',
     dataDir,
     '--bind',

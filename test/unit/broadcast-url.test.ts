@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extraParams } from '../../main/core/appliance.js';
+import { extraParams } from '../../main/partner/ecdn.js';
 import {
   buildBroadcastUrl,
   entryIdOf,

@@ -10,8 +10,8 @@ import {
   HISTORY_SECONDS,
   SAMPLE_INTERVAL_MS,
 } from '../../main/channels/channel-statistics.js';
-import { createLogger } from '../../main/core/logger.js';
-import { fixedOptions, loadOptions } from '../../main/core/options.js';
+import { createLogger } from '../../main/lib/logger.js';
+import { fixedOptions, loadOptions, optionsSource } from '../../main/app/options.js';
 import { FileSettingsStore } from '../../main/settings/file-settings-store.js';
 import { SettingsService } from '../../main/settings/settings-service.js';
 import type { SettingsStore, StoredSettings } from '../../main/settings/settings-store.js';
@@ -145,8 +145,7 @@ function settings(argv: string[], store = new MemoryStore(), verify = vi.fn()) {
   let current = loadOptions(argv, {}, { stored: store.load() });
   const svc = new SettingsService({
     store,
-    argv,
-    env: {},
+    options: optionsSource(argv, {}),
     current: () => current,
     restart: (next) => {
       restart(next);

@@ -3,7 +3,7 @@
  * on loopback), with the double's clock moved instead of waiting.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../main/core/logger.js';
+import { createLogger } from '../../main/lib/logger.js';
 import { bindingProblemsTable, BINDING_PROBLEMS } from '../../main/partner/binding-problems.js';
 import { HealthBeacons, type BeaconClient } from '../../main/partner/health-beacons.js';
 import { checkBinding, KalturaPartner } from '../../main/partner/kaltura-partner.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { ControlEvent, ControlResult } from '../../main/api/contract.js';
+import type { ControlEvent, ControlResult } from '../../main/contract/contract.js';
 import type { ControlDispatcher } from '../../main/api/control-dispatcher.js';
 import {
   CONTROL_CHANNEL,

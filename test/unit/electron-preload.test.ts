@@ -7,7 +7,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import ts from 'typescript';
 import { describe, expect, it, vi } from 'vitest';
-import type { ControlBridge, ControlEvent } from '../../main/api/contract.js';
+import type { ControlBridge, ControlEvent } from '../../main/contract/contract.js';
 
 const SOURCE = path.resolve(import.meta.dirname, '../../preload/preload.cts');
 

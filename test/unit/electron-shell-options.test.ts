@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadOptions } from '../../main/core/options.js';
+import { loadOptions } from '../../main/app/options.js';
 import {
   applianceArgs,
   bundledFfmpegPath,

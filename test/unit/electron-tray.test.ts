@@ -1,6 +1,6 @@
 import type { Menu, MenuItemConstructorOptions, NativeImage } from 'electron';
 import { describe, expect, it, vi } from 'vitest';
-import type { ChannelView, ControlEvent } from '../../main/api/contract.js';
+import type { ChannelView, ControlEvent } from '../../main/contract/contract.js';
 import type { ControlDispatcher } from '../../main/api/control-dispatcher.js';
 import { listLiveChannels, TrayController, trayModel } from '../../main/electron/tray.js';
 import type { Log } from '../../main/electron/types.js';

@@ -1,6 +1,6 @@
 /** One-off helper processes end with the appliance: SIGTERM, then SIGKILL for one that ignores it. */
 import { describe, expect, it } from 'vitest';
-import { runningHelpers, spawnHelper, stopHelpers } from '../../main/core/helper-processes.js';
+import { runningHelpers, spawnHelper, stopHelpers } from '../../main/lib/helper-processes.js';
 
 describe('helper processes', () => {
   it('are tracked while they run and stopped on shutdown, even one that ignores SIGTERM', async () => {

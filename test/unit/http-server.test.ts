@@ -2,8 +2,8 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
-import { listenerOptions } from '../../main/core/http-server.js';
-import { createLogger } from '../../main/core/logger.js';
+import { listenerOptions } from '../../main/lib/http-server.js';
+import { createLogger } from '../../main/lib/logger.js';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChannelStore } from '../../main/channels/channel-store.js';
 import { LiveChannels, type LiveChannelsOptions } from '../../main/channels/live-channels.js';
-import { createLogger } from '../../main/core/logger.js';
+import { createLogger } from '../../main/lib/logger.js';
 import type { IngestServer, PublishRequest } from '../../main/ingest/ingest-server.js';
 import { FragmentIngest } from '../../main/origin/fragment-ingest.js';
 import { OriginStorage } from '../../main/origin/origin-storage.js';

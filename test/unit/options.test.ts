@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadOptions, OPTION_SPECS, OptionsError } from '../../main/core/options.js';
-import { optionsTable } from '../../main/core/options-table.js';
+import { loadOptions, OPTION_SPECS, OptionsError } from '../../main/app/options.js';
+import { optionsTable } from '../../main/app/options-table.js';
 
 describe('options', () => {
   it('has defaults for everything the issue names', () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signQuery } from '../../main/access/signed-url.js';
 import type { SigningKey } from '../../main/access/signing-keys.js';
 import type { ChannelRecord } from '../../main/channels/channel-store.js';
-import { parseAllowList } from '../../main/core/ip-allow-list.js';
+import { parseAllowList } from '../../main/lib/ip-allow-list.js';
 import type { SpaceItem, SpaceRecord } from '../../main/spaces/space-store.js';
 import {
   channelLister,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../main/core/logger.js';
+import { createLogger } from '../../main/lib/logger.js';
 import { FragmentIngest } from '../../main/origin/fragment-ingest.js';
 import { renderMediaPlaylist } from '../../main/origin/hls.js';
 import { OriginStorage } from '../../main/origin/origin-storage.js';

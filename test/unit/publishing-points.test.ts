@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../main/core/logger.js';
+import { createLogger } from '../../main/lib/logger.js';
 import { OriginStorage } from '../../main/origin/origin-storage.js';
 import {
   PublishingPointError,

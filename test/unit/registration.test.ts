@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../main/core/logger.js';
+import { createLogger } from '../../main/lib/logger.js';
 import { MediaServerRegistration, type RegistrationClient } from '../../main/partner/registration.js';
 
 class RecordingClient implements RegistrationClient {

@@ -9,7 +9,7 @@ import {
   type SignOptions,
 } from '../../main/access/signed-url.js';
 import type { SigningKey } from '../../main/access/signing-keys.js';
-import { parseAllowList } from '../../main/core/ip-allow-list.js';
+import { parseAllowList } from '../../main/lib/ip-allow-list.js';
 
 const key: SigningKey = {
   id: 'k1k1k1k1',

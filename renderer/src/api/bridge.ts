@@ -1,5 +1,5 @@
 /** Chooses the transport: the preload's `window.ecdn` in the Electron window, HTTP + WebSocket in a browser. */
-import type { ControlBridge } from '../../../main/api/contract.js';
+import type { ControlBridge } from '@contract';
 import type { DashboardBridge } from './dashboard-bridge.js';
 import { createHttpBridge } from './http-bridge.js';
 import { wrapIpcBridge } from './ipc-bridge.js';

@@ -2,7 +2,7 @@
  * What the dashboard needs from a transport: the contract's ControlBridge, plus the state of the event
  * connection (for the "reconnecting" banner) and a signal when the credentials are refused.
  */
-import type { ControlBridge } from '../../../main/api/contract.js';
+import type { ControlBridge } from '@contract';
 
 /** `open`: events flow. `unauthorized`: the admin token was refused (show the login screen). */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'unauthorized';

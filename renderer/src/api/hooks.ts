@@ -8,13 +8,7 @@ import {
   useState,
   useSyncExternalStore,
 } from 'react';
-import type {
-  ControlErrorValue,
-  ControlEvent,
-  OperationName,
-  RequestOf,
-  ResponseOf,
-} from '../../../main/api/contract.js';
+import type { ControlErrorValue, ControlEvent, OperationName, RequestOf, ResponseOf } from '@contract';
 import type { ConnectionState, DashboardBridge } from './dashboard-bridge.js';
 
 export const BridgeContext = createContext<DashboardBridge | null>(null);

@@ -9,7 +9,7 @@ import {
   type ControlResult,
   type ControlRoute,
   type ErrorCode,
-} from '../../../main/api/contract.js';
+} from '@contract';
 import type { ConnectionState, DashboardBridge } from './dashboard-bridge.js';
 
 export interface HttpBridgeOptions {

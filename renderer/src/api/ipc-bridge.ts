@@ -1,5 +1,5 @@
 /** The Electron window's transport: `window.ecdn`, exposed by the preload over IPC. Always connected. */
-import type { ControlBridge } from '../../../main/api/contract.js';
+import type { ControlBridge } from '@contract';
 import type { DashboardBridge } from './dashboard-bridge.js';
 
 export function wrapIpcBridge(ipc: ControlBridge): DashboardBridge {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ApplianceStatus } from '../../../main/api/contract.js';
+import type { ApplianceStatus } from '@contract';
 import { useBridge } from '../api/hooks.js';
 
 type Binding = NonNullable<ApplianceStatus['binding']>;

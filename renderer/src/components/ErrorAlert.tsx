@@ -1,4 +1,4 @@
-import type { ControlErrorValue } from '../../../main/api/contract.js';
+import type { ControlErrorValue } from '@contract';
 
 /** A failure and its reason, announced to screen readers (role="alert"). */
 export function ErrorAlert({

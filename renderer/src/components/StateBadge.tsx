@@ -1,4 +1,4 @@
-import type { ChannelView } from '../../../main/api/contract.js';
+import type { ChannelView } from '@contract';
 
 const LABEL: Record<ChannelView['state'], string> = {
   idle: 'idle',

@@ -1,5 +1,5 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
-import type { StatisticsSample } from '../../../main/api/contract.js';
+import type { StatisticsSample } from '@contract';
 import { StatisticsStore } from './statistics-store.js';
 
 export const StatisticsContext = createContext<StatisticsStore>(new StatisticsStore());

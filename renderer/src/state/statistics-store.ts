@@ -2,7 +2,7 @@
  * The statistics samples the dashboard has seen, per channel: the `statistics` events as they arrive, seeded
  * with a channel's history (channels.statistics) when its page opens. Read with useSyncExternalStore.
  */
-import type { StatisticsSample } from '../../../main/api/contract.js';
+import type { StatisticsSample } from '@contract';
 
 /** Ten minutes at one sample every two seconds. */
 const CAPACITY = 300;

@@ -1,10 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type {
-  ArchiveView,
-  ChannelView,
-  ControlErrorValue,
-  PurgeBody,
-} from '../../../../main/api/contract.js';
+import type { ArchiveView, ChannelView, ControlErrorValue, PurgeBody } from '@contract';
 import { useAction, useBridge, useControlEvents, useDebounced, useResync } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';

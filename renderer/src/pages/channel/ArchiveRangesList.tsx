@@ -1,4 +1,4 @@
-import type { ArchiveView } from '../../../../main/api/contract.js';
+import type { ArchiveView } from '@contract';
 import { formatDuration, formatTime } from '../../format.js';
 import { gapsOf } from './timeline-scale.js';
 

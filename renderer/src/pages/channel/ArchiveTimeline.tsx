@@ -1,5 +1,5 @@
 import { useEffect, useRef, type KeyboardEvent, type PointerEvent } from 'react';
-import type { ArchiveView } from '../../../../main/api/contract.js';
+import type { ArchiveView } from '@contract';
 import { useWidth } from '../../components/useWidth.js';
 import { formatBitrate, formatDuration, formatTime } from '../../format.js';
 import { gapsOf, panSpan, tickLabel, ticks, zoomSpan, type Span } from './timeline-scale.js';

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { StatisticsSample } from '../../../../main/api/contract.js';
+import type { StatisticsSample } from '@contract';
 import { formatBitrate, formatTime } from '../../format.js';
 import { renditionBitrate } from '../../state/statistics-store.js';
 

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react';
-import type { ChannelEventView, ChannelView } from '../../../../main/api/contract.js';
+import type { ChannelEventView, ChannelView } from '@contract';
 import { useAction, useBridge, useControlEvents } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';

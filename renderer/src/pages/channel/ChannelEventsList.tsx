@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ChannelEventView } from '../../../../main/api/contract.js';
+import type { ChannelEventView } from '@contract';
 import { useControlEvents, useResource, useResync } from '../../api/hooks.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { formatDateTime } from '../../format.js';

@@ -1,4 +1,4 @@
-import type { ChannelView } from '../../../../main/api/contract.js';
+import type { ChannelView } from '@contract';
 import { CopyField } from '../../components/CopyField.js';
 
 /** What to type into the encoder: OBS's server and stream key, and the full URLs for other encoders. */

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ChannelView, ControlErrorValue } from '../../../../main/api/contract.js';
+import type { ChannelView, ControlErrorValue } from '@contract';
 import { useBridge } from '../../api/hooks.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import type { PublishingPointView } from '../../../../main/api/contract.js';
+import type { PublishingPointView } from '@contract';
 import { useAction, useControlEvents, useDebounced, useResource, useResync } from '../../api/hooks.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';

@@ -1,4 +1,4 @@
-import type { ChannelEventView } from '../../../../main/api/contract.js';
+import type { ChannelEventView } from '@contract';
 
 /** A restart's steps as they happen ("2/5 purging the archive completely"), then done or failed. */
 export function RestartSteps({ steps, running }: { steps: ChannelEventView[]; running: boolean }) {

@@ -1,4 +1,4 @@
-import type { StatisticsSample } from '../../../../main/api/contract.js';
+import type { StatisticsSample } from '@contract';
 import { formatBitrate, formatBytes, formatTime } from '../../format.js';
 import { renditionBitrate } from '../../state/statistics-store.js';
 import { BitrateChart } from './BitrateChart.js';

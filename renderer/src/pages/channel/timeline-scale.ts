@@ -1,5 +1,5 @@
 /** The archive timeline's arithmetic: the visible span, fitting, zoom, pan, tick marks and gaps. */
-import type { ArchiveView, TrackRangeView } from '../../../../main/api/contract.js';
+import type { ArchiveView, TrackRangeView } from '@contract';
 
 /** The visible span, ms since epoch. */
 export interface Span {

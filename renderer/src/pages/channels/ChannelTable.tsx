@@ -1,4 +1,4 @@
-import type { ChannelView } from '../../../../main/api/contract.js';
+import type { ChannelView } from '@contract';
 import { StateBadge } from '../../components/StateBadge.js';
 import { hrefOf } from '../../routing.js';
 import { ChannelStatsCells } from './ChannelStatsCells.js';

@@ -1,4 +1,4 @@
-import type { ApplianceStatus } from '../../../../main/api/contract.js';
+import type { ApplianceStatus } from '@contract';
 import { useControlEvents, useDebounced, useResource, useResync } from '../../api/hooks.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';

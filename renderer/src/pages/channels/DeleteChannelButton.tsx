@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ChannelView } from '../../../../main/api/contract.js';
+import type { ChannelView } from '@contract';
 import { useAction } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';

@@ -1,4 +1,4 @@
-import type { IngestView } from '../../../../main/api/contract.js';
+import type { IngestView } from '@contract';
 
 /** Primary and backup ingest of a channel: connected or not, and which one feeds the origin. */
 export function IngestHealth({ ingests }: { ingests: IngestView[] }) {

@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import type { ChannelView } from '../../../../main/api/contract.js';
+import type { ChannelView } from '@contract';
 import { useAction } from '../../api/hooks.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';

@@ -1,4 +1,4 @@
-import type { SettingsInput, SettingsView } from '../../../../main/api/contract.js';
+import type { SettingsInput, SettingsView } from '@contract';
 import { describeChanges } from './settings-draft.js';
 
 /** What saving will change; fixed settings listed with where they come from. */

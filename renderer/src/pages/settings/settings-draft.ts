@@ -1,10 +1,5 @@
 /** The settings form's state, and what to send: only what changed and is not fixed by a flag. */
-import {
-  settingsInput,
-  type SettingKey,
-  type SettingsInput,
-  type SettingsView,
-} from '../../../../main/api/contract.js';
+import { settingsInput, type SettingKey, type SettingsInput, type SettingsView } from '@contract';
 
 export interface SettingsDraft {
   mode: 'standalone' | 'ecdn';

@@ -1,4 +1,4 @@
-import type { SettingsInput } from '../../../../main/api/contract.js';
+import type { SettingsInput } from '@contract';
 import { useAction, useBridge } from '../../api/hooks.js';
 import { writeToken } from '../../api/token.js';
 

@@ -1,7 +1,7 @@
 /** The admin listener's bearer token: configured, or generated once and kept in the data directory. */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomToken } from '../lib/random-id.js';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
@@ -17,7 +17,7 @@ export function resolveAdminToken(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const token = crypto.randomBytes(24).toString('base64url');
+  const token = randomToken(24);
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return { token, generated: true };

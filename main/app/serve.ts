@@ -1,9 +1,9 @@
 /** Headless entry: `npm run serve -- [options]`. Starts the appliance core and prints one ready line. */
-import type { Appliance } from './core/appliance.js';
-import { ApplianceHost } from './core/host.js';
-import { createLogger } from './core/logger.js';
-import { loadOptions, OptionsError } from './core/options.js';
-import { FileSettingsStore } from './settings/file-settings-store.js';
+import type { Appliance } from './appliance.js';
+import { ApplianceHost } from './host.js';
+import { createLogger } from '../lib/logger.js';
+import { loadOptions, OptionsError } from './options.js';
+import { FileSettingsStore } from '../settings/file-settings-store.js';
 
 function ready(appliance: Appliance): void {
   const { options } = appliance;

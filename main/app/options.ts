@@ -7,8 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { ControlFailure } from '../contract/contract.js';
 import { serviceUrlProblem } from '../partner/kaltura/client.js';
-import { parseAllowList } from './ip-allow-list.js';
+import type { OptionsSource } from '../settings/settings-service.js';
+import { parseAllowList } from '../lib/ip-allow-list.js';
 
 export interface OptionSpec {
   /** Key in {@link ApplianceOptions}. */
@@ -422,6 +424,26 @@ function lookUpServerNodeName(): string {
     // no hostname(1): the OS's name below
   }
   return os.hostname();
+}
+
+/** Where the settings service gets options from: these flags, this environment and the shell's defaults. */
+export function optionsSource(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  shellDefaults?: Partial<Record<string, string>>,
+): OptionsSource<ApplianceOptions> {
+  return {
+    load: (stored) => {
+      try {
+        return loadOptions(argv, env, { stored, ...(shellDefaults ? { shellDefaults } : {}) });
+      } catch (err) {
+        if (err instanceof OptionsError) throw new ControlFailure(400, 'BAD_REQUEST', err.message);
+        throw err;
+      }
+    },
+    fixed: () => fixedOptions(argv, env),
+    defaultServerNodeName,
+  };
 }
 
 /** The LAN address written into URLs when no public host is configured. */

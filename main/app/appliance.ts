@@ -6,10 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createAdminServer } from '../api/admin-server.js';
+import { createAdminServer } from './admin-listener.js';
 import { ControlEvents } from '../api/control-events.js';
 import { EventTickets } from '../api/control-http.js';
-import { ControlFailure, ControlService } from '../api/control-service.js';
+import { ControlService } from '../api/control-service.js';
+import { ControlFailure } from '../contract/contract.js';
 import { ChannelStatistics } from '../channels/channel-statistics.js';
 import { renditionProgress } from '../channels/channel-view.js';
 import { settingsView, type SettingsPort } from '../settings/settings-service.js';
@@ -17,18 +18,14 @@ import { ChannelStore } from '../channels/channel-store.js';
 import { LiveChannels } from '../channels/live-channels.js';
 import { IngestServer } from '../ingest/ingest-server.js';
 import { FragmentIngest } from '../origin/fragment-ingest.js';
-import { createOriginServer } from '../origin/origin-server.js';
+import { createOriginServer } from './viewer-listener.js';
 import { OriginStorage } from '../origin/origin-storage.js';
 import { SegmentIndex } from '../origin/segment-index.js';
 import { PublishAuthenticator } from '../partner/publish-authenticator.js';
-import { KalturaApiError, KalturaClient } from '../partner/kaltura/client.js';
-import { KalturaPartner, publishingPointOptionsFor } from '../partner/kaltura-partner.js';
-import type { LiveEntry, PartnerBackend } from '../partner/partner.js';
-import { HealthBeacons } from '../partner/health-beacons.js';
-import { MediaServerRegistration } from '../partner/registration.js';
-import { ServerNodeReporter } from '../partner/server-node.js';
+import { publishingPointOptionsFor } from '../partner/kaltura-partner.js';
+import type { PartnerBackend } from '../partner/partner.js';
+import { createEcdnParts, type EcdnParts } from '../partner/ecdn.js';
 import { StandalonePartner } from '../partner/standalone-partner.js';
-import type { IngestMetadata } from '../ingest/ingest-protocol.js';
 import { openDatabase, type Db } from '../store/database.js';
 import {
   loadDefaultProfile,
@@ -44,16 +41,29 @@ import { ViewerStats } from '../origin/viewer-stats.js';
 import { PublishingPoints } from '../origin/publishing-points.js';
 import { reconcile } from '../origin/reconcile.js';
 import { resolveAdminToken } from './admin-token.js';
-import { APP_VERSION, appRoot } from './app-root.js';
-import { stopHelpers } from './helper-processes.js';
-import { parseAllowList } from './ip-allow-list.js';
-import type { Logger } from './logger.js';
+import { APP_VERSION, appRoot } from '../lib/app-root.js';
+import { stopHelpers } from '../lib/helper-processes.js';
+import { parseAllowList } from '../lib/ip-allow-list.js';
+import type { Logger } from '../lib/logger.js';
 import { defaultPublicHost, defaultServerNodeName, type ApplianceOptions } from './options.js';
+import { bracketHost } from '../lib/host-name.js';
 
 export interface ApplianceUrls {
   rtmp: string;
   origin: string;
   admin: string;
+}
+
+/** What a started appliance is made of: its store, its live parts, its listeners and its control API. */
+interface ApplianceParts {
+  store: { db: Db; channels: ChannelStore; index: SegmentIndex };
+  live: LiveChannels;
+  ingest: IngestServer;
+  listeners: { origin: FastifyInstance; admin: FastifyInstance };
+  /** The control API, transport-neutral (the shell's IPC calls it), and its events. */
+  control: { service: ControlService; events: ControlEvents };
+  readiness: { ready: boolean };
+  ecdn: EcdnParts | undefined;
 }
 
 export class Appliance {
@@ -62,22 +72,19 @@ export class Appliance {
   private constructor(
     readonly options: ApplianceOptions,
     readonly log: Logger,
-    readonly db: Db,
-    readonly channels: ChannelStore,
-    readonly index: SegmentIndex,
-    readonly live: LiveChannels,
-    readonly ingest: IngestServer,
-    private readonly origin: FastifyInstance,
-    private readonly admin: FastifyInstance,
     readonly adminToken: { token: string; generated: boolean },
     readonly urls: ApplianceUrls,
-    readonly ffmpegPath: string,
-    private readonly readiness: { ready: boolean },
-    /** The control API, transport-neutral (the shell's IPC calls it). */
-    readonly control: ControlService,
-    readonly events: ControlEvents,
-    private readonly ecdn?: EcdnParts,
+    private readonly parts: ApplianceParts,
   ) {}
+
+  /** The control API, transport-neutral (the shell's IPC calls it). */
+  get control(): ControlService {
+    return this.parts.control.service;
+  }
+
+  get events(): ControlEvents {
+    return this.parts.control.events;
+  }
 
   static async start(options: ApplianceOptions, log: Logger, settings?: SettingsPort): Promise<Appliance> {
     const ffmpeg = resolveFfmpeg(options.ffmpeg);
@@ -180,7 +187,7 @@ export class Appliance {
     });
     const events = new ControlEvents({ channels, live, index, statistics });
     const startedAt = new Date().toISOString();
-    const host = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
+    const host = bracketHost(publicHost);
     const urls: ApplianceUrls = {
       rtmp: `rtmp://${host}:${options.rtmpPort}/kLive`,
       origin: `http://${host}:${options.httpPort}/`,
@@ -227,7 +234,7 @@ export class Appliance {
       spaces: {
         spaces,
         files: spaceFiles,
-        originBase: `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${options.httpPort}`,
+        originBase: `http://${host}:${options.httpPort}`,
         maxUploadBytes: options.maxUpload * 1024 * 1024,
       },
       ffmpegPath: ffmpeg.path,
@@ -253,55 +260,40 @@ export class Appliance {
     }
     events.start();
     readiness.ready = true;
-    return new Appliance(
-      options,
-      log,
-      db,
-      channels,
-      index,
+    return new Appliance(options, log, adminToken, urls, {
+      store: { db, channels, index },
       live,
       ingest,
-      origin,
-      admin,
-      adminToken,
-      urls,
-      ffmpeg.path,
+      listeners: { origin, admin },
+      control: { service, events },
       readiness,
-      service,
-      events,
       ecdn,
-    );
+    });
   }
 
   get isReady(): boolean {
-    return this.readiness.ready;
+    return this.parts.readiness.ready;
   }
 
   /** Encoders disconnected, transcoders stopped (last fragments written), manifests final, database closed. */
   stop(): Promise<void> {
+    const p = this.parts;
     this.stopping ??= (async () => {
-      this.readiness.ready = false;
+      p.readiness.ready = false;
       this.log.info('shutting down');
-      this.events.stop();
-      await this.ingest.stop();
-      await this.live.stopAll();
-      await this.ecdn?.registration.stopAll();
+      p.control.events.stop();
+      await p.ingest.stop();
+      await p.live.stopAll();
+      await p.ecdn?.registration.stopAll();
       // Last: the server node reported not operational once nothing is registered on it.
-      await this.ecdn?.partner.stop();
-      await Promise.allSettled([this.origin.close(), this.admin.close()]);
+      await p.ecdn?.partner.stop();
+      await Promise.allSettled([p.listeners.origin.close(), p.listeners.admin.close()]);
       await stopHelpers();
-      this.db.close();
+      p.store.db.close();
       this.log.info('stopped');
     })();
     return this.stopping;
   }
-}
-
-interface EcdnParts {
-  partner: KalturaPartner;
-  registration: MediaServerRegistration;
-  beacons: HealthBeacons;
-  profileFor: (entry: LiveEntry, streamName: string, metadata: IngestMetadata) => Promise<ConversionProfile>;
 }
 
 /** The partner's secret, from the environment or a file; never from a flag, never logged. */
@@ -320,78 +312,24 @@ function partnerSecret(options: ApplianceOptions): string {
   return secret;
 }
 
-/**
- * Kaltura's extraParams, from the ingest's onMetaData, with the codec names Wowza sends (`H264`, `AAC`): the
- * service passes the source audio through only for `AAC`.
- */
-export function extraParams(md: IngestMetadata): Record<string, string | number> {
-  const codecString: Record<string, string> = { h264: 'H264', hevc: 'H265', aac: 'AAC', mp3: 'MP3' };
-  const p: Record<string, string | number> = {};
-  for (const k of ['width', 'height', 'videodatarate', 'audiodatarate', 'framerate'] as const)
-    if (md[k] !== undefined) p[k] = md[k] as number;
-  if (md.videocodecidstring)
-    p.videocodecidstring = codecString[md.videocodecidstring] ?? md.videocodecidstring;
-  if (md.audiocodecidstring)
-    p.audiocodecidstring = codecString[md.audiocodecidstring] ?? md.audiocodecidstring;
-  return p;
-}
-
+/** eCDN mode's parts, from the options. */
 function createEcdnPartner(options: ApplianceOptions, log: Logger): EcdnParts {
-  const serverNodeName = options.serverNodeName ?? defaultServerNodeName();
-  const client = new KalturaClient({
-    serviceUrl: options.serviceUrl as string,
-    partnerId: options.partnerId,
-    adminSecret: partnerSecret(options),
-    timeoutMs: options.serviceTimeout * 1000,
-    serverNodeName,
-  });
-  const serverNode = new ServerNodeReporter(client, {
-    name: serverNodeName,
-    role: 'media',
-    objectType: 'KalturaWowzaMediaServerNode',
-    partnerId: options.partnerId,
-    intervalMs: options.serverNodeInterval * 1000,
-    log: log.child({ part: 'server-node' }),
-  });
-  const partner = new KalturaPartner(client, {
-    partnerId: options.partnerId,
-    impersonation: options.impersonation === 'on',
-    authGraceMs: options.authGrace * 1000,
-    serverNode,
-    log: log.child({ part: 'kaltura' }),
-  });
-  const beacons = new HealthBeacons(client, {
-    impersonateFor: (entryId) => partner.impersonateFor(entryId),
-    log: log.child({ part: 'beacons' }),
-  });
-  const registration = new MediaServerRegistration(client, {
-    impersonateFor: (entryId) => partner.impersonateFor(entryId),
-    log: log.child({ part: 'registration' }),
-  });
-  const fallback = options.fallbackProfile
-    ? parseConversionProfile(fs.readFileSync(options.fallbackProfile, 'utf8'))
-    : loadDefaultProfile(path.join(appRoot(), 'resources', 'conversion-profiles', 'passthrough.xml'));
-  const profileFor = async (
-    _entry: LiveEntry,
-    streamName: string,
-    md: IngestMetadata,
-  ): Promise<ConversionProfile> => {
-    try {
-      return parseConversionProfile(await client.conversionProfile(streamName, extraParams(md)));
-    } catch (err) {
-      // The service's code first (INGEST_NOT_FOUND_IN_CONVERSION_PROFILE…): what staff search Kaltura's docs for.
-      const reason = err instanceof KalturaApiError ? `${err.code}: ${err.message}` : (err as Error).message;
-      log.warn({ streamName, reason }, 'conversion profile unavailable; using the fallback profile');
-      return {
-        ...fallback,
-        warnings: [
-          ...fallback.warnings,
-          `conversion profile for ${streamName} unavailable (${reason}); using the fallback profile`,
-        ],
-      };
-    }
-  };
-  return { partner, registration, beacons, profileFor };
+  return createEcdnParts(
+    {
+      serviceUrl: options.serviceUrl as string,
+      partnerId: options.partnerId,
+      adminSecret: partnerSecret(options),
+      timeoutMs: options.serviceTimeout * 1000,
+      serverNodeName: options.serverNodeName ?? defaultServerNodeName(),
+      serverNodeIntervalMs: options.serverNodeInterval * 1000,
+      impersonation: options.impersonation === 'on',
+      authGraceMs: options.authGrace * 1000,
+      fallbackProfile: options.fallbackProfile
+        ? parseConversionProfile(fs.readFileSync(options.fallbackProfile, 'utf8'))
+        : loadDefaultProfile(path.join(appRoot(), 'resources', 'conversion-profiles', 'passthrough.xml')),
+    },
+    log,
+  );
 }
 
 /** Settings when the core runs without a host (no store to save to): shown, not changed. */
@@ -405,7 +343,7 @@ function readOnlySettings(options: ApplianceOptions): SettingsPort {
   };
   return {
     firstRun: () => false,
-    view: () => settingsView(options, {}, 'none'),
+    view: () => settingsView(options, {}, 'none', defaultServerNodeName()),
     update: refuse,
     testConnection: refuse,
   };

@@ -8,7 +8,6 @@
  * `/api/v1/events`). A dashboard only ever sees `ControlResult`s and `ControlEvent`s.
  */
 import { z } from 'zod';
-import type { IngestState } from '../origin/segment-index.js';
 
 export const createChannelBody = z
   .object({
@@ -419,3 +418,23 @@ export interface ControlBridge {
   /** Subscribes to events; returns the unsubscribe function. */
   onEvent(listener: (event: ControlEvent) => void): () => void;
 }
+
+/**
+ * A failure of an operation as a value: its HTTP status, a code of {@link ERROR_CODES} (or another stable code) and
+ * a message staff can act on. Thrown by the core's operations; both transports turn it into a `ControlErrorValue`.
+ */
+export class ControlFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The publishing point's ingest state (Unified Streaming's `/state`): the origin is its only writer. */
+export type IngestState = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+/** The IPC channels between the preload and the main process: control calls in, control events out. */
+export const IPC_CHANNELS = { control: 'ecdn:control', event: 'ecdn:event' } as const;

@@ -5,13 +5,13 @@
  * the shell's IPC bridge and tray never re-wire.
  */
 import { EventEmitter } from 'node:events';
-import type { ControlEvent } from '../api/contract.js';
+import type { ControlEvent } from '../contract/contract.js';
 import type { ControlDispatcher } from '../api/control-dispatcher.js';
 import { SettingsService } from '../settings/settings-service.js';
 import type { SettingsStore } from '../settings/settings-store.js';
 import { Appliance, type ApplianceUrls } from './appliance.js';
-import type { Logger } from './logger.js';
-import { loadOptions, type ApplianceOptions } from './options.js';
+import type { Logger } from '../lib/logger.js';
+import { loadOptions, optionsSource, type ApplianceOptions } from './options.js';
 
 export interface HostOptions {
   argv: string[];
@@ -35,16 +35,14 @@ export class ApplianceHost {
   private detach: (() => void) | undefined;
   private transition: Promise<void> | undefined;
   private stopped = false;
-  readonly settings: SettingsService;
+  readonly settings: SettingsService<ApplianceOptions>;
   readonly control: ControlDispatcher;
 
   private constructor(private readonly o: HostOptions) {
     this.emitter.setMaxListeners(0);
     this.settings = new SettingsService({
       store: o.settings,
-      argv: o.argv,
-      env: o.env,
-      shellDefaults: o.defaults,
+      options: optionsSource(o.argv, o.env, o.defaults),
       current: () => this.current.options,
       dataDirEditable: o.dataDirEditable ?? false,
       restart: () => {

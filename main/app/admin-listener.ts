@@ -2,29 +2,30 @@
  * The admin listener: the control API (`/api/v1/...`), behind the admin token as a Bearer credential
  * (or HTTP Basic with the token as password). `GET /api/v1/health` is open so monitors can probe it.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { listenerOptions } from '../core/http-server.js';
-import type { Logger } from '../core/logger.js';
+import { hasAdminCredentials } from '../access/admin-credentials.js';
+import { listenerOptions } from '../lib/http-server.js';
+import type { Logger } from '../lib/logger.js';
 import type { ChannelStore } from '../channels/channel-store.js';
 import { channelView, type PublicEndpoints } from '../channels/channel-view.js';
 import type { LiveChannels } from '../channels/live-channels.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
-import type { AllowList } from '../core/ip-allow-list.js';
+import type { AllowList } from '../lib/ip-allow-list.js';
 import { ArchiveExportError, archiveSegments, exportSegment } from '../origin/archive-export.js';
 import type { PublishingPoints } from '../origin/publishing-points.js';
 import type { SigningKeys } from '../access/signing-keys.js';
 import type { ViewerStats } from '../origin/viewer-stats.js';
-import { createMetrics } from './metrics.js';
-import { registerSpacesApi, type SpacesApiOptions } from './spaces-api.js';
-import type { ApiError } from './contract.js';
-import { ControlFailure as ApiFailure, type ControlService } from './control-service.js';
-import type { ControlEvents } from './control-events.js';
-import { registerControlHttp, ticketOf, type EventTickets } from './control-http.js';
-import { isDashboardAsset, registerDashboard } from './dashboard-static.js';
-import { registerPublishingPointApi } from './publishing-point-api.js';
+import { createMetrics } from '../api/metrics.js';
+import { registerSpacesApi, type SpacesApiOptions } from '../api/spaces-api.js';
+import type { ApiError } from '../contract/contract.js';
+import type { ControlService } from '../api/control-service.js';
+import { ControlFailure as ApiFailure } from '../contract/contract.js';
+import type { ControlEvents } from '../api/control-events.js';
+import { registerControlHttp, ticketOf, type EventTickets } from '../api/control-http.js';
+import { isDashboardAsset, registerDashboard } from '../api/dashboard-static.js';
+import { registerPublishingPointApi } from '../api/publishing-point-api.js';
 import { trackRanges } from '../origin/archive-ranges.js';
 
 export interface AdminServerOptions {
@@ -55,21 +56,6 @@ export interface AdminServerOptions {
 
 /** The control API's failure (code + status); the name the HTTP-only routes use. */
 export { ApiFailure };
-
-/** Whether the request carries the admin token, as Bearer or as the Basic password. */
-export function hasAdminCredentials(req: FastifyRequest, token: string): boolean {
-  const header = req.headers.authorization ?? '';
-  let presented: string | undefined;
-  if (header.startsWith('Bearer ')) presented = header.slice(7).trim();
-  else if (header.startsWith('Basic ')) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    presented = decoded.slice(decoded.indexOf(':') + 1);
-  }
-  if (presented === undefined) return false;
-  const a = crypto.createHash('sha256').update(presented).digest();
-  const b = crypto.createHash('sha256').update(token).digest();
-  return crypto.timingSafeEqual(a, b);
-}
 
 export function createAdminServer(o: AdminServerOptions): FastifyInstance {
   const app = Fastify(listenerOptions(o.log, 'admin'));
