@@ -2,6 +2,7 @@
  * Repeated viewer requests answered from the memo, before the router: the memo's validity rules, and the origin
  * listener over real HTTP (Fastify's inject never reaches the server, so it would not show a replay).
  */
+import { adminCheck } from '../../main/access/admin-credentials.js';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -108,7 +109,7 @@ async function served() {
     index: s.index,
     storage,
     pps: new PublishingPoints(s.index, storage, log),
-    adminToken: 'admin-token',
+    isAdmin: adminCheck('admin-token'),
     statusAllow: parseAllowList('127.0.0.1'),
     accessFor: () => access.mode,
     keys: { find: () => undefined },

@@ -3,6 +3,7 @@
  * renders from an index of parts (parts, preload hints, rendition reports, delta updates), blocking playlist
  * reloads and preload-hinted parts, with the origin listener as viewers reach it.
  */
+import { adminCheck } from '../../main/access/admin-credentials.js';
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -104,7 +105,7 @@ function setup(options: Record<string, string> = {}, access: 'open' | 'secure' =
     index: s.index,
     storage,
     pps: new PublishingPoints(s.index, storage, log),
-    adminToken: 'admin-token',
+    isAdmin: adminCheck('admin-token'),
     statusAllow: parseAllowList('127.0.0.1'),
     accessFor: () => access,
     keys: { find: (id) => (id === key.id ? key : undefined) },
