@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { numberOption } from './publishing-point-options.js';
+import { resolvePpOptions } from './publishing-point-options.js';
 import type { PublishingPoints } from './publishing-points.js';
 import type { PublishingPointRecord, TrackRecord } from './segment-index.js';
 import { spawnHelper } from '../lib/helper-processes.js';
@@ -41,7 +41,7 @@ export function archiveSegments(pps: PublishingPoints, pp: PublishingPointRecord
   const extent = pps.extent(pp);
   const lead = leadTrack(pps, pp);
   if (!extent || !lead) return [];
-  const length = numberOption(pp.options, 'archive_segment_length', 0) * 1000;
+  const length = resolvePpOptions(pp.options).archiveSegmentLength * 1000;
   const toMedia = (ms: number) => Math.round(((ms - pp.epoch) / 1000) * lead.timescale);
   if (length <= 0) {
     return [{ index: 0, start: extent.start, end: extent.end, fragments: pps.index.countFragments(lead.id) }];

@@ -13,7 +13,7 @@
 import type { FragmentView, PresentationView, TrackView } from './manifest-model.js';
 import { isIndependentFile } from './origin-storage.js';
 import { fragmentView } from './presentation.js';
-import { numberOption, resolvePpOptions, type PublishingPointOptions } from './publishing-point-options.js';
+import { resolvePpOptions, type PublishingPointOptions } from './publishing-point-options.js';
 import type { FragmentRecord, SegmentIndex, TrackRecord } from './segment-index.js';
 
 /** The minimum segment length (ms) a format asks for, or 0 when fragments are served as they are. */
@@ -22,7 +22,8 @@ export function minimumLength(
   format: 'hls' | 'mpd',
   fragmentDuration: number,
 ): number {
-  const seconds = numberOption(options, `${format}.minimum_fragment_length`, 0);
+  const o = resolvePpOptions(options);
+  const seconds = format === 'hls' ? o.hlsMinimumFragmentLength : o.mpdMinimumFragmentLength;
   return seconds > fragmentDuration ? Math.round(seconds * 1000) : 0;
 }
 

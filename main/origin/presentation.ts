@@ -51,8 +51,7 @@ export function livePresentation(
     const view = indexedTrackView(index, t, index.fragmentsInWindow(t.id, from, to));
     if (view) tracks.push(view);
   }
-  const baseDelay =
-    numberOr(pp.options['mpd.suggested_presentation_delay'], undefined) ?? defaultDelay(pp, o);
+  const baseDelay = o.mpdSuggestedPresentationDelay ?? defaultDelay(o);
   return {
     complete: !startingTrackMissing(tracksWithLast, tracks),
     ...commonFields(pp, o, req),
@@ -105,7 +104,7 @@ export function vodPresentation(
     vod: true,
     // Not rendered for a static presentation; the span listed, for the record.
     dvrWindow: tracks.length > 0 ? (last - first) / 1000 : 0,
-    suggestedPresentationDelay: numberOr(pp.options['mpd.suggested_presentation_delay'], undefined),
+    suggestedPresentationDelay: o.mpdSuggestedPresentationDelay,
     tracks,
   };
 }
@@ -181,27 +180,15 @@ function commonFields(
     availabilityStartTime: pp.epoch,
     now: req.now ?? Date.now(),
     fragmentDuration: o.fragmentDuration,
-    minBufferTime: numberOr(pp.options['mpd.min_buffer_time'], undefined),
+    minBufferTime: o.mpdMinBufferTime,
     // lookahead_fragments: how many fragments behind the newest a player starts (HLS HOLD-BACK, DASH delay).
-    holdBack: (lookahead(pp) + 1) * o.fragmentDuration,
-    segmentTemplate: pp.options['mpd.segment_template'] === 'number_timeline' ? 'number_timeline' : 'time',
+    holdBack: (o.lookaheadFragments + 1) * o.fragmentDuration,
+    segmentTemplate: o.mpdSegmentTemplate,
     urlSuffix: req.urlSuffix ?? '',
   };
 }
 
-/** `lookahead_fragments` (default 2). */
-function lookahead(pp: PublishingPointRecord): number {
-  const n = numberOr(pp.options.lookahead_fragments, 2);
-  return Number.isInteger(n) && n >= 0 ? n : 2;
-}
-
 /** DASH suggestedPresentationDelay when none is set: the hold-back of lookahead_fragments, at least 3 fragments. */
-function defaultDelay(pp: PublishingPointRecord, o: ResolvedPpOptions): number {
-  return Math.max(3, lookahead(pp) + 1) * o.fragmentDuration;
-}
-
-function numberOr<T>(v: string | undefined, fallback: T): number | T {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : fallback;
+function defaultDelay(o: ResolvedPpOptions): number {
+  return Math.max(3, o.lookaheadFragments + 1) * o.fragmentDuration;
 }
