@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { OriginStorage } from './origin-storage.js';
+import type { PublishingPointStates } from './publishing-point-state.js';
 import type { SegmentIndex } from './segment-index.js';
 
 export interface ReconcileReport {
@@ -16,11 +17,15 @@ export interface ReconcileReport {
   droppedRows: number;
 }
 
-export function reconcile(index: SegmentIndex, storage: OriginStorage): ReconcileReport {
+export function reconcile(
+  index: SegmentIndex,
+  storage: OriginStorage,
+  states: PublishingPointStates,
+): ReconcileReport {
   const report: ReconcileReport = { stopped: [], removedFiles: 0, droppedRows: 0 };
   for (const pp of index.listPublishingPoints()) {
     if (pp.state === 'starting' || pp.state === 'started' || pp.state === 'stopping') {
-      index.setState(pp.name, 'stopped');
+      states.halt(pp.name);
       report.stopped.push(pp.name);
     }
     for (const t of index.tracks(pp.name)) if (t.state !== 'stopped') index.setTrackState(t.id, 'stopped');

@@ -10,6 +10,7 @@ import { createLogger } from '../../main/lib/logger.js';
 import type { IngestServer, PublishRequest } from '../../main/ingest/ingest-server.js';
 import { FragmentIngest } from '../../main/origin/fragment-ingest.js';
 import { OriginStorage } from '../../main/origin/origin-storage.js';
+import { PublishingPointStates } from '../../main/origin/publishing-point-state.js';
 import { PublishingPoints } from '../../main/origin/publishing-points.js';
 import { SegmentIndex } from '../../main/origin/segment-index.js';
 import { PublishAuthenticator } from '../../main/partner/publish-authenticator.js';
@@ -55,6 +56,7 @@ function setup(
     ingest: ingest as unknown as IngestServer,
     fragments: new FragmentIngest(index, storage, log),
     pps: new PublishingPoints(index, storage, log),
+    states: new PublishingPointStates(index),
     ffmpegPath: fakeFfmpeg,
     profileFor,
     defaultPpOptions: {},

@@ -1,0 +1,374 @@
+/**
+ * The ingest feeds: every accepted publish the ingest announces becomes an ingest session, and one transcoder
+ * per published stream feeds the entry's publishing point. The origin is fed by the primary ingest (`i=0`); a
+ * backup (`i=1`) feeds it only while no primary does. When the last feed of a point ends, its state moves on.
+ */
+import type { BroadcastRequest } from '../ingest/broadcast-url.js';
+import type { IngestMetadata } from '../ingest/ingest-protocol.js';
+import type { IngestServer } from '../ingest/ingest-server.js';
+import type { Logger } from '../lib/logger.js';
+import type { FragmentIngest } from '../origin/fragment-ingest.js';
+import {
+  DEFAULT_PP_OPTIONS,
+  resolvePpOptions,
+  type PublishingPointOptions,
+} from '../origin/publishing-point-options.js';
+import type { LiveEntry } from '../partner/partner.js';
+import type { ConversionProfile } from '../transcode/conversion-profile.js';
+import { OUTPUT_TS_OFFSET, planTranscode, type SourceInfo } from '../transcode/ffmpeg-args.js';
+import { Transcoder } from '../transcode/transcoder.js';
+import type { RecordEvent } from './channel-log.js';
+import type { IngestProblem } from './publish-gate.js';
+
+export interface IngestSession {
+  sessionId: string;
+  request: BroadcastRequest;
+  entry: LiveEntry;
+  remote: string;
+  internalPath?: string;
+  metadata: IngestMetadata;
+  startedAt: number;
+  /** Wall-clock instant (ms) of the encoder's RTMP timestamp 0, as the ingest estimates it. */
+  clockOrigin?: number;
+}
+
+interface Feed {
+  key: string;
+  session: IngestSession;
+  transcoder: Transcoder;
+  stopped?: Promise<void>;
+}
+
+/** The publishing point state machine, as the feeds move it (origin/publishing-point-state.ts). */
+export interface FeedStates {
+  stopping(pp: string): void;
+  stopped(pp: string): void;
+}
+
+/** The publishing points, as the feeds need them. */
+export interface FeedPublishingPoints {
+  get(entryId: string): { options: PublishingPointOptions } | undefined;
+  ensure(entryId: string, options: PublishingPointOptions): unknown;
+}
+
+/** Why a publish accepted a moment ago can no longer start (the gate's answer, asked again). */
+export type ClosedReason = (entryId: string) => { code: string; message: string } | undefined;
+
+export interface IngestFeedsOptions {
+  ingest: IngestServer;
+  fragments: FragmentIngest;
+  pps: FeedPublishingPoints;
+  states: FeedStates;
+  closedReason: ClosedReason;
+  channelExists: (entryId: string) => boolean;
+  ffmpegPath: string;
+  /** The conversion profile for a stream (standalone: one for all). */
+  profileFor: (entry: LiveEntry, streamName: string, metadata: IngestMetadata) => Promise<ConversionProfile>;
+  /** Options of publishing points created on first publish. */
+  defaultPpOptions: PublishingPointOptions;
+  /** eCDN mode: options the partner's entry sets (DVR, recording, fragment duration). */
+  ppOptionsFor?: (entry: LiveEntry) => PublishingPointOptions;
+  /** Told when ingests start and end (Kaltura registration), and of failing transcoders (health beacons). */
+  hooks?: {
+    ingestStarted?: (s: IngestSession) => void;
+    ingestEnded?: (s: IngestSession) => void;
+    problem?: (p: IngestProblem) => void;
+  };
+  record: RecordEvent;
+  log: Logger;
+}
+
+export class IngestFeeds {
+  private readonly pending = new Map<string, IngestSession>();
+  private readonly sessions = new Map<string, IngestSession>();
+  private readonly feeds = new Map<string, Feed>();
+
+  constructor(private readonly o: IngestFeedsOptions) {
+    // A failure here must never take the process down: it is recorded and that encoder disconnected.
+    o.ingest.on('published', (m) => {
+      this.onPublished(m.sessionId, m.internalPath, m.metadata).catch((err: Error) =>
+        this.failed(m.sessionId, err),
+      );
+    });
+    o.ingest.on('unpublished', (m) => {
+      this.onUnpublished(m.sessionId).catch((err: Error) => this.failed(m.sessionId, err));
+    });
+    o.ingest.on('clock', (m) => {
+      const s = this.pending.get(m.sessionId) ?? this.sessions.get(m.sessionId);
+      if (s) s.clockOrigin = m.origin;
+    });
+    o.ingest.on('publishFailed', (m) => {
+      const s = this.pending.get(m.sessionId);
+      this.pending.delete(m.sessionId);
+      if (s) o.record(s.request.entryId, 'error', 'PUBLISH_FAILED', m.reason);
+    });
+    o.ingest.on('refused', (m) =>
+      o.log.warn({ remote: m.remote, reason: m.reason }, 'RTMP connection refused'),
+    );
+  }
+
+  /** The gate accepted a publish: it becomes a session once the ingest announces it. */
+  expect(p: { sessionId: string; request: BroadcastRequest; entry: LiveEntry; remote: string }): void {
+    this.pending.set(p.sessionId, { ...p, metadata: {}, startedAt: Date.now() });
+  }
+
+  /** Whether a transcoder feeds the publishing point now. */
+  isFed(entryId: string): boolean {
+    return [...this.feeds.values()].some((f) => f.session.request.entryId === entryId);
+  }
+
+  /** Ingest sessions of an entry, with whether each feeds the origin. */
+  ingestsOf(entryId: string): Array<IngestSession & { feeding: boolean }> {
+    return [...this.sessions.values()]
+      .filter((s) => s.request.entryId === entryId)
+      .map((s) => ({ ...s, feeding: this.feeds.get(feedKey(s))?.session === s }));
+  }
+
+  /** The transcoders feeding an entry. */
+  transcodersOf(entryId: string): Array<{ streamName: string; transcoder: Transcoder }> {
+    return [...this.feeds.values()]
+      .filter((f) => f.session.request.entryId === entryId)
+      .map((f) => ({ streamName: f.session.request.streamName, transcoder: f.transcoder }));
+  }
+
+  /** Disconnects an entry's encoders and stops its transcoders (their last fragments are written). */
+  async endEntry(entryId: string): Promise<void> {
+    for (const [id, p] of this.pending) {
+      if (p.request.entryId !== entryId) continue;
+      this.pending.delete(id);
+      this.o.ingest.disconnect(id);
+    }
+    for (const s of this.ingestsOf(entryId)) this.o.ingest.disconnect(s.sessionId);
+    const feeds = [...this.feeds.values()].filter((f) => f.session.request.entryId === entryId);
+    for (const f of feeds) this.endSession(f.session);
+    await Promise.all(feeds.map((f) => this.stopFeed(f)));
+  }
+
+  /** Shutdown: every session ended, every transcoder stopped. The entries that were live. */
+  async endAll(): Promise<Set<string>> {
+    const entries = new Set([...this.feeds.values()].map((f) => f.session.request.entryId));
+    for (const s of this.sessions.values()) entries.add(s.request.entryId);
+    for (const s of [...this.sessions.values()]) this.endSession(s);
+    await Promise.all([...this.feeds.values()].map((f) => this.stopFeed(f)));
+    return entries;
+  }
+
+  private failed(sessionId: string, err: Error): void {
+    const s = this.sessions.get(sessionId) ?? this.pending.get(sessionId);
+    this.o.log.error({ sessionId, err: err.message }, 'ingest handling failed');
+    if (s)
+      this.o.record(s.request.entryId, 'error', 'INGEST_FAILED', `${s.request.streamName}: ${err.message}`);
+    this.o.ingest.disconnect(sessionId);
+  }
+
+  private async onPublished(
+    sessionId: string,
+    internalPath: string,
+    metadata: IngestMetadata,
+  ): Promise<void> {
+    const s = this.pending.get(sessionId);
+    this.pending.delete(sessionId);
+    if (!s) {
+      this.o.ingest.disconnect(sessionId);
+      return;
+    }
+    // The channel may have been stopped or deleted while the encoder was being announced.
+    const closed = this.o.channelExists(s.request.entryId)
+      ? this.o.closedReason(s.request.entryId)
+      : { code: 'CHANNEL_NOT_FOUND', message: 'the channel was deleted' };
+    if (closed) {
+      this.o.record(
+        s.request.entryId,
+        'warn',
+        closed.code,
+        `publish of ${s.request.streamName} ended: ${closed.message}`,
+      );
+      this.o.ingest.disconnect(sessionId);
+      return;
+    }
+    s.internalPath = internalPath;
+    s.metadata = metadata;
+    this.sessions.set(sessionId, s);
+    const { entryId, serverIndex, streamName } = s.request;
+    const role = serverIndex === 0 ? 'primary' : 'backup';
+    this.o.record(
+      entryId,
+      'info',
+      'PUBLISH_STARTED',
+      `${role} ingest ${streamName} from ${s.remote} started (${describe(metadata)})`,
+    );
+    this.ensurePublishingPoint(entryId, s.entry);
+    this.o.hooks?.ingestStarted?.(s);
+    const key = feedKey(s);
+    const current = this.feeds.get(key);
+    if (!current) await this.startFeed(s);
+    else if (serverIndex === 0 && current.session.request.serverIndex === 1) {
+      this.o.record(entryId, 'info', 'INGEST_SWITCH', `primary ingest is back; origin fed by the primary`);
+      await this.stopFeed(current, 0);
+      if (this.sessions.has(sessionId)) await this.startFeed(s);
+    }
+  }
+
+  private async onUnpublished(sessionId: string): Promise<void> {
+    const s = this.sessions.get(sessionId) ?? this.pending.get(sessionId);
+    this.pending.delete(sessionId);
+    if (!s || !this.sessions.delete(sessionId)) return;
+    this.o.hooks?.ingestEnded?.(s);
+    const { entryId, serverIndex, streamName } = s.request;
+    this.o.record(
+      entryId,
+      'info',
+      'PUBLISH_STOPPED',
+      `${serverIndex === 0 ? 'primary' : 'backup'} ingest ${streamName} from ${s.remote} stopped`,
+    );
+    const key = feedKey(s);
+    const feed = this.feeds.get(key);
+    if (!feed || feed.session.sessionId !== sessionId) return;
+    const other = [...this.sessions.values()].find((o) => feedKey(o) === key);
+    if (
+      !other &&
+      ![...this.feeds.values()].some((f) => f !== feed && f.session.request.entryId === entryId)
+    ) {
+      this.o.states.stopping(entryId);
+    }
+    await this.stopFeed(feed);
+    if (other && this.sessions.has(other.sessionId) && !this.feeds.has(key)) {
+      this.o.record(
+        entryId,
+        'warn',
+        'INGEST_SWITCH',
+        `origin now fed by the ${other.request.serverIndex === 0 ? 'primary' : 'backup'} ingest`,
+      );
+      await this.startFeed(other);
+    } else if (!this.isFed(entryId)) {
+      this.o.states.stopped(entryId);
+    }
+  }
+
+  private ensurePublishingPoint(entryId: string, entry: LiveEntry): void {
+    this.o.pps.ensure(entryId, {
+      ...DEFAULT_PP_OPTIONS,
+      ...this.o.defaultPpOptions,
+      ...this.o.ppOptionsFor?.(entry),
+    });
+  }
+
+  private async startFeed(s: IngestSession): Promise<void> {
+    const { entryId, streamName, streamIndex, serverIndex } = s.request;
+    const log = this.o.log.child({ entryId, streamName, serverIndex });
+    let profile: ConversionProfile;
+    try {
+      profile = await this.o.profileFor(s.entry, streamName, s.metadata);
+    } catch (err) {
+      this.o.record(
+        entryId,
+        'error',
+        'CONVERSION_PROFILE_FAILED',
+        `No conversion profile for ${streamName}: ${(err as Error).message}`,
+      );
+      this.o.ingest.disconnect(s.sessionId);
+      return;
+    }
+    // The encoder may have left (or another feed started) while the profile was fetched.
+    if (!this.sessions.has(s.sessionId) || this.feeds.has(feedKey(s))) return;
+    const pp = this.o.pps.get(entryId);
+    const { fragmentDuration, hlsLowLatency, hlsPartDuration } = resolvePpOptions(pp?.options ?? {});
+    const plan = planTranscode(profile, sourceInfo(s.metadata), {
+      inputUrl: this.o.ingest.pullUrl(s.internalPath ?? ''),
+      fragmentDuration,
+      // Low-latency HLS: part-sized fragments, key frames still every fragment_duration.
+      ...(hlsLowLatency ? { partDuration: hlsPartDuration } : {}),
+    });
+    // Streams 2 and 3 of a multi-bitrate ingest get their own track names in the same publishing point.
+    const suffix = streamIndex === 1 ? '' : `_s${streamIndex}`;
+    const tracks = plan.tracks.map((t) => ({
+      trackName: t.trackName + suffix,
+      kind: t.kind,
+      bitrate: t.bitrate,
+      frameRate: s.metadata.framerate,
+      audioTrack: t.audioTrack ? t.audioTrack + suffix : undefined,
+    }));
+    for (const w of [...profile.warnings, ...plan.warnings])
+      this.o.record(entryId, 'warn', 'CONVERSION_PROFILE_WARNING', w);
+    for (const d of plan.dropped)
+      this.o.record(entryId, 'info', 'RENDITION_DROPPED', `rendition ${d.encode} dropped: ${d.reason}`);
+    const transcoder = new Transcoder({
+      ffmpegPath: this.o.ffmpegPath,
+      plan,
+      // ffmpeg keeps RTMP time plus OUTPUT_TS_OFFSET; RTMP time 0 is the encoder's clock origin.
+      beginRun: () =>
+        this.o.fragments.beginRun(entryId, tracks, serverIndex, () => ({
+          wallClock: s.clockOrigin ?? s.startedAt,
+          timelineZero: OUTPUT_TS_OFFSET,
+        })),
+      log,
+    });
+    const feed: Feed = { key: feedKey(s), session: s, transcoder };
+    transcoder.on('restarting', (r) => {
+      this.o.record(
+        entryId,
+        'warn',
+        'TRANSCODER_RESTART',
+        `transcoder for ${streamName} died (${r.reason}); restart ${r.attempt} in ${r.delayMs} ms`,
+      );
+      this.o.hooks?.problem?.({ entryId, serverIndex, code: 'TRANSCODER_FAILED', parameter: streamName });
+    });
+    this.feeds.set(feed.key, feed);
+    this.o.record(
+      entryId,
+      'info',
+      'TRANSCODE_STARTED',
+      `transcoding ${streamName} into ${tracks.map((t) => t.trackName).join(', ')}`,
+    );
+    transcoder.start();
+  }
+
+  /** `drainMs`: how long ffmpeg may take to finish on its own (its input ended) before it is interrupted. */
+  private stopFeed(feed: Feed, drainMs = 3000): Promise<void> {
+    feed.stopped ??= feed.transcoder.stop(drainMs).finally(() => {
+      if (this.feeds.get(feed.key) === feed) this.feeds.delete(feed.key);
+    });
+    return feed.stopped;
+  }
+
+  /** Forgets a session the core ends itself (stop, delete, shutdown): its end is recorded and reported. */
+  private endSession(s: IngestSession): void {
+    if (!this.sessions.delete(s.sessionId)) return;
+    this.o.hooks?.ingestEnded?.(s);
+    const role = s.request.serverIndex === 0 ? 'primary' : 'backup';
+    this.o.record(
+      s.request.entryId,
+      'info',
+      'PUBLISH_STOPPED',
+      `${role} ingest ${s.request.streamName} from ${s.remote} stopped`,
+    );
+  }
+}
+
+function feedKey(s: IngestSession): string {
+  return `${s.request.entryId}_${s.request.streamIndex}`;
+}
+
+function sourceInfo(md: IngestMetadata): SourceInfo {
+  const video = md.videocodecidstring !== undefined || md.width !== undefined;
+  const audio = md.audiocodecidstring !== undefined || md.audiodatarate !== undefined;
+  // An encoder that sent no onMetaData: assume the usual video and audio (ffmpeg finds out for itself).
+  const unknown = !video && !audio;
+  return {
+    hasVideo: video || unknown,
+    hasAudio: audio || unknown,
+    width: md.width,
+    height: md.height,
+    frameRate: md.framerate,
+    videoCodec: md.videocodecidstring,
+    audioCodec: md.audiocodecidstring,
+  };
+}
+
+function describe(md: IngestMetadata): string {
+  const v = md.width
+    ? `${md.videocodecidstring ?? 'video'} ${md.width}x${md.height}${md.framerate ? `@${md.framerate}` : ''}`
+    : 'no video metadata';
+  const a = md.audiocodecidstring ? `, ${md.audiocodecidstring}` : '';
+  return v + a;
+}
