@@ -2,6 +2,7 @@
  * The appliance core: plain Node.js, no Electron. Opens the database, starts the RTMP ingest child,
  * the origin listener and the admin listener, and stops them cleanly in reverse order.
  */
+import { adminCheck } from '../access/admin-credentials.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +40,7 @@ import { channelLister, spaceLister } from '../portal/portal.js';
 import { SigningKeys } from '../access/signing-keys.js';
 import { ViewerStats } from '../origin/viewer-stats.js';
 import { PublishingPoints } from '../origin/publishing-points.js';
+import { PublishingPointStates } from '../origin/publishing-point-state.js';
 import { reconcile } from '../origin/reconcile.js';
 import { resolveAdminToken } from './admin-token.js';
 import { APP_VERSION, appRoot } from '../lib/app-root.js';
@@ -101,7 +103,9 @@ export class Appliance {
     storage.cache.setBudget(options.fragmentCache * 1024 * 1024);
     const fragments = new FragmentIngest(index, storage, log.child({ part: 'origin' }));
     const pps = new PublishingPoints(index, storage, log.child({ part: 'publishing-points' }));
-    const reconciled = reconcile(index, storage);
+    // The one writer of publishing point states.
+    const states = new PublishingPointStates(index);
+    const reconciled = reconcile(index, storage, states);
     if (reconciled.stopped.length + reconciled.removedFiles + reconciled.droppedRows > 0) {
       log.warn(reconciled, 'reconciled the segment index with the disk after an unclean stop');
     }
@@ -110,6 +114,7 @@ export class Appliance {
     const authenticator = new PublishAuthenticator(
       partner,
       ecdn?.partner.client.serverNodeName ?? os.hostname(),
+      { skipMs: options.authSkip * 1000, blockMs: options.authBlock * 1000 },
     );
     const publicHost = options.publicHost ?? defaultPublicHost(options.bind);
 
@@ -126,6 +131,7 @@ export class Appliance {
       ingest,
       fragments,
       pps,
+      states,
       ffmpegPath: ffmpeg.path,
       profileFor: ecdn ? ecdn.profileFor : async () => profile,
       ppOptionsFor: ecdn ? publishingPointOptionsFor : undefined,
@@ -150,6 +156,8 @@ export class Appliance {
     const endpoints = { host: publicHost, rtmpPort: options.rtmpPort, httpPort: options.httpPort };
     // Publishing point events (purge progress, create/delete) land on the channel's event list when it is one.
     pps.on('event', (e) => {
+      if (e.code === 'PUBLISHING_POINT_CREATED' || e.code === 'PUBLISHING_POINT_DELETED')
+        states.announce(e.pp);
       if (channels.get(e.pp)) channels.addEvent(e.pp, e.level, e.code, e.message);
       log[e.level]({ pp: e.pp, code: e.code }, e.message);
     });
@@ -175,7 +183,7 @@ export class Appliance {
       spaces: { spaces, files: spaceFiles },
       portal: { listChannels: channelLister(channels, index), listSpaces: spaceLister(spaces) },
       trustedProxies: parseAllowList(options.trustedProxies),
-      adminToken: adminToken.token,
+      isAdmin: adminCheck(adminToken.token),
       statusAllow: parseAllowList(options.statusAllow),
       log,
     });
@@ -185,7 +193,7 @@ export class Appliance {
       viewers: (entryId) => stats.totals(entryId),
       renditions: (entryId) => renditionProgress(live, entryId).map(({ restarts: _restarts, ...r }) => r),
     });
-    const events = new ControlEvents({ channels, live, index, statistics });
+    const events = new ControlEvents({ channels, states, index, statistics });
     const startedAt = new Date().toISOString();
     const host = bracketHost(publicHost);
     const urls: ApplianceUrls = {

@@ -142,7 +142,8 @@ describe('build paths agree', () => {
     const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     expect(scripts.prestart).toBe('node scripts/native-modules.mjs electron');
     expect(scripts.predist).toBe('node scripts/native-modules.mjs electron');
-    expect(scripts.pretest).toBe('node scripts/native-modules.mjs node');
+    expect(scripts['pretest:unit']).toBe('node scripts/native-modules.mjs node');
+    expect(scripts['pretest:e2e']).toBe('node scripts/native-modules.mjs node');
     expect(scripts.preserve).toBe('node scripts/native-modules.mjs node');
   });
 });
