@@ -7,14 +7,14 @@ import { EventEmitter } from 'node:events';
 import type { ChannelStore } from '../channels/channel-store.js';
 import { SAMPLE_INTERVAL_MS, type ChannelStatistics } from '../channels/channel-statistics.js';
 import { eventView } from '../channels/channel-view.js';
-import type { IngestState } from '../contract/contract.js';
+import type { PublishingPointState } from '../contract/contract.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
 import type { ControlEvent } from '../contract/contract.js';
 
 /** The publishing point state machine, as the events need it (origin/publishing-point-state.ts). */
 export interface StateChanges {
-  on(event: 'state', listener: (c: { entryId: string; state: IngestState }) => void): unknown;
-  off(event: 'state', listener: (c: { entryId: string; state: IngestState }) => void): unknown;
+  on(event: 'state', listener: (c: { entryId: string; state: PublishingPointState }) => void): unknown;
+  off(event: 'state', listener: (c: { entryId: string; state: PublishingPointState }) => void): unknown;
 }
 
 export interface ControlEventsOptions {
@@ -26,7 +26,7 @@ export interface ControlEventsOptions {
 
 export class ControlEvents {
   private readonly emitter = new EventEmitter<{ event: [ControlEvent] }>();
-  private readonly states = new Map<string, IngestState>();
+  private readonly states = new Map<string, PublishingPointState>();
   private readonly detach: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
 
@@ -49,7 +49,7 @@ export class ControlEvents {
     const onChanged = (entryId: string) => this.publish({ type: 'channels.changed', entryId });
     const onEvent = (ev: Parameters<typeof eventView>[0]) =>
       this.publish({ type: 'channel.event', entryId: ev.entryId, event: eventView(ev) });
-    const onState = ({ entryId, state }: { entryId: string; state: IngestState }) =>
+    const onState = ({ entryId, state }: { entryId: string; state: PublishingPointState }) =>
       this.state(entryId, state);
     channels.on('changed', onChanged);
     channels.on('event', onEvent);
@@ -74,7 +74,7 @@ export class ControlEvents {
     for (const d of this.detach.splice(0)) d();
   }
 
-  private state(entryId: string, state: IngestState): void {
+  private state(entryId: string, state: PublishingPointState): void {
     if (this.states.get(entryId) === state) return;
     this.states.set(entryId, state);
     this.publish({ type: 'channel.state', entryId, state });

@@ -18,7 +18,7 @@ import { settingsView, type SettingsPort } from '../settings/settings-service.js
 import { ChannelStore } from '../channels/channel-store.js';
 import { LiveChannels } from '../channels/live-channels.js';
 import { IngestServer } from '../ingest/ingest-server.js';
-import { FragmentIngest } from '../origin/fragment-ingest.js';
+import { FragmentWriter } from '../origin/fragment-writer.js';
 import { createOriginServer } from './viewer-listener.js';
 import { OriginStorage } from '../origin/origin-storage.js';
 import { SegmentIndex } from '../origin/segment-index.js';
@@ -101,7 +101,7 @@ export class Appliance {
     const index = new SegmentIndex(db);
     const storage = new OriginStorage(options.dataDir);
     storage.cache.setBudget(options.fragmentCache * 1024 * 1024);
-    const fragments = new FragmentIngest(index, storage, log.child({ part: 'origin' }));
+    const fragments = new FragmentWriter(index, storage, log.child({ part: 'origin' }));
     const pps = new PublishingPoints(index, storage, log.child({ part: 'publishing-points' }));
     // The one writer of publishing point states.
     const states = new PublishingPointStates(index);

@@ -130,7 +130,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 
-  // Low-latency HLS: requests waiting for a fragment, woken by the ingest; released at once when the listener
+  // Low-latency HLS: requests waiting for a fragment, woken by the fragment writer; released at once when the listener
   // closes, so a shutdown never waits for them.
   const waiters = FragmentWaiters.for(o.index);
   const blocking = new BlockedRequests();

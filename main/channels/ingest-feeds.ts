@@ -7,7 +7,7 @@ import type { BroadcastRequest } from '../ingest/broadcast-url.js';
 import type { IngestMetadata } from '../ingest/ingest-protocol.js';
 import type { IngestServer } from '../ingest/ingest-server.js';
 import type { Logger } from '../lib/logger.js';
-import type { FragmentIngest } from '../origin/fragment-ingest.js';
+import type { FragmentWriter } from '../origin/fragment-writer.js';
 import {
   DEFAULT_PP_OPTIONS,
   resolvePpOptions,
@@ -56,7 +56,7 @@ export type ClosedReason = (entryId: string) => { code: string; message: string 
 
 export interface IngestFeedsOptions {
   ingest: IngestServer;
-  fragments: FragmentIngest;
+  fragments: FragmentWriter;
   pps: FeedPublishingPoints;
   states: FeedStates;
   closedReason: ClosedReason;

@@ -7,7 +7,7 @@
 import type { IngestMetadata } from '../ingest/ingest-protocol.js';
 import type { AuthorizeDecision, IngestServer, PublishRequest } from '../ingest/ingest-server.js';
 import type { Logger } from '../lib/logger.js';
-import type { FragmentIngest } from '../origin/fragment-ingest.js';
+import type { FragmentWriter } from '../origin/fragment-writer.js';
 import type { PublishingPointOptions } from '../origin/publishing-point-options.js';
 import type { PublishingPointStates } from '../origin/publishing-point-state.js';
 import type { PublishingPoints } from '../origin/publishing-points.js';
@@ -27,7 +27,7 @@ export interface LiveChannelsOptions {
   channels: ChannelStore;
   authenticator: PublishAuthenticator;
   ingest: IngestServer;
-  fragments: FragmentIngest;
+  fragments: FragmentWriter;
   pps: PublishingPoints;
   /** The publishing point state machine (the origin's). */
   states: PublishingPointStates;

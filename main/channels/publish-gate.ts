@@ -4,7 +4,7 @@
  * refusal is logged, put on the channel's events and reported as an ingest problem; an accepted publish is
  * handed to the feeds, which take it from there once the ingest announces it.
  */
-import type { IngestState } from '../contract/contract.js';
+import type { PublishingPointState } from '../contract/contract.js';
 import {
   ENTRY_ID_PATTERN,
   entryIdOf,
@@ -55,7 +55,7 @@ export interface GateChannels {
 
 /** The publishing points, as the gate needs them. */
 export interface GatePublishingPoints {
-  get(entryId: string): { state: IngestState; options: PublishingPointOptions } | undefined;
+  get(entryId: string): { state: PublishingPointState; options: PublishingPointOptions } | undefined;
 }
 
 /** Where an accepted publish goes: the feeds wait for the ingest to announce it. */

@@ -91,8 +91,8 @@ export interface ChannelView {
   backupBroadcastUrl: string;
   streamName: string;
   rtmp: { server: string; backupServer: string; streamKey: string };
-  publishingPoint: { name: string; path: string; state: IngestState };
-  state: IngestState;
+  publishingPoint: { name: string; path: string; state: PublishingPointState };
+  state: PublishingPointState;
   playback: { hls: string; dash: string };
   ingests: IngestView[];
   statistics: RenditionStats[];
@@ -191,7 +191,7 @@ export interface TrackRangeView {
 
 export interface ArchiveView {
   publishingPoint: string;
-  state: IngestState;
+  state: PublishingPointState;
   /** The DVR window: what players can seek in, now. */
   dvrWindow: { seconds: number; start: string | null; end: string | null };
   archiving: boolean;
@@ -202,7 +202,7 @@ export interface ArchiveView {
 
 export interface PublishingPointView {
   name: string;
-  state: IngestState;
+  state: PublishingPointState;
   options: Record<string, string>;
   /** Options can be changed only while the publishing point is not active and completely purged. */
   editable: boolean;
@@ -404,7 +404,7 @@ export function isOperationName(v: unknown): v is OperationName {
 export type ControlEvent =
   /** A channel was created, changed (name, access, accepting) or deleted: refetch the list. */
   | { type: 'channels.changed'; entryId: string }
-  | { type: 'channel.state'; entryId: string; state: IngestState }
+  | { type: 'channel.state'; entryId: string; state: PublishingPointState }
   /** A channel's event log grew (rejections, restart steps, purge progress...). */
   | { type: 'channel.event'; entryId: string; event: ChannelEventView }
   /** Every couple of seconds, one sample per channel with any activity. */
@@ -434,7 +434,7 @@ export class ControlFailure extends Error {
 }
 
 /** The publishing point's ingest state (Unified Streaming's `/state`): the origin is its only writer. */
-export type IngestState = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
+export type PublishingPointState = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
 
 /** The IPC channels between the preload and the main process: control calls in, control events out. */
 export const IPC_CHANNELS = { control: 'ecdn:control', event: 'ecdn:event' } as const;

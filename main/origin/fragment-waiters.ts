@@ -1,7 +1,7 @@
 /**
  * Requests that wait for a track's next fragment: low-latency HLS blocking playlist reloads (`_HLS_msn`,
  * `_HLS_part`) and preload-hinted parts asked for before they exist. Waiters are keyed by publishing point and
- * track; the fragment ingest wakes them when a fragment of that track is indexed or the track ends. Nothing
+ * track; the fragment writer wakes them when a fragment of that track is indexed or the track ends. Nothing
  * polls: a waiter sleeps until it is woken, its deadline passes or its signal aborts (the viewer went away, the
  * origin listener is closing).
  */
@@ -15,7 +15,7 @@ const registries = new WeakMap<object, FragmentWaiters>();
 export class FragmentWaiters {
   private readonly waiting = new Map<string, Set<Wake>>();
 
-  /** The registry shared by everything that uses `index` (the fragment ingest and the origin listener). */
+  /** The registry shared by everything that uses `index` (the fragment writer and the origin listener). */
   static for(index: object): FragmentWaiters {
     let r = registries.get(index);
     if (!r) {

@@ -1,17 +1,17 @@
 /**
  * The publishing point's ingest state machine (idle → starting → started; → stopping → stopped), and its only
- * writer: the fragment ingest's first init segment and first fragment move it forward, the feeds say when an
+ * writer: the fragment writer's first init segment and first fragment move it forward, the feeds say when an
  * ingest ends, channel control and shutdown stop it, and everyone who shows it (the dashboard's events, the
  * registration with Kaltura) listens to its `state` events instead of polling the index.
  */
 import { EventEmitter } from 'node:events';
-import type { IngestState } from '../contract/contract.js';
-import type { FragmentIngest } from './fragment-ingest.js';
+import type { PublishingPointState } from '../contract/contract.js';
+import type { FragmentWriter } from './fragment-writer.js';
 import type { SegmentIndex } from './segment-index.js';
 
 export interface StateChange {
   entryId: string;
-  state: IngestState;
+  state: PublishingPointState;
 }
 
 /** Whether a publishing point has a transcoder feeding it now (a feed that started and has not ended). */
@@ -26,8 +26,8 @@ export class PublishingPointStates extends EventEmitter<{ state: [StateChange] }
     this.setMaxListeners(0);
   }
 
-  /** Follows a fragment ingest: its first init segment is `starting`, its first fragment `started`. */
-  follow(fragments: FragmentIngest): () => void {
+  /** Follows a fragment writer: its first init segment is `starting`, its first fragment `started`. */
+  follow(fragments: FragmentWriter): () => void {
     const onInit = (pp: string) => this.starting(pp);
     const onFragment = (pp: string) => this.started(pp);
     fragments.on('init', onInit);
@@ -38,7 +38,7 @@ export class PublishingPointStates extends EventEmitter<{ state: [StateChange] }
     };
   }
 
-  get(pp: string): IngestState | undefined {
+  get(pp: string): PublishingPointState | undefined {
     return this.index.getPublishingPoint(pp)?.state;
   }
 
@@ -84,7 +84,7 @@ export class PublishingPointStates extends EventEmitter<{ state: [StateChange] }
     this.emit('state', { entryId: pp, state: this.get(pp) ?? 'idle' });
   }
 
-  private write(pp: string, state: IngestState): void {
+  private write(pp: string, state: PublishingPointState): void {
     this.index.setState(pp, state);
     this.emit('state', { entryId: pp, state });
   }

@@ -5,7 +5,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
 import type { PublishingPointOptions } from './publishing-point-options.js';
-import type { IngestState } from '../contract/contract.js';
+import type { PublishingPointState } from '../contract/contract.js';
 
 /**
  * A publishing point's timeline starts this long before it is created, so an encoder whose clock started
@@ -13,12 +13,12 @@ import type { IngestState } from '../contract/contract.js';
  */
 export const TIMELINE_LEAD_MS = 10_000;
 
-export type { IngestState };
+export type { PublishingPointState };
 
 export interface PublishingPointRecord {
   name: string;
   options: PublishingPointOptions;
-  state: IngestState;
+  state: PublishingPointState;
   /** ms since epoch: presentation time 0 of every track (DASH availabilityStartTime); creation − TIMELINE_LEAD_MS. */
   epoch: number;
   createdAt: number;
@@ -39,7 +39,7 @@ export interface TrackRecord {
   sampleRate: number | null;
   channels: number | null;
   audioTrack: string | null;
-  state: IngestState;
+  state: PublishingPointState;
   updatedAt: number;
 }
 
@@ -67,7 +67,7 @@ const FRAGMENT_COLUMNS = `id, track_id AS trackId, sequence, media_time AS media
 interface PpRow {
   name: string;
   options: string;
-  state: IngestState;
+  state: PublishingPointState;
   epoch: number;
   created_at: number;
   updated_at: number;
@@ -129,7 +129,7 @@ export class SegmentIndex {
     return (this.stmt('SELECT * FROM publishing_points ORDER BY name').all() as PpRow[]).map(toPp);
   }
 
-  setState(name: string, state: IngestState, now = Date.now()): void {
+  setState(name: string, state: PublishingPointState, now = Date.now()): void {
     this.writeCount++;
     this.stmt('UPDATE publishing_points SET state = ?, updated_at = ? WHERE name = ?').run(state, now, name);
   }
@@ -176,7 +176,7 @@ export class SegmentIndex {
     return this.stmt(`SELECT ${TRACK_COLUMNS} FROM tracks WHERE pp = ? ORDER BY id`).all(pp) as TrackRecord[];
   }
 
-  setTrackState(trackId: number, state: IngestState, now = Date.now()): void {
+  setTrackState(trackId: number, state: PublishingPointState, now = Date.now()): void {
     this.writeCount++;
     this.stmt('UPDATE tracks SET state = ?, updated_at = ? WHERE id = ?').run(state, now, trackId);
   }

@@ -10,7 +10,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { PublishingPointOptions } from './publishing-point-options.js';
-import type { IngestState } from '../contract/contract.js';
+import type { PublishingPointState } from '../contract/contract.js';
 
 export type { PublishingPointOptions } from './publishing-point-options.js';
 
@@ -40,10 +40,10 @@ export interface SmilTrack {
   channels?: number;
 }
 
-export type { IngestState };
+export type { PublishingPointState };
 
 export interface TrackStatistics extends SmilTrack {
-  state: IngestState;
+  state: PublishingPointState;
   /** ms since epoch */
   updated: number;
   /** seconds ingested */
@@ -342,7 +342,7 @@ const trackOpen = (t: SmilTrack): string[] =>
 const SMIL_OPEN = `<smil\n  xmlns="${SMIL_NS}">`;
 
 /** `/state`: the publishing point's state and the time of its last update. */
-export function renderState(updated: number, state: IngestState): string {
+export function renderState(updated: number, state: PublishingPointState): string {
   return document(SMIL_OPEN, [
     '  <head>',
     ...metaLines('updated', isoMicros(updated)),

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../lib/logger.js';
-import type { IngestRun } from '../origin/fragment-ingest.js';
+import type { TranscoderRun } from '../origin/fragment-writer.js';
 import type { TranscodePlan } from './ffmpeg-args.js';
 import { ProgressParser, type TranscodeProgress } from './transcode-progress.js';
 
@@ -22,7 +22,7 @@ export interface TranscoderOptions {
   ffmpegPath: string;
   plan: TranscodePlan;
   /** Called once per ffmpeg process: where its track outputs go. */
-  beginRun: () => IngestRun;
+  beginRun: () => TranscoderRun;
   log: Logger;
   /** Backoff steps in ms between restarts; the last repeats. */
   backoff?: readonly number[];
@@ -41,7 +41,7 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
   private restartTimer: NodeJS.Timeout | undefined;
   private exited: Promise<void> = Promise.resolve();
   /** Where the current (or last) ffmpeg process writes. */
-  private run: IngestRun | undefined;
+  private run: TranscoderRun | undefined;
   lastProgress: TranscodeProgress | undefined;
   restarts = 0;
 

@@ -8,7 +8,7 @@ import { ChannelStore } from '../../main/channels/channel-store.js';
 import { LiveChannels, type LiveChannelsOptions } from '../../main/channels/live-channels.js';
 import { createLogger } from '../../main/lib/logger.js';
 import type { IngestServer, PublishRequest } from '../../main/ingest/ingest-server.js';
-import { FragmentIngest } from '../../main/origin/fragment-ingest.js';
+import { FragmentWriter } from '../../main/origin/fragment-writer.js';
 import { OriginStorage } from '../../main/origin/origin-storage.js';
 import { PublishingPointStates } from '../../main/origin/publishing-point-state.js';
 import { PublishingPoints } from '../../main/origin/publishing-points.js';
@@ -54,7 +54,7 @@ function setup(
     channels,
     authenticator: new PublishAuthenticator(new StandalonePartner(1, channels), 'test'),
     ingest: ingest as unknown as IngestServer,
-    fragments: new FragmentIngest(index, storage, log),
+    fragments: new FragmentWriter(index, storage, log),
     pps: new PublishingPoints(index, storage, log),
     states: new PublishingPointStates(index),
     ffmpegPath: fakeFfmpeg,

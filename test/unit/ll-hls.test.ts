@@ -11,7 +11,7 @@ import { signQuery } from '../../main/access/signed-url.js';
 import type { SigningKey } from '../../main/access/signing-keys.js';
 import { parseAllowList } from '../../main/lib/ip-allow-list.js';
 import { createLogger } from '../../main/lib/logger.js';
-import { FragmentIngest } from '../../main/origin/fragment-ingest.js';
+import { FragmentWriter } from '../../main/origin/fragment-writer.js';
 import { FragmentWaiters } from '../../main/origin/fragment-waiters.js';
 import { groupLength, groupView } from '../../main/origin/fragment-groups.js';
 import { renderMediaPlaylist } from '../../main/origin/hls.js';
@@ -295,7 +295,7 @@ describe('fragment files', () => {
 
   it('the ingest shares its waiters with the origin of the same index', () => {
     const s = testIndex({}, T0);
-    const ingest = new FragmentIngest(s.index, new OriginStorage(s.dir), log);
+    const ingest = new FragmentWriter(s.index, new OriginStorage(s.dir), log);
     expect(ingest.waiters).toBe(FragmentWaiters.for(s.index));
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../main/lib/logger.js';
-import { FragmentIngest } from '../../main/origin/fragment-ingest.js';
+import { FragmentWriter } from '../../main/origin/fragment-writer.js';
 import { renderMediaPlaylist } from '../../main/origin/hls.js';
 import { OriginStorage } from '../../main/origin/origin-storage.js';
 import { livePresentation } from '../../main/origin/presentation.js';
@@ -97,7 +97,7 @@ describe('retention', () => {
       fragment_duration: '2',
     });
     const storage = new OriginStorage(dir);
-    const ingest = new FragmentIngest(index, storage, createLogger('silent'));
+    const ingest = new FragmentWriter(index, storage, createLogger('silent'));
     const v = track('video_source', 'video', 1000);
     fill(index, v, 20);
     fs.mkdirSync(storage.trackDir(pp.name, 'video_source'), { recursive: true });
@@ -116,7 +116,7 @@ describe('retention', () => {
     const a = setup({ dvr_window_length: '10', archiving: 'true' });
     const v = a.track('video_source', 'video', 1000);
     fill(a.index, v, 20);
-    await new FragmentIngest(a.index, new OriginStorage(a.dir), createLogger('silent')).applyRetention(
+    await new FragmentWriter(a.index, new OriginStorage(a.dir), createLogger('silent')).applyRetention(
       a.pp.name,
       v,
       40_000,
@@ -125,7 +125,7 @@ describe('retention', () => {
     const b = setup({ dvr_window_length: '10', archiving: 'true', archive_length: '16' });
     const w = b.track('video_source', 'video', 1000);
     fill(b.index, w, 20);
-    await new FragmentIngest(b.index, new OriginStorage(b.dir), createLogger('silent')).applyRetention(
+    await new FragmentWriter(b.index, new OriginStorage(b.dir), createLogger('silent')).applyRetention(
       b.pp.name,
       w,
       40_000,

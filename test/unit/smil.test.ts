@@ -9,7 +9,7 @@ import {
   renderStatistics,
   SmilError,
   type ArchiveTrack,
-  type IngestState,
+  type PublishingPointState,
   type SmilTrack,
   type TrackStatistics,
 } from '../../main/origin/smil.js';
@@ -484,7 +484,7 @@ describe('renderState', () => {
     expect(renderState(utc(2015, 5, 6, 1, 57, 12, 313929), 'started')).toBe(asOurs(SEED_STATE));
   });
 
-  it.each<IngestState>(['idle', 'starting', 'started', 'stopping', 'stopped'])(
+  it.each<PublishingPointState>(['idle', 'starting', 'started', 'stopping', 'stopped'])(
     'writes the state %s',
     (state) => {
       const xml = renderState(0, state);

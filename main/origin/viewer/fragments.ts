@@ -17,7 +17,7 @@ export interface FragmentDeps {
   /** Where a publishing point's files are on disk. */
   storage: Pick<OriginStorage, 'resolve' | 'initPath'>;
   caches: Pick<ViewerCaches, 'indexed' | 'fragment' | 'keepFragment'>;
-  /** Low-latency HLS: woken by the ingest when a fragment of the track is indexed. */
+  /** Low-latency HLS: woken by the fragment writer when a fragment of the track is indexed. */
   waiters: Pick<FragmentWaiters, 'wait'>;
   blocking: BlockedRequests;
 }

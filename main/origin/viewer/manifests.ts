@@ -18,7 +18,7 @@ export interface ManifestDeps {
   /** Viewer access of a publishing point: part of a rendered manifest's cache key. */
   accessFor: (pp: string) => 'open' | 'secure';
   caches: Pick<ViewerCaches, 'manifest' | 'keepManifest'>;
-  /** Low-latency HLS: woken by the ingest when a fragment of the track is indexed. */
+  /** Low-latency HLS: woken by the fragment writer when a fragment of the track is indexed. */
   waiters: Pick<FragmentWaiters, 'wait'>;
   blocking: BlockedRequests;
 }

@@ -1,5 +1,5 @@
 /**
- * Ingest of CMAF fragments into a publishing point: ffmpeg writes one fMP4 stream per track; each
+ * The fragment writer: CMAF fragments into a publishing point. ffmpeg writes one fMP4 stream per track; each
  * is split into its init segment and fragments, which are written to disk and recorded in the
  * segment index. Presentation times are anchored to the wall clock (`epoch` + media time), and each
  * fragment's tfdt is rewritten to its presentation time, so HLS, DASH and the files agree.
@@ -31,18 +31,18 @@ export interface TrackSpec {
   audioTrack?: string;
 }
 
-export interface FragmentIngestEvents {
+export interface FragmentWriterEvents {
   /** A track's init segment arrived (the publishing point is "starting"). */
   init: [pp: string, track: TrackRecord];
   fragment: [pp: string, track: TrackRecord, fragment: FragmentRecord];
   /** Every track of a run has ended. */
-  runEnded: [pp: string, run: IngestRun];
+  runEnded: [pp: string, run: TranscoderRun];
   /** A fragment could not be ingested (logged; the stream goes on). */
   failed: [pp: string, err: Error];
 }
 
 /** Writes fragments into publishing points; one per appliance. */
-export class FragmentIngest extends EventEmitter<FragmentIngestEvents> {
+export class FragmentWriter extends EventEmitter<FragmentWriterEvents> {
   /** Requests waiting for a track's next fragment (low-latency HLS), woken as fragments are indexed. */
   readonly waiters: FragmentWaiters;
 
@@ -61,8 +61,8 @@ export class FragmentIngest extends EventEmitter<FragmentIngestEvents> {
     tracks: readonly TrackSpec[],
     serverIndex: 0 | 1,
     anchor?: () => TimelineAnchor,
-  ): IngestRun {
-    return new IngestRun(this, pp, tracks, serverIndex, this.log.child({ pp }), anchor);
+  ): TranscoderRun {
+    return new TranscoderRun(this, pp, tracks, serverIndex, this.log.child({ pp }), anchor);
   }
 
   /**
@@ -100,8 +100,8 @@ export class FragmentIngest extends EventEmitter<FragmentIngestEvents> {
   }
 }
 
-/** One ffmpeg process's worth of tracks. */
-export class IngestRun {
+/** A transcoder run: one ffmpeg process's worth of tracks, on one timeline. */
+export class TranscoderRun {
   private offsetSeconds: number | undefined;
   private readonly inputs: TrackInput[];
   private ended = 0;
@@ -110,7 +110,7 @@ export class IngestRun {
   readonly finished = new Promise<void>((resolve) => (this.resolveFinished = resolve));
 
   constructor(
-    readonly ingest: FragmentIngest,
+    readonly ingest: FragmentWriter,
     readonly pp: string,
     readonly tracks: readonly TrackSpec[],
     readonly serverIndex: 0 | 1,
@@ -177,7 +177,7 @@ export class TrackInput {
   private done = false;
 
   constructor(
-    private readonly run: IngestRun,
+    private readonly run: TranscoderRun,
     private readonly spec: TrackSpec,
   ) {
     this.splitter = new FragmentSplitter({
@@ -212,7 +212,7 @@ export class TrackInput {
 
   private enqueue(work: () => Promise<void>): void {
     this.queue = this.queue.then(work).catch((err: Error) => {
-      this.run.log.error({ track: this.spec.trackName, err: err.message }, 'fragment ingest failed');
+      this.run.log.error({ track: this.spec.trackName, err: err.message }, 'fragment writer failed');
       this.run.ingest.emit('failed', this.run.pp, err);
     });
   }
