@@ -25,17 +25,22 @@ export const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** The open paths: the page and its assets. */
-export function isDashboardAsset(req: FastifyRequest): boolean {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const p = req.url.split('?')[0] ?? '';
-  return (
-    p === '/' ||
-    p === '/index.html' ||
-    /^\/assets\/[A-Za-z0-9._-]+$/.test(p) ||
-    p === '/favicon.svg' ||
-    p === '/favicon.ico'
-  );
+/**
+ * The open paths: the page and the files of the built dashboard, as they are on disk (so `/assets/x.isml`, a
+ * publishing point, is never mistaken for one), for GET and HEAD only.
+ */
+export function dashboardAssets(dir = dashboardDir()): (req: FastifyRequest) => boolean {
+  let files = new Set<string>();
+  try {
+    files = new Set(fs.readdirSync(path.join(dir, 'assets')).map((f) => `/assets/${f}`));
+  } catch {
+    // not built: only the page's own paths are open (they answer how to build it)
+  }
+  return (req) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const p = req.url.split('?')[0] ?? '';
+    return p === '/' || p === '/index.html' || p === '/favicon.svg' || p === '/favicon.ico' || files.has(p);
+  };
 }
 
 export function registerDashboard(app: FastifyInstance, dir = dashboardDir()): void {

@@ -77,18 +77,22 @@ export function registerPublishingPointApi(app: FastifyInstance, o: PublishingPo
             if (declared > limit) throw new BodyTooLarge();
             body = req.body ? await readBody(req.body as Readable, limit) : '';
           }
+          // Every method named: HEAD (which Fastify adds to a GET route) reads, never deletes.
           switch (req.method) {
             case 'POST':
               o.pps.create(id, body);
               return reply.code(201).send();
             case 'GET':
+            case 'HEAD':
               return reply.type('application/smil+xml; charset=utf-8').send(o.pps.read(id));
             case 'PUT':
               o.pps.update(id, body);
               return reply.code(200).send();
-            default:
+            case 'DELETE':
               o.pps.remove(id);
               return reply.code(200).send();
+            default:
+              throw new PublishingPointError(405, `method ${req.method} not allowed`);
           }
         } catch (err) {
           if (err instanceof BodyTooLarge) {

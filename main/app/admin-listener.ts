@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasAdminCredentials } from '../access/admin-credentials.js';
-import { listenerOptions } from '../lib/http-server.js';
+import { ADMIN_SOCKET_LIMITS, applySocketLimits, listenerOptions } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
 import type { ChannelStore } from '../channels/channel-store.js';
 import { channelView, type PublicEndpoints } from '../channels/channel-view.js';
@@ -24,7 +24,7 @@ import type { ControlService } from '../api/control-service.js';
 import { ControlFailure as ApiFailure } from '../contract/contract.js';
 import type { ControlEvents } from '../api/control-events.js';
 import { registerControlHttp, ticketOf, type EventTickets } from '../api/control-http.js';
-import { isDashboardAsset, registerDashboard } from '../api/dashboard-static.js';
+import { dashboardAssets, registerDashboard } from '../api/dashboard-static.js';
 import { registerPublishingPointApi } from '../api/publishing-point-api.js';
 import { trackRanges } from '../origin/archive-ranges.js';
 
@@ -57,6 +57,26 @@ export interface AdminServerOptions {
 /** The control API's failure (code + status); the name the HTTP-only routes use. */
 export { ApiFailure };
 
+/**
+ * A browser attaches remembered Basic credentials to requests any site makes: a state-changing request, or a
+ * WebSocket upgrade, whose `Origin` is not this listener's own is refused (its origin returned). Reads, and
+ * tools that send no `Origin` (curl, scripts, encoders), are not affected.
+ */
+export function crossSiteOrigin(req: FastifyRequest): string | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  const upgrade = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+  if (!upgrade && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS'))
+    return undefined;
+  let host: string | undefined;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = undefined;
+  }
+  return host !== undefined && host === req.headers.host ? undefined : origin;
+}
+
 export function createAdminServer(o: AdminServerOptions): FastifyInstance {
   const app = Fastify(listenerOptions(o.log, 'admin'));
 
@@ -67,8 +87,11 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
 
   // Sockets handed to the WebSocket upgrade (accepted or refused) are not the HTTP server's to close: without
   // this, one client that keeps a refused upgrade open would hold up shutdown and every settings restart.
+  applySocketLimits(app.server, ADMIN_SOCKET_LIMITS);
   const upgraded = new Set<Duplex>();
   app.server.on('upgrade', (_req, socket: Duplex) => {
+    // A dashboard's event socket may be quiet for minutes: it is the WebSocket's to keep alive, not the idle timer's.
+    (socket as Duplex & { setTimeout?: (ms: number) => void }).setTimeout?.(0);
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
   });
@@ -76,6 +99,7 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     for (const s of upgraded) s.destroy();
   });
 
+  const isDashboardAsset = dashboardAssets(o.dashboardDir);
   app.addHook('onRequest', async (req, reply) => {
     if (req.url === '/api/v1/health') return;
     if (!o.allow.allows(req.socket.remoteAddress)) {
@@ -85,6 +109,9 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
         `address ${req.socket.remoteAddress ?? '?'} is not on the admin allow list`,
       );
     }
+    const foreign = crossSiteOrigin(req);
+    if (foreign !== undefined)
+      throw new ApiFailure(403, 'FORBIDDEN', `a cross-site request from ${foreign} is refused`);
     if (isDashboardAsset(req)) return;
     const ticket = ticketOf(req);
     if (ticket !== undefined && !req.headers.authorization) {

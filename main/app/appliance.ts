@@ -94,7 +94,9 @@ export class Appliance {
     const profile: ConversionProfile = options.conversionProfile
       ? parseConversionProfile(fs.readFileSync(options.conversionProfile, 'utf8'))
       : loadDefaultProfile();
-    fs.mkdirSync(options.dataDir, { recursive: true });
+    // Private to the user the appliance runs as: the database holds stream tokens, the directory the admin token.
+    fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(options.dataDir, 0o700);
     const adminToken = resolveAdminToken(options.adminToken, options.dataDir);
     const db = openDatabase(options.dataDir);
     const channels = new ChannelStore(db);
@@ -185,6 +187,7 @@ export class Appliance {
       trustedProxies: parseAllowList(options.trustedProxies),
       isAdmin: adminCheck(adminToken.token),
       statusAllow: parseAllowList(options.statusAllow),
+      adminAllow: parseAllowList(options.adminAllow),
       log,
     });
     const readiness = { ready: false };

@@ -14,7 +14,7 @@ import type { AdminCheck } from '../access/admin-credentials.js';
 import { clientAddress } from '../access/signed-url.js';
 import { registerSignedCaching } from '../access/signed-cache.js';
 import type { SigningKey } from '../access/signing-keys.js';
-import { listenerOptions } from '../lib/http-server.js';
+import { applySocketLimits, listenerOptions, VIEWER_SOCKET_LIMITS } from '../lib/http-server.js';
 import type { AllowList } from '../lib/ip-allow-list.js';
 import type { Logger } from '../lib/logger.js';
 import type { IndexVersion } from '../origin/answer-memo.js';
@@ -46,6 +46,8 @@ export interface OriginServerOptions {
   isAdmin: AdminCheck;
   /** Who may read /state, /statistics and /archive without admin credentials. */
   statusAllow: AllowList;
+  /** Where admin credentials are accepted from (`--admin-allow`), here as on the admin listener. */
+  adminAllow: AllowList;
   /** Viewer access of a publishing point: `secure` ones need a signed URL. */
   accessFor: (pp: string) => 'open' | 'secure';
   keys: { find(id: string): SigningKey | undefined };
@@ -65,7 +67,15 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   // every first request) goes through the routes below, which fill the memo.
   const caches = new ViewerCacheSet(o.index, o.storage.cache);
   const answers = caches.answers;
-  const { isAdmin } = o;
+  const clientOf = (req: {
+    socket: { remoteAddress?: string | undefined };
+    headers: http.IncomingHttpHeaders;
+  }) => clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], o.trustedProxies);
+  // Admin credentials count here only from the admin allow list's addresses, as on the admin listener.
+  const isAdmin = (req: FastifyRequest): boolean => {
+    const client = clientOf(req);
+    return client !== undefined && o.adminAllow.allows(client) && o.isAdmin(req);
+  };
   let closing = false;
   const countViewer = (req: http.IncomingMessage, pp: string, rendition: string, bytes: number) =>
     o.stats?.record(
@@ -91,10 +101,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       const server = http.createServer((req, res) => {
         if (!replay(req, res)) handler(req, res);
       });
-      // What Fastify sets, by default, on a server it creates itself.
-      server.keepAliveTimeout = 72_000;
-      server.requestTimeout = 0;
-      server.setTimeout(0);
+      applySocketLimits(server, VIEWER_SOCKET_LIMITS);
       return server;
     },
   });
@@ -175,6 +182,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     index: o.index,
     smilTracks: (pp) => o.pps.smilTracks(pp),
     statusAllow: o.statusAllow,
+    clientOf,
     isAdmin,
   });
   const access = viewerAccess({ accessFor: o.accessFor, keys: o.keys, trustedProxies: o.trustedProxies });

@@ -23,11 +23,20 @@ export type EventLevel = 'info' | 'warn' | 'error';
 export interface ChannelEvent {
   id: number;
   entryId: string;
+  /** When it (last) happened. */
   at: number;
   level: EventLevel;
   code: string;
   message: string;
+  /** How many times in a row it happened (a refused encoder retrying), since `firstAt`. */
+  count: number;
+  firstAt: number;
 }
+
+/** The same event again within this long is counted on its row instead of adding one. */
+export const REPEAT_WINDOW_MS = 10 * 60_000;
+/** Events kept per channel (the oldest go). */
+export const MAX_EVENTS_PER_CHANNEL = 2000;
 
 const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -157,25 +166,64 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
     return deleted;
   }
 
+  /**
+   * Adds an event, or counts a repeat: the same level, code and message as the channel's latest event, within
+   * {@link REPEAT_WINDOW_MS}, updates that row (count, last time) and is emitted with its id. A channel keeps at most
+   * {@link MAX_EVENTS_PER_CHANNEL} rows, so an encoder retrying for days (or a stranger) cannot fill the disk.
+   */
   addEvent(entryId: string, level: EventLevel, code: string, message: string, at = Date.now()): ChannelEvent {
-    const r = this.stmt('INSERT INTO events (entry_id, at, level, code, message) VALUES (?, ?, ?, ?, ?)').run(
-      entryId,
-      at,
-      level,
-      code,
-      message,
-    );
-    const event: ChannelEvent = { id: Number(r.lastInsertRowid), entryId, at, level, code, message };
+    const last = this.stmt(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE entry_id = ? ORDER BY id DESC LIMIT 1`,
+    ).get(entryId) as EventRow | undefined;
+    if (
+      last &&
+      last.level === level &&
+      last.code === code &&
+      last.message === message &&
+      at - last.at <= REPEAT_WINDOW_MS
+    ) {
+      this.stmt('UPDATE events SET count = count + 1, at = ? WHERE id = ?').run(at, last.id);
+      const event = toEvent({ ...last, at, count: last.count + 1 });
+      this.emit('event', event);
+      return event;
+    }
+    const r = this.stmt(
+      'INSERT INTO events (entry_id, at, level, code, message, count, first_at) VALUES (?, ?, ?, ?, ?, 1, ?)',
+    ).run(entryId, at, level, code, message, at);
+    const id = Number(r.lastInsertRowid);
+    // Keep the newest rows only (both lookups ride on the (entry_id, id) index).
+    this.stmt(
+      `DELETE FROM events WHERE entry_id = ? AND id < (
+         SELECT id FROM events WHERE entry_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${MAX_EVENTS_PER_CHANNEL - 1})`,
+    ).run(entryId, entryId);
+    const event: ChannelEvent = { id, entryId, at, level, code, message, count: 1, firstAt: at };
     this.emit('event', event);
     return event;
   }
 
   events(entryId: string, limit = 100): ChannelEvent[] {
     const rows = this.stmt(
-      'SELECT id, entry_id AS entryId, at, level, code, message FROM events WHERE entry_id = ? ORDER BY id DESC LIMIT ?',
-    ).all(entryId, limit) as ChannelEvent[];
-    return rows.reverse();
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE entry_id = ? ORDER BY id DESC LIMIT ?`,
+    ).all(entryId, limit) as EventRow[];
+    return rows.map(toEvent).reverse();
   }
+}
+
+const EVENT_COLUMNS = 'id, entry_id AS entryId, at, level, code, message, count, first_at AS firstAt';
+
+interface EventRow {
+  id: number;
+  entryId: string;
+  at: number;
+  level: EventLevel;
+  code: string;
+  message: string;
+  count: number;
+  firstAt: number | null;
+}
+
+function toEvent(r: EventRow): ChannelEvent {
+  return { ...r, firstAt: r.firstAt ?? r.at };
 }
 
 function toRecord(r: ChannelRow): ChannelRecord {

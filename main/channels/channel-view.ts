@@ -69,5 +69,12 @@ export function renditionProgress(
 }
 
 export function eventView(e: ChannelEvent): ChannelEventView {
-  return { id: e.id, at: new Date(e.at).toISOString(), level: e.level, code: e.code, message: e.message };
+  return {
+    id: e.id,
+    at: new Date(e.at).toISOString(),
+    level: e.level,
+    code: e.code,
+    message: e.message,
+    ...(e.count > 1 ? { count: e.count, firstAt: new Date(e.firstAt).toISOString() } : {}),
+  };
 }

@@ -83,7 +83,7 @@ export class PublishGate {
     const parsed = parseBroadcastRequest(req.app, req.query, req.streamName);
     if (!parsed.ok) return this.refuse(req, entryIdOf(req.query.e), parsed.rejection);
     const r = parsed.value;
-    const result = await this.o.authenticator.authorize(r);
+    const result = await this.o.authenticator.authorize(r, req.remote);
     if (!result.ok) return this.refuse(req, r.entryId, result.rejection);
     const closed = this.closedReason(r.entryId);
     if (closed) return this.refuse(req, r.entryId, closed);

@@ -71,10 +71,14 @@ export interface RenditionStats {
 
 export interface ChannelEventView {
   id: number;
+  /** When it (last) happened. */
   at: string;
   level: 'info' | 'warn' | 'error';
   code: string;
   message: string;
+  /** Repeats: how many times in a row, and when the first was (absent for a single event). */
+  count?: number;
+  firstAt?: string;
 }
 
 export interface ChannelView {

@@ -1,4 +1,5 @@
 /** Messages between the core and the RTMP ingest child process (node-media-server). */
+import type { RtmpLimits } from './rtmp-limits.js';
 
 /** Encoder metadata (RTMP onMetaData), as Kaltura's extraParams name it. */
 export interface IngestMetadata {
@@ -18,6 +19,7 @@ export interface IngestChildOptions {
   pullKey: string;
   /** Directory node-media-server may use for its own store. */
   workDir: string;
+  limits: RtmpLimits;
 }
 
 export type ChildToCore =
@@ -37,7 +39,9 @@ export type ChildToCore =
   | { type: 'unpublished'; sessionId: string; bytesIn: number }
   /** Best estimate (ms since epoch) of the wall-clock instant of the encoder's RTMP timestamp 0: min(arrival − dts). */
   | { type: 'clock'; sessionId: string; origin: number }
-  | { type: 'refused'; remote: string; reason: string };
+  | { type: 'refused'; remote: string; reason: string }
+  /** The child's resident memory (bytes), every few seconds: the core restarts a runaway child. */
+  | { type: 'memory'; rss: number };
 
 export type CoreToChild =
   | { type: 'authorized'; requestId: number; allow: true; internalName: string }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../lib/logger.js';
 import type { ChildToCore, CoreToChild, IngestChildOptions, IngestMetadata } from './ingest-protocol.js';
 import { randomToken } from '../lib/random-id.js';
+import { DEFAULT_RTMP_LIMITS, type RtmpLimits } from './rtmp-limits.js';
 
 export interface PublishRequest {
   sessionId: string;
@@ -37,6 +38,8 @@ export interface IngestServerOptions {
   workDir: string;
   log: Logger;
   authorize: (req: PublishRequest) => Promise<AuthorizeDecision>;
+  /** What one RTMP peer may make the child hold; defaults {@link DEFAULT_RTMP_LIMITS}. */
+  limits?: RtmpLimits;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -69,6 +72,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       rtmpPort: this.opts.rtmpPort,
       pullKey: this.pullKey,
       workDir: this.opts.workDir,
+      limits: this.opts.limits ?? DEFAULT_RTMP_LIMITS,
     };
     const child = fork(CHILD_MODULE, [], {
       // Only what the child needs: none of the appliance's secrets reach the process that parses RTMP.
@@ -162,6 +166,15 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       case 'refused':
         this.emit('refused', m);
         break;
+      case 'memory': {
+        const max = (this.opts.limits ?? DEFAULT_RTMP_LIMITS).maxChildRss;
+        if (m.rss > max && this.child) {
+          // Bounded by the core: a runaway child is restarted (as after a crash), never the host.
+          this.opts.log.error({ rss: m.rss, max }, 'RTMP ingest over its memory bound: restarting it');
+          this.child.kill('SIGKILL');
+        }
+        break;
+      }
     }
   }
 

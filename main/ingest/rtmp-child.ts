@@ -3,13 +3,17 @@
  * - malformed input (an invalid tcUrl, an undecodable command) closes that socket instead of crashing the process;
  * - the Kaltura app query (`kLive/?p=..&e=..`) is split off at connect, so the app name check passes;
  * - a publish waits for the core's decision before `NetStream.Publish.Start` is sent and before any media is relayed;
- * - only loopback players holding the pull key may play (our ffmpeg); nothing else can read the ingest.
+ * - only loopback players holding the pull key may play (our ffmpeg); nothing else can read the ingest;
+ * - what a peer can make it hold is bounded (rtmp-limits.ts): message sizes (small until a publish is accepted),
+ *   chunk streams, buffers grown only as bytes arrive, connections per address and overall, a deadline to
+ *   publish and an idle timeout; it reports its memory so the core can restart it past its bound.
  * It talks to the core over the fork IPC channel (see ingest-protocol.ts).
  */
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { splitConnectApp } from './broadcast-url.js';
 import type { ChildToCore, CoreToChild, IngestChildOptions, IngestMetadata } from './ingest-protocol.js';
+import { DEFAULT_RTMP_LIMITS, type RtmpLimits } from './rtmp-limits.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,8 +34,27 @@ interface NmsSession {
   audioDatarate: number;
   close(): void;
 }
+interface RtmpPacket {
+  header: { fmt: number; cid: number; timestamp: number; length: number; type: number; stream_id: number };
+  clock: number;
+  payload: Buffer;
+  capacity: number;
+  bytes: number;
+}
+
 interface RtmpProto {
-  parserPacket: { header: { stream_id: number } };
+  parserPacket: RtmpPacket;
+  parserState: number;
+  parserBytes: number;
+  parserBasicBytes: number;
+  parserBuffer: Buffer;
+  inChunkSize: number;
+  inPackets: Map<number, RtmpPacket>;
+  packetParse(): void;
+  packetAlloc(): void;
+  packetHandler(): void;
+  ecdnAccepted?: boolean;
+  ecdnPlaying?: boolean;
   streamApp: string;
   streamHost: string;
   streamName: string;
@@ -89,6 +112,135 @@ Rtmp.prototype.parserData = function (this: RtmpProto, data: Buffer) {
   }
 };
 
+let limits: RtmpLimits = DEFAULT_RTMP_LIMITS;
+
+// 1b. Bounded parsing. A chunk header declares its message's length; node-media-server allocated that much at once,
+// per chunk stream. Here a message may be no longer than the connection's stage allows, a connection opens at most
+// `maxChunkStreams` chunk streams, and a message buffer grows only as its bytes arrive, within
+// `maxConnectionBuffer` for the whole connection. Breaking a bound throws: the socket closes (1.).
+const RTMP_PARSE_INIT = 0;
+const RTMP_PARSE_BASIC_HEADER = 1;
+const RTMP_PARSE_MESSAGE_HEADER = 2;
+const RTMP_PARSE_EXTENDED_TIMESTAMP = 3;
+const RTMP_PARSE_PAYLOAD = 4;
+const RTMP_CHUNK_TYPE_0 = 0;
+const RTMP_HEADER_SIZE = [11, 7, 3, 0];
+/** First allocation of a message buffer; it doubles as bytes arrive. */
+const INITIAL_MESSAGE_BUFFER = 4096;
+
+const packetParse = Rtmp.prototype.packetParse as (this: RtmpProto) => void;
+Rtmp.prototype.packetParse = function (this: RtmpProto) {
+  packetParse.call(this);
+  if (this.inPackets.size > limits.maxChunkStreams)
+    throw new Error(`more than ${limits.maxChunkStreams} chunk streams`);
+};
+
+function messageLimit(rtmp: RtmpProto): number {
+  return rtmp.ecdnAccepted ? limits.maxMediaMessage : limits.maxCommandMessage;
+}
+
+/** Grows the current message's buffer to hold `needed` bytes (doubling, never past its declared length). */
+function ensureCapacity(rtmp: RtmpProto, needed: number): void {
+  const packet = rtmp.parserPacket;
+  if (packet.capacity >= needed) return;
+  const length = packet.header.length;
+  const capacity = Math.min(length, Math.max(needed, packet.capacity * 2, INITIAL_MESSAGE_BUFFER));
+  let held = capacity - packet.capacity;
+  for (const p of rtmp.inPackets.values()) held += p.capacity;
+  if (held > limits.maxConnectionBuffer)
+    throw new Error(`message buffers over ${limits.maxConnectionBuffer} bytes on one connection`);
+  const grown = Buffer.allocUnsafe(capacity);
+  packet.payload.copy(grown, 0, 0, packet.bytes);
+  packet.payload = grown;
+  packet.capacity = capacity;
+}
+
+Rtmp.prototype.packetAlloc = function (this: RtmpProto) {
+  const length = this.parserPacket.header.length;
+  const limit = messageLimit(this);
+  if (length > limit) throw new Error(`a ${length}-byte message (at most ${limit} here)`);
+  ensureCapacity(this, Math.min(length, INITIAL_MESSAGE_BUFFER));
+};
+
+// node-media-server 4.4.3's chunkRead, with the payload copied into a buffer grown on demand (ensureCapacity).
+Rtmp.prototype.chunkRead = function (this: RtmpProto, data: Buffer, p: number, bytes: number) {
+  let size = 0;
+  let offset = 0;
+  let extendedTimestamp = 0;
+  while (offset < bytes) {
+    switch (this.parserState) {
+      case RTMP_PARSE_INIT:
+        this.parserBytes = 1;
+        this.parserBuffer[0] = data[p + offset++] as number;
+        if (0 === ((this.parserBuffer[0] as number) & 0x3f)) this.parserBasicBytes = 2;
+        else if (1 === ((this.parserBuffer[0] as number) & 0x3f)) this.parserBasicBytes = 3;
+        else this.parserBasicBytes = 1;
+        this.parserState = RTMP_PARSE_BASIC_HEADER;
+        break;
+      case RTMP_PARSE_BASIC_HEADER:
+        while (this.parserBytes < this.parserBasicBytes && offset < bytes)
+          this.parserBuffer[this.parserBytes++] = data[p + offset++] as number;
+        if (this.parserBytes >= this.parserBasicBytes) this.parserState = RTMP_PARSE_MESSAGE_HEADER;
+        break;
+      case RTMP_PARSE_MESSAGE_HEADER:
+        size = (RTMP_HEADER_SIZE[(this.parserBuffer[0] as number) >> 6] as number) + this.parserBasicBytes;
+        while (this.parserBytes < size && offset < bytes)
+          this.parserBuffer[this.parserBytes++] = data[p + offset++] as number;
+        if (this.parserBytes >= size) {
+          this.packetParse();
+          this.parserState = RTMP_PARSE_EXTENDED_TIMESTAMP;
+        }
+        break;
+      case RTMP_PARSE_EXTENDED_TIMESTAMP: {
+        const header = this.parserPacket.header;
+        size = (RTMP_HEADER_SIZE[header.fmt] as number) + this.parserBasicBytes;
+        if (header.timestamp === 0xffffff) size += 4;
+        while (this.parserBytes < size && offset < bytes)
+          this.parserBuffer[this.parserBytes++] = data[p + offset++] as number;
+        if (this.parserBytes >= size) {
+          extendedTimestamp =
+            header.timestamp === 0xffffff
+              ? this.parserBuffer.readUInt32BE(
+                  (RTMP_HEADER_SIZE[header.fmt] as number) + this.parserBasicBytes,
+                )
+              : header.timestamp;
+          if (this.parserPacket.bytes === 0) {
+            if (RTMP_CHUNK_TYPE_0 === header.fmt) this.parserPacket.clock = extendedTimestamp;
+            else this.parserPacket.clock += extendedTimestamp;
+            this.packetAlloc();
+          }
+          this.parserState = RTMP_PARSE_PAYLOAD;
+        }
+        break;
+      }
+      case RTMP_PARSE_PAYLOAD: {
+        const packet = this.parserPacket;
+        size = Math.min(
+          this.inChunkSize - (packet.bytes % this.inChunkSize),
+          packet.header.length - packet.bytes,
+        );
+        size = Math.min(size, bytes - offset);
+        if (size > 0) {
+          ensureCapacity(this, packet.bytes + size);
+          data.copy(packet.payload, packet.bytes, p + offset, p + offset + size);
+        }
+        packet.bytes += size;
+        offset += size;
+        if (packet.bytes >= packet.header.length) {
+          this.parserState = RTMP_PARSE_INIT;
+          packet.bytes = 0;
+          if (packet.clock > 0xffffffff) break;
+          this.packetHandler();
+        } else if (0 === packet.bytes % this.inChunkSize) {
+          this.parserState = RTMP_PARSE_INIT;
+        }
+        break;
+      }
+    }
+  }
+  return null;
+};
+
 // 2. Connect: validate tcUrl, split the Kaltura query off the application name.
 const onConnect = Rtmp.prototype.onConnect as (this: RtmpProto, m: InvokeMessage) => void;
 Rtmp.prototype.onConnect = function (this: RtmpProto, m: InvokeMessage) {
@@ -126,6 +278,7 @@ Rtmp.prototype.onPublish = function (this: RtmpProto, m: InvokeMessage) {
       session.socket.end();
       return;
     }
+    this.ecdnAccepted = true;
     this.streamName = decision.internalName;
     this.streamQuery = {};
     this.streamId = streamId;
@@ -169,6 +322,7 @@ Rtmp.prototype.onPlay = function (this: RtmpProto, m: InvokeMessage) {
     session?.socket.end();
     return;
   }
+  this.ecdnPlaying = true;
   this.streamName = name ?? '';
   this.streamQuery = {};
   this.streamId = this.parserPacket.header.stream_id;
@@ -239,8 +393,66 @@ async function announceWhenDescribed(session: NmsSession, internalPath: string):
   else session.socket.once('close', ended);
 }
 
+/**
+ * Connections: at most `maxConnections` in all and `maxConnectionsPerAddress` from one address; each must publish
+ * (or our ffmpeg play) within `handshakeTimeoutMs`, and is closed after `idleTimeoutMs` of silence.
+ */
+function admitConnections(nms: { rtmpServer?: { tcpServer?: net.Server } }): void {
+  const server = nms.rtmpServer?.tcpServer;
+  // No RTMP port configured (port 0): node-media-server listens on nothing, so there is nothing to guard.
+  if (!server) return;
+  const accept = server.listeners('connection') as Array<(socket: net.Socket) => void>;
+  server.removeAllListeners('connection');
+  const perAddress = new Map<string, number>();
+  let open = 0;
+  server.on('connection', (socket: net.Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const fromThere = perAddress.get(address) ?? 0;
+    if (open >= limits.maxConnections || fromThere >= limits.maxConnectionsPerAddress) {
+      send({
+        type: 'refused',
+        remote: address,
+        reason: `too many RTMP connections (${open} open, ${fromThere} from this address)`,
+      });
+      socket.destroy();
+      return;
+    }
+    open++;
+    perAddress.set(address, fromThere + 1);
+    socket.once('close', () => {
+      open--;
+      const n = (perAddress.get(address) ?? 1) - 1;
+      if (n <= 0) perAddress.delete(address);
+      else perAddress.set(address, n);
+    });
+    socket.setTimeout(limits.idleTimeoutMs, () => {
+      send({
+        type: 'refused',
+        remote: address,
+        reason: `RTMP connection silent for ${limits.idleTimeoutMs} ms`,
+      });
+      socket.destroy();
+    });
+    const deadline = setTimeout(() => {
+      const rtmp = [...Context.sessions.values()].find((s) => s.socket === socket)?.rtmp;
+      // A publish waiting for the partner's answer is bounded by the service timeout, not by this deadline.
+      if (socket.destroyed || rtmp?.ecdnPublishing || rtmp?.ecdnPlaying) return;
+      send({
+        type: 'refused',
+        remote: address,
+        reason: `no accepted publish within ${limits.handshakeTimeoutMs} ms of connecting`,
+      });
+      socket.destroy();
+    }, limits.handshakeTimeoutMs);
+    deadline.unref();
+    socket.once('close', () => clearTimeout(deadline));
+    for (const listener of accept) listener(socket);
+  });
+}
+
 async function main(opts: IngestChildOptions): Promise<void> {
   pullKey = opts.pullKey;
+  limits = opts.limits ?? DEFAULT_RTMP_LIMITS;
   // Check the port ourselves: node-media-server calls process.exit on a listen error.
   const probe = net.createServer();
   const free = await new Promise<string | null>((resolve) => {
@@ -258,6 +470,8 @@ async function main(opts: IngestChildOptions): Promise<void> {
     webadmin: { enable: false },
   });
   nmsLogger.level = process.env.ECDN_NMS_LOG_LEVEL ?? 'warn';
+  admitConnections(nms as unknown as { rtmpServer?: { tcpServer?: net.Server } });
+  setInterval(() => send({ type: 'memory', rss: process.memoryUsage.rss() }), 2000).unref();
   await nms.run();
   nmsLogger.level = process.env.ECDN_NMS_LOG_LEVEL ?? 'warn';
   process.on('message', (m: CoreToChild) => {

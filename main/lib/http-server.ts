@@ -1,4 +1,5 @@
 /** Options shared by the appliance's HTTP listeners (origin and admin). */
+import type http from 'node:http';
 import { LogController, type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
 import type { Logger } from './logger.js';
 
@@ -17,6 +18,43 @@ export function listenerOptions(
     // On shutdown, a viewer that stopped reading (or a keep-alive socket) must not hold the appliance open.
     forceCloseConnections: true,
   };
+}
+
+/** Socket bounds of a listener: no slow or silent peer holds a socket (and its open files) for ever. */
+export interface SocketLimits {
+  /** Time to send the request headers. */
+  headersTimeoutMs: number;
+  /** A socket silent this long (nothing read or written) is closed. */
+  idleTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Connections at once; more are refused by the kernel's accept queue. */
+  maxConnections: number;
+}
+
+export const VIEWER_SOCKET_LIMITS: SocketLimits = {
+  headersTimeoutMs: 10_000,
+  // Longer than a low-latency blocking reload may be held (3 target durations).
+  idleTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 72_000,
+  maxConnections: 8192,
+};
+
+export const ADMIN_SOCKET_LIMITS: SocketLimits = {
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 512,
+};
+
+/** Applies {@link SocketLimits} to a listener's server. */
+export function applySocketLimits(server: http.Server, l: SocketLimits): void {
+  server.headersTimeout = l.headersTimeoutMs;
+  // No whole-request deadline: uploads to spaces may take minutes; a stalled one hits the idle timeout.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = l.keepAliveTimeoutMs;
+  server.maxConnections = l.maxConnections;
+  server.setTimeout(l.idleTimeoutMs, (socket) => socket.destroy());
 }
 
 /** pino's log methods, whatever their overloads; the object is passed on as a FastifyBaseLogger. */

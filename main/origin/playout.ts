@@ -98,6 +98,7 @@ export function playoutPresentation(
   opts: { urlSuffix?: string; now?: number } = {},
 ): (PresentationView & { complete: boolean }) | null {
   check(playout);
+  if (playout.kind === 'vod') checkSubclipSize(index, pp, playout);
   const view =
     playout.kind === 'live'
       ? livePresentation(index, pp, {
@@ -108,6 +109,28 @@ export function playoutPresentation(
         })
       : vodPresentation(index, pp, playout, opts);
   return view.tracks.length > 0 ? view : null;
+}
+
+/**
+ * The most fragments per track a subclip may list (2 hours of 2 s fragments): a whole 24-hour archive asked for
+ * with `?vbegin=0` would otherwise hold the only event loop for most of a second and answer megabytes.
+ */
+export const MAX_SUBCLIP_FRAGMENTS = 3600;
+
+/** A 400 for a subclip longer than {@link MAX_SUBCLIP_FRAGMENTS}, counted on the index before anything is read. */
+function checkSubclipSize(
+  index: SegmentIndex,
+  pp: PublishingPointRecord,
+  range: { from: number; to: number },
+): void {
+  for (const t of index.tracks(pp.name)) {
+    const n = index.countFragmentsStartingBetween(t.id, range.from, range.to);
+    if (n > MAX_SUBCLIP_FRAGMENTS) {
+      throw new PlayoutError(
+        `the subclip holds ${n} fragments of ${t.trackName}, more than ${MAX_SUBCLIP_FRAGMENTS}: give vbegin and vend closer together (or export the range as MP4)`,
+      );
+    }
+  }
 }
 
 /** A playout built by hand gets the checks parsePlayout makes. */

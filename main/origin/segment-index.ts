@@ -270,6 +270,14 @@ export class SegmentIndex {
     ).map(toFragment);
   }
 
+  /** How many fragments of a track start (UTC, ms since epoch) in [from, to); on (track_id, utc). */
+  countFragmentsStartingBetween(trackId: number, from: number, to: number): number {
+    const row = this.stmt(
+      'SELECT COUNT(*) AS n FROM fragments WHERE track_id = ? AND utc >= ? AND utc < ?',
+    ).get(trackId, bound(from), bound(to)) as { n: number };
+    return row.n;
+  }
+
   /** Fragments that end at or before `beforeTime` (timescale units), oldest first. */
   fragmentsEndingBefore(trackId: number, beforeTime: number, limit = 1000): FragmentRecord[] {
     return (

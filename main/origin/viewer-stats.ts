@@ -23,6 +23,8 @@ interface Bucket {
 
 interface ChannelStats {
   clients: Map<string, number>;
+  /** Client ids seen per address (to bound the players counted behind one address). */
+  perAddress: Map<string, Set<string>>;
   viewers: number;
   bytesServed: number;
   requests: Map<string, number>;
@@ -38,6 +40,12 @@ export interface ViewerSnapshot {
 
 /** How many address + user agent pairs keep their hashed id in memory. */
 const CLIENT_ID_MEMO = 50_000;
+
+/**
+ * Players told apart behind one address (by their user agent) at most: a client that changes its user agent on
+ * every request counts as this many viewers, not as one per request.
+ */
+export const MAX_PLAYERS_PER_ADDRESS = 8;
 
 export class ViewerStats {
   private readonly channels = new Map<string, ChannelStats>();
@@ -69,7 +77,14 @@ export class ViewerStats {
   /** One answered request: who (address and user agent), which rendition (or `manifest`), how many bytes. */
   record(pp: string, rendition: string, address: string, userAgent: string, bytes: number): void {
     const c = this.channel(pp);
-    const client = this.clientId(address, userAgent);
+    let client = this.clientId(address, userAgent);
+    if (!c.clients.has(client)) {
+      const players = c.perAddress.get(address) ?? new Set<string>();
+      if (players.size >= MAX_PLAYERS_PER_ADDRESS && !players.has(client))
+        client = this.clientId(address, '*');
+      else players.add(client);
+      c.perAddress.set(address, players);
+    }
     if (!c.clients.has(client)) c.viewers++;
     c.clients.set(client, this.now());
     c.bytesServed += bytes;
@@ -97,6 +112,10 @@ export class ViewerStats {
     const cutoff = this.now() - this.activeMs;
     for (const c of this.channels.values()) {
       for (const [client, last] of c.clients) if (last < cutoff) c.clients.delete(client);
+      for (const [address, players] of c.perAddress) {
+        for (const id of players) if (!c.clients.has(id)) players.delete(id);
+        if (players.size === 0) c.perAddress.delete(address);
+      }
       c.viewers = c.clients.size;
       const b = this.bucket(c);
       b.viewers = Math.max(b.viewers, c.viewers);
@@ -134,7 +153,14 @@ export class ViewerStats {
   private channel(pp: string): ChannelStats {
     let c = this.channels.get(pp);
     if (!c) {
-      c = { clients: new Map(), viewers: 0, bytesServed: 0, requests: new Map(), series: [] };
+      c = {
+        clients: new Map(),
+        perAddress: new Map(),
+        viewers: 0,
+        bytesServed: 0,
+        requests: new Map(),
+        series: [],
+      };
       this.channels.set(pp, c);
     }
     return c;

@@ -67,6 +67,7 @@ export class SpaceFiles {
     const out = await run(this.ffprobePath, [
       '-v',
       'error',
+      ...UPLOAD_INPUT_LIMITS,
       '-show_streams',
       '-show_format',
       '-of',
@@ -121,6 +122,7 @@ export class SpaceFiles {
           '-nostdin',
           '-loglevel',
           'error',
+          ...UPLOAD_INPUT_LIMITS,
           '-i',
           this.itemPath(id, name),
           '-map',
@@ -161,6 +163,17 @@ export class SpaceFiles {
     return job;
   }
 }
+
+/**
+ * An uploaded file is read as a local file of the formats spaces take, and nothing else: no network protocol, no
+ * playlist or concat demuxer that could make ffmpeg open other files or URLs named inside it.
+ */
+const UPLOAD_INPUT_LIMITS = [
+  '-protocol_whitelist',
+  'file',
+  '-format_whitelist',
+  'mov,mp4,m4a,3gp,3g2,mj2,mp3',
+];
 
 function run(bin: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -128,4 +128,12 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE tracks SET last_sequence = COALESCE((SELECT MAX(sequence) FROM fragments WHERE track_id = tracks.id), 0);
     `,
   },
+  {
+    version: 7,
+    name: 'repeated channel events are one row with a count (first and last time)',
+    sql: `
+      ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE events ADD COLUMN first_at INTEGER;
+    `,
+  },
 ];

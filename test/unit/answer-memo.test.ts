@@ -110,6 +110,7 @@ async function served() {
     storage,
     pps: new PublishingPoints(s.index, storage, log),
     isAdmin: adminCheck('admin-token'),
+    adminAllow: parseAllowList(''),
     statusAllow: parseAllowList('127.0.0.1'),
     accessFor: () => access.mode,
     keys: { find: () => undefined },

@@ -2,8 +2,10 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
-import { listenerOptions } from '../../main/lib/http-server.js';
+import { applySocketLimits, listenerOptions } from '../../main/lib/http-server.js';
 import { createLogger } from '../../main/lib/logger.js';
+import http from 'node:http';
+import net from 'node:net';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -42,5 +44,37 @@ describe('request loggers', () => {
     expect(warn).toMatchObject({ listener: 'origin', n: 1, token: '[redacted]', level: 40 });
     expect(warn?.reqId).toEqual(expect.any(String));
     expect(lines.find((l) => l.msg === 'from a child')).toMatchObject({ part: 'x', reqId: warn?.reqId });
+  });
+});
+
+describe('socket limits', () => {
+  it('a peer that never finishes its headers, or goes silent, loses its socket', async () => {
+    const server = http.createServer((_req, res) => res.end('ok'));
+    applySocketLimits(server, {
+      headersTimeoutMs: 300,
+      idleTimeoutMs: 600,
+      keepAliveTimeoutMs: 100,
+      maxConnections: 3,
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const closedAfter = (send: string) =>
+      new Promise<number>((resolve) => {
+        const t0 = Date.now();
+        const s = net.connect(port, '127.0.0.1', () => s.write(send));
+        s.on('data', () => undefined);
+        s.on('error', () => undefined);
+        s.on('close', () => resolve(Date.now() - t0));
+      });
+    try {
+      // Headers trickled and never finished (slowloris): closed within about the headers timeout.
+      expect(await closedAfter('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ')).toBeLessThan(3_000);
+      // Connected and silent: closed by the idle timeout.
+      expect(await closedAfter('')).toBeLessThan(3_000);
+      expect(server.maxConnections).toBe(3);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -106,6 +106,7 @@ function setup(options: Record<string, string> = {}, access: 'open' | 'secure' =
     storage,
     pps: new PublishingPoints(s.index, storage, log),
     isAdmin: adminCheck('admin-token'),
+    adminAllow: parseAllowList(''),
     statusAllow: parseAllowList('127.0.0.1'),
     accessFor: () => access,
     keys: { find: (id) => (id === key.id ? key : undefined) },

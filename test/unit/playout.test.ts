@@ -5,6 +5,7 @@ import type { PresentationView, TrackView } from '../../main/origin/manifest-mod
 import {
   parsePlayout,
   playoutPresentation,
+  MAX_SUBCLIP_FRAGMENTS,
   PlayoutError,
   type Playout,
   type PlayoutQuery,
@@ -449,9 +450,12 @@ describe('playoutPresentation on a long archive', () => {
     // 15 + 30 fragments listed, plus a row or two per track for the edge, the tracks, the discontinuity count.
     expect(rowsRead).toBeLessThan(15 + 30 + 12);
 
-    const windowQueries = statements.filter((sql) => /COALESCE|utc >=/.test(sql));
+    const windowQueries = statements.filter((sql) => /COALESCE|utc >=/.test(sql) && !/COUNT/.test(sql));
     expect(windowQueries).toHaveLength(2);
-    for (const sql of windowQueries) {
+    // The subclip's size check counts on the same index before anything is read.
+    const counts = statements.filter((sql) => /COUNT\(\*\).*utc >=/.test(sql));
+    expect(counts).toHaveLength(1);
+    for (const sql of [...windowQueries, ...counts]) {
       const params = Array<number>((sql.match(/\?/g) ?? []).length).fill(1);
       const plan = (s.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[])
         .map((r) => r.detail)
@@ -461,5 +465,20 @@ describe('playoutPresentation on a long archive', () => {
         /SEARCH fragments USING (?:COVERING )?INDEX \S+ \(track_id=\? AND (media_time|utc)>\? AND \1<\?\)/,
       );
     }
+  });
+});
+
+describe('a subclip too long to list', () => {
+  it('is a 400 naming the limit, counted before any fragment is read', () => {
+    const s = setup({ archiving: 'true' });
+    const video = s.track('video_source', 'video', 1000);
+    s.db.transaction(() => s.fill(video, range(0, 2 * (MAX_SUBCLIP_FRAGMENTS + 10))))();
+    expect(() => view(s, parsePlayout({ vbegin: '0' }))).toThrow(PlayoutError);
+    expect(() => view(s, parsePlayout({ vbegin: '0' }))).toThrow(
+      /more than 3600: give vbegin and vend closer/,
+    );
+    // Within the limit it lists as before.
+    const ok = view(s, parsePlayout({ vbegin: at(0), vend: at(2 * MAX_SUBCLIP_FRAGMENTS) }));
+    expect(ok && starts(ok, 'video_source')).toHaveLength(MAX_SUBCLIP_FRAGMENTS);
   });
 });

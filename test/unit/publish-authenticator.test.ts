@@ -6,7 +6,7 @@ import {
   type LiveEntry,
   type PartnerBackend,
 } from '../../main/partner/partner.js';
-import { PublishAuthenticator } from '../../main/partner/publish-authenticator.js';
+import { MAX_REMEMBERED, PublishAuthenticator } from '../../main/partner/publish-authenticator.js';
 
 class CountingPartner implements PartnerBackend {
   readonly partnerId = 102;
@@ -79,19 +79,60 @@ describe('PublishAuthenticator', () => {
     });
   });
 
-  it('blocks the entry for 30 s after a failure, even with the right token, then lets it through', async () => {
+  it('blocks a failing token for 30 s from that address without asking, then lets it be asked again', async () => {
     const { partner, auth, advance } = setup();
-    expect(await auth.authorize(req({ token: 'bad' }))).toMatchObject({
+    expect(await auth.authorize(req({ token: 'bad' }), '10.0.0.9')).toMatchObject({
       ok: false,
       rejection: { code: 'LIVE_STREAM_INVALID_TOKEN' },
     });
     advance(29_000);
-    const blocked = await auth.authorize(req());
+    const blocked = await auth.authorize(req({ token: 'bad' }), '10.0.0.9');
     expect(blocked).toMatchObject({ ok: false, rejection: { code: 'CONNECTION_BLOCKED' } });
     expect(!blocked.ok && blocked.rejection.message).toMatch(/^Connection blocked due to previous error/);
     expect(partner.calls).toHaveLength(1);
     advance(1_500);
-    expect(await auth.authorize(req())).toMatchObject({ ok: true });
+    expect(await auth.authorize(req({ token: 'bad' }), '10.0.0.9')).toMatchObject({
+      rejection: { code: 'LIVE_STREAM_INVALID_TOKEN' },
+    });
+    expect(partner.calls).toHaveLength(2);
+  });
+
+  it('never locks out the encoder with the right token: a stranger elsewhere, or a fixed token here', async () => {
+    const { partner, auth } = setup();
+    // Entry ids are public: a stranger's wrong tokens block nothing for the encoder's address.
+    for (let i = 0; i < 3; i++) await auth.authorize(req({ token: `guess${i}` }), '203.0.113.7');
+    expect(await auth.authorize(req(), '10.0.0.5')).toMatchObject({ ok: true, cached: false });
+    // The operator mistyped the token, then fixed it: the right one is asked about at once.
+    const { auth: a2 } = setup();
+    await a2.authorize(req({ token: 'typo' }), '10.0.0.5');
+    expect(await a2.authorize(req(), '10.0.0.5')).toMatchObject({ ok: true });
+    // A token that authenticated before passes even a block at its own address.
+    await a2.authorize(req({ token: 'typo' }), '10.0.0.5');
+    for (let i = 0; i < 5; i++) await a2.authorize(req({ token: `typo${i}` }), '10.0.0.5');
+    expect(await a2.authorize(req(), '10.0.0.5')).toMatchObject({ ok: true });
+    expect(partner.calls.length).toBe(4);
+  });
+
+  it('an address that keeps failing is refused new tokens without asking until its window ends', async () => {
+    const { partner, auth, advance } = setup();
+    for (let i = 0; i < 5; i++) await auth.authorize(req({ token: `t${i}` }), '198.51.100.1');
+    expect(partner.calls).toHaveLength(5);
+    expect(await auth.authorize(req({ token: 'another' }), '198.51.100.1')).toMatchObject({
+      rejection: { code: 'CONNECTION_BLOCKED' },
+    });
+    expect(partner.calls).toHaveLength(5);
+    advance(31_000);
+    await auth.authorize(req({ token: 'another' }), '198.51.100.1');
+    expect(partner.calls).toHaveLength(6);
+  });
+
+  it('keeps what it remembers bounded, whatever a stranger sends', async () => {
+    const { auth } = setup();
+    for (let i = 0; i < MAX_REMEMBERED + 50; i++)
+      await auth.authorize(req({ token: 'bad' }), `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    const maps = auth as unknown as { blocked: Map<string, unknown>; failures: Map<string, unknown> };
+    expect(maps.blocked.size).toBeLessThanOrEqual(MAX_REMEMBERED);
+    expect(maps.failures.size).toBeLessThanOrEqual(MAX_REMEMBERED);
   });
 
   it('reports an unknown entry with the partner code', async () => {

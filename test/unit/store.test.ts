@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChannelStore, newEntryId, randomBase36 } from '../../main/channels/channel-store.js';
+import {
+  ChannelStore,
+  MAX_EVENTS_PER_CHANNEL,
+  newEntryId,
+  randomBase36,
+} from '../../main/channels/channel-store.js';
 import { OriginStorage, UnsafePathError } from '../../main/origin/origin-storage.js';
 import { SegmentIndex } from '../../main/origin/segment-index.js';
 import { migrate, openDatabase } from '../../main/store/database.js';
@@ -157,5 +162,52 @@ describe('OriginStorage', () => {
       expect(() => storage.ppDir(pp), pp).toThrow(UnsafePathError);
     }
     expect(storage.ppDir('events/hall/ch1')).toBe(path.join(storage.root, 'events', 'hall', 'ch1'));
+  });
+});
+
+describe('channel events', () => {
+  it('count a repeat on one row (first and last time), and keep a bounded number per channel', () => {
+    const db = openDatabase(tmp());
+    try {
+      const channels = new ChannelStore(db);
+      const c = channels.create('repeats', 1);
+      const t0 = Date.UTC(2026, 0, 1);
+      const first = channels.addEvent(c.entryId, 'error', 'LIVE_STREAM_INVALID_TOKEN', 'wrong token', t0);
+      const again = channels.addEvent(
+        c.entryId,
+        'error',
+        'LIVE_STREAM_INVALID_TOKEN',
+        'wrong token',
+        t0 + 5_000,
+      );
+      expect(again).toMatchObject({ id: first.id, count: 2, firstAt: t0, at: t0 + 5_000 });
+      // Something else in between, or a repeat much later, is a new row.
+      channels.addEvent(c.entryId, 'info', 'PUBLISH_STARTED', 'ok', t0 + 6_000);
+      const third = channels.addEvent(
+        c.entryId,
+        'error',
+        'LIVE_STREAM_INVALID_TOKEN',
+        'wrong token',
+        t0 + 7_000,
+      );
+      expect(third.id).not.toBe(first.id);
+      const late = channels.addEvent(
+        c.entryId,
+        'error',
+        'LIVE_STREAM_INVALID_TOKEN',
+        'wrong token',
+        t0 + 3_600_000,
+      );
+      expect(late.id).not.toBe(third.id);
+      expect(channels.events(c.entryId).map((e) => e.count)).toEqual([2, 1, 1, 1]);
+      for (let i = 0; i < MAX_EVENTS_PER_CHANNEL + 100; i++)
+        channels.addEvent(c.entryId, 'info', 'STEP', `step ${i}`, t0 + 4_000_000 + i);
+      const n = (
+        db.prepare('SELECT COUNT(*) AS n FROM events WHERE entry_id = ?').get(c.entryId) as { n: number }
+      ).n;
+      expect(n).toBe(MAX_EVENTS_PER_CHANNEL);
+    } finally {
+      db.close();
+    }
   });
 });

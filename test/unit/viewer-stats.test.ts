@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ViewerStats } from '../../main/origin/viewer-stats.js';
+import { MAX_PLAYERS_PER_ADDRESS, ViewerStats } from '../../main/origin/viewer-stats.js';
 
 describe('ViewerStats', () => {
   it('counts distinct clients within the last 30 s, bytes, and requests per rendition, per minute', () => {
@@ -31,5 +31,16 @@ describe('ViewerStats', () => {
     expect(series[series.length - 1]?.viewers).toBe(0);
     expect(s.snapshot('0_none')).toEqual({ viewers: 0, bytesServed: 0, requestsByRendition: {}, series: [] });
     expect(s.channelNames().sort()).toEqual(['0_a', '0_b']);
+  });
+
+  it('counts at most a few players behind one address, however often a client changes its user agent', () => {
+    let now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const s = new ViewerStats({}, () => now);
+    for (let i = 0; i < 500; i++) s.record('0_a', 'video_source', '10.0.0.66', `agent-${i}`, 1000);
+    s.record('0_a', 'video_source', '10.0.0.7', 'hls.js', 1000);
+    expect(s.snapshot('0_a').viewers).toBe(MAX_PLAYERS_PER_ADDRESS + 1 + 1);
+    now += 40_000;
+    s.sweep();
+    expect(s.snapshot('0_a').viewers).toBe(0);
   });
 });

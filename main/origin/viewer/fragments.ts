@@ -111,7 +111,7 @@ async function sendTrackFile(
     // arrives, within three part durations; any other missing fragment is a 404 at once.
     const sequence = Number(file[4]);
     const newest = o.index.lastFragment(track.id);
-    if (newest && sequence === newest.sequence + 1) {
+    if (newest && sequence === newest.sequence + 1 && !o.blocking.full) {
       const deadline = Date.now() + 3 * opts.hlsPartDuration * 1000;
       const wait = o.blocking.begin(reply);
       try {

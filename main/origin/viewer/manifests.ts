@@ -106,6 +106,8 @@ async function serveManifest(
     // Blocking playlist reload: answer once the playlist holds the segment (or part) asked for, the track
     // ends, or three target durations pass (503).
     const deadline = Date.now() + 3 * targetDurationOf(shown, track) * 1000;
+    if (o.blocking.full && shown.lowLatency && !holds(track, directives.msn, directives.part))
+      return unavailable(reply, 'too many blocking reloads are waiting; retry');
     const wait = o.blocking.begin(reply);
     try {
       while (shown.lowLatency && !holds(track, directives.msn, directives.part)) {
@@ -116,8 +118,10 @@ async function serveManifest(
         if (woke === 'timeout' || woke === 'aborted') {
           return unavailable(reply, `_HLS_msn=${directives.msn} did not arrive in time`);
         }
-        const again = o.index.getPublishingPoint(name);
-        const next = again && present(again);
+        const next = sharedRender(o, `${name} ${urlSuffix} ${isMpd}`, () => {
+          const again = o.index.getPublishingPoint(name);
+          return again && present(again);
+        });
         track = next && trackIn(next);
         if (!next || !track) return notFound(reply, 'no such track');
         shown = next;
@@ -130,6 +134,26 @@ async function serveManifest(
     'application/vnd.apple.mpegurl',
     renderMediaPlaylist(shown, trackName, { skip: directives.skip }),
   );
+}
+
+/**
+ * Held blocking reloads wake together when a part is indexed: the first to wake renders the presentation for
+ * that index state, the others reuse it (one render per change, not one per held request).
+ */
+const renders = new WeakMap<
+  ManifestDeps,
+  { writes: number; views: Map<string, PresentationView | undefined> }
+>();
+
+function sharedRender(
+  o: ManifestDeps,
+  key: string,
+  render: () => PresentationView | undefined,
+): PresentationView | undefined {
+  let r = renders.get(o);
+  if (!r || r.writes !== o.index.writes) renders.set(o, (r = { writes: o.index.writes, views: new Map() }));
+  if (!r.views.has(key)) r.views.set(key, render());
+  return r.views.get(key);
 }
 
 /** Start (ms since epoch) of the newest fragment of any track. */

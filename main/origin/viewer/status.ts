@@ -1,4 +1,5 @@
 /** A publishing point's status resources in SMIL (`/state`, `/statistics`, `/archive`), for operators. */
+import type { FastifyRequest } from 'fastify';
 import type { AllowList } from '../../lib/ip-allow-list.js';
 import type { SegmentIndex, PublishingPointRecord } from '../segment-index.js';
 import { renderArchive, renderState, renderStatistics, type SmilTrack } from '../smil.js';
@@ -14,6 +15,8 @@ export interface StatusDeps {
   smilTracks: (pp: PublishingPointRecord) => SmilTrack[];
   /** Who may read /state, /statistics and /archive without admin credentials. */
   statusAllow: Pick<AllowList, 'allows'>;
+  /** The client's address: the socket's, or the viewer's behind a trusted proxy (a local edge counts as it). */
+  clientOf: (req: FastifyRequest) => string | undefined;
   isAdmin: IsAdmin;
 }
 
@@ -22,7 +25,11 @@ export function statusResources(o: StatusDeps): ViewerResource<PpRequest> {
   return (req, reply, { pp, rest }) => {
     if (!(rest === 'state' || rest === 'statistics' || rest === 'archive')) return undefined;
     const name = pp.name;
-    if (!o.statusAllow.allows(req.socket.remoteAddress) && !o.isAdmin(req)) {
+    // For operators, not pages on other sites: no CORS header on these.
+    reply.removeHeader('Access-Control-Allow-Origin');
+    reply.removeHeader('Access-Control-Expose-Headers');
+    const client = o.clientOf(req);
+    if (!(client !== undefined && o.statusAllow.allows(client)) && !o.isAdmin(req)) {
       return reply
         .code(403)
         .type('text/plain')

@@ -1,6 +1,5 @@
 /** What the viewer resources share: the request they serve, the caches they consult, the admin check. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AdminCheck } from '../../access/admin-credentials.js';
 import type { CachedManifest } from '../manifest-cache.js';
 import type { ResolvedPpOptions } from '../publishing-point-options.js';
 import type { PublishingPointRecord } from '../segment-index.js';
@@ -21,8 +20,8 @@ export interface GrantedRequest extends PpRequest {
 /** The publishing point a request names, if it exists. */
 export type PpLookup = (req: FastifyRequest) => PpRequest | undefined;
 
-/** Whether a request carries the admin credentials: injected, never the token itself. */
-export type IsAdmin = AdminCheck;
+/** Whether a request may act as an operator (admin credentials, from an allowed address). */
+export type IsAdmin = (req: FastifyRequest) => boolean;
 
 /**
  * A resource of a publishing point: undefined (synchronously) when the path is not one of its own, so the

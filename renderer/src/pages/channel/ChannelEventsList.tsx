@@ -44,7 +44,15 @@ export function ChannelEventsList({ entryId }: { entryId: string }) {
                     <span className={`level level-${e.level}`}>{e.level}</span>
                   </td>
                   <td className="code">{e.code}</td>
-                  <td>{e.message}</td>
+                  <td>
+                    {e.message}
+                    {e.count ? (
+                      <span className="muted small" data-testid="event-repeats">
+                        {' '}
+                        ×{e.count} since {formatDateTime(e.firstAt ?? e.at)}
+                      </span>
+                    ) : null}
+                  </td>
                 </tr>
               ))}
             </tbody>
