@@ -229,6 +229,26 @@ export class ControlService implements ControlDispatcher {
       'channels.start': async (req) => this.control(split(req).entryId, 'start'),
       'channels.stop': async (req) => this.control(split(req).entryId, 'stop'),
       'channels.restart': async (req) => this.control(split(req).entryId, 'restart'),
+      'channels.rotateToken': async (req) => {
+        const { entryId } = split(req);
+        this.view(entryId);
+        if (o.mode === 'ecdn') {
+          throw new ControlFailure(
+            409,
+            'MODE_ECDN',
+            "in eCDN mode the stream token is the live entry's: regenerate it in Kaltura",
+          );
+        }
+        o.channels.rotateToken(entryId);
+        o.live.forgetAuthentication(entryId);
+        o.channels.addEvent(
+          entryId,
+          'warn',
+          'TOKEN_ROTATED',
+          'a new stream token was made: encoders need it on their next connection (a live encoder keeps streaming)',
+        );
+        return this.view(entryId);
+      },
       'channels.events': async (req) => {
         const { entryId } = split(req);
         this.view(entryId);

@@ -152,6 +152,13 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
     this.emit('changed', entryId);
   }
 
+  /** A new stream token (the old one stops working for new publishes); the new record. */
+  rotateToken(entryId: string): ChannelRecord | undefined {
+    this.stmt('UPDATE channels SET token = ? WHERE entry_id = ?').run(randomBase36(16), entryId);
+    this.emit('changed', entryId);
+    return this.get(entryId);
+  }
+
   setAccepting(entryId: string, accepting: boolean): void {
     this.stmt('UPDATE channels SET accepting = ? WHERE entry_id = ?').run(accepting ? 1 : 0, entryId);
     this.emit('changed', entryId);

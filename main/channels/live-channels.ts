@@ -138,6 +138,11 @@ export class LiveChannels {
     return this.control.restartChannel(entryId);
   }
 
+  /** Forgets a successful authentication of the entry (its token changed), so the next publish is checked again. */
+  forgetAuthentication(entryId: string): void {
+    this.o.authenticator.forget(entryId);
+  }
+
   /** Stops every transcoder (shutdown): their last fragments are written, every publishing point ends. */
   async stopAll(): Promise<void> {
     for (const e of await this.feeds.endAll()) this.o.states.halt(e);

@@ -338,6 +338,8 @@ export interface ControlOperations {
   'channels.start': { request: EntryRef; response: ChannelView };
   'channels.stop': { request: EntryRef; response: ChannelView };
   'channels.restart': { request: EntryRef; response: ChannelView };
+  /** Standalone mode: a new stream token; encoders need it on their next connection (a live one keeps going). */
+  'channels.rotateToken': { request: EntryRef; response: ChannelView };
   'channels.events': { request: EntryRef; response: { events: ChannelEventView[] } };
   'channels.statistics': { request: EntryRef; response: { samples: StatisticsSample[] } };
   'channels.signedUrl': {
@@ -384,6 +386,7 @@ export const CONTROL_ROUTES = {
   'channels.start': { method: 'POST', path: '/api/v1/channels/:entryId/start' },
   'channels.stop': { method: 'POST', path: '/api/v1/channels/:entryId/stop' },
   'channels.restart': { method: 'POST', path: '/api/v1/channels/:entryId/restart' },
+  'channels.rotateToken': { method: 'POST', path: '/api/v1/channels/:entryId/token' },
   'channels.events': { method: 'GET', path: '/api/v1/channels/:entryId/events' },
   'channels.statistics': { method: 'GET', path: '/api/v1/channels/:entryId/statistics' },
   'channels.signedUrl': { method: 'POST', path: '/api/v1/channels/:entryId/signed-url' },

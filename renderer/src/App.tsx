@@ -157,7 +157,7 @@ function Dashboard() {
       {banner}
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
         {route.page === 'channel' ? (
-          <ChannelPage key={route.entryId} entryId={route.entryId} />
+          <ChannelPage key={route.entryId} entryId={route.entryId} ecdn={status.data.mode === 'ecdn'} />
         ) : route.page === 'settings' ? (
           <SettingsPage onSaved={() => setStatusTick((n) => n + 1)} onRestarting={onRestarting} />
         ) : (

@@ -241,3 +241,22 @@ describe('operator resources behind a local edge', () => {
     }
   });
 });
+
+describe('a leaked stream token', () => {
+  it('is replaced by a new one: the old one is refused on the next publish, the new one goes live', async () => {
+    const c = await createChannel(a, 'rotate');
+    const r = await a.api('POST', `/api/v1/channels/${c.entryId}/token`);
+    expect(r.status).toBe(200);
+    const fresh = (await r.json()) as ChannelJson;
+    expect(fresh.token).not.toBe(c.token);
+    const old = await publish(`${c.broadcastUrl}/${c.streamName}`, { seconds: 2 }).done;
+    expect(old.code).not.toBe(0);
+    const events = (await (await a.api('GET', `/api/v1/channels/${c.entryId}/events`)).json()) as {
+      events: Array<{ code: string }>;
+    };
+    expect(events.events.map((e) => e.code)).toEqual(
+      expect.arrayContaining(['TOKEN_ROTATED', 'LIVE_STREAM_INVALID_TOKEN']),
+    );
+    await publishesAndStarts(fresh);
+  });
+});

@@ -26,7 +26,7 @@ function Panel({ title, className, children }: { title: string; className?: stri
 }
 
 /** One channel: control, preview, statistics, archive timeline, encoder settings, options, access, events. */
-export function ChannelPage({ entryId }: { entryId: string }) {
+export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?: boolean }) {
   const bridge = useBridge();
   const store = useStatisticsStore();
   const resync = useResync();
@@ -92,7 +92,7 @@ export function ChannelPage({ entryId }: { entryId: string }) {
       </Panel>
       <div className="grid-2">
         <Panel title="Encoder">
-          <EncoderPanel channel={channel} />
+          <EncoderPanel channel={channel} ecdn={ecdn} />
         </Panel>
         <Panel title="Access">
           <AccessPanel channel={channel} onChanged={ch.reload} />

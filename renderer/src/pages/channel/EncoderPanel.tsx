@@ -1,8 +1,14 @@
+import { useState } from 'react';
 import type { ChannelView } from '@contract';
+import { useAction } from '../../api/hooks.js';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { CopyField } from '../../components/CopyField.js';
+import { ErrorAlert } from '../../components/ErrorAlert.js';
 
 /** What to type into the encoder: OBS's server and stream key, and the full URLs for other encoders. */
-export function EncoderPanel({ channel }: { channel: ChannelView }) {
+export function EncoderPanel({ channel, ecdn = false }: { channel: ChannelView; ecdn?: boolean }) {
+  const [asking, setAsking] = useState(false);
+  const rotate = useAction('channels.rotateToken');
   return (
     <div className="encoder" data-testid="encoder-panel">
       <p className="muted">
@@ -24,6 +30,29 @@ export function EncoderPanel({ channel }: { channel: ChannelView }) {
         value={`${channel.broadcastUrl}/${channel.rtmp.streamKey}`}
         testId="ffmpeg-url"
       />
+      {ecdn ? null : (
+        <div className="inline-action">
+          <button type="button" disabled={rotate.busy} onClick={() => setAsking(true)}>
+            Regenerate token
+          </button>
+          <ConfirmDialog
+            open={asking}
+            title="Make a new stream token?"
+            confirmLabel="Make a new token"
+            onCancel={() => setAsking(false)}
+            onConfirm={async () => {
+              setAsking(false);
+              await rotate.run({ entryId: channel.entryId });
+            }}
+          >
+            <p>
+              The current token stops working for new connections: every encoder needs the new stream key and
+              broadcast URL on its next connection. An encoder that is live now keeps streaming.
+            </p>
+          </ConfirmDialog>
+          <ErrorAlert error={rotate.error} action="Could not make a new token" />
+        </div>
+      )}
     </div>
   );
 }
