@@ -134,6 +134,19 @@ export class SigningKeys {
     return { ...fresh };
   }
 
+  /**
+   * Revokes a key at once (a signed URL leaked): every URL signed with it stops working now, without waiting for
+   * its expiry. Revoking the current key rotates first, so signing goes on with a new one. Persisted atomically.
+   */
+  revoke(id: string): boolean {
+    if (!this.keys.some((k) => k.id === id)) return false;
+    if (this.current().id === id) this.rotate();
+    const next = this.keys.filter((k) => k.id !== id);
+    this.persist(next);
+    this.keys = next;
+    return true;
+  }
+
   /** The keys that still verify, newest first; never the secrets. */
   list(): Array<{ id: string; createdAt: number; retiredAt?: number; current: boolean }> {
     const t = this.now();

@@ -156,6 +156,11 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
   app.get('/api/v1/access/keys', async () => ({ keys: o.keys.list() }));
+  app.post('/api/v1/access/keys/:id/revoke', async (req: FastifyRequest<{ Params: { id: string } }>) => {
+    if (!o.keys.revoke(req.params.id))
+      throw new ApiFailure(404, 'NOT_FOUND', `no signing key ${req.params.id}`);
+    return { revoked: req.params.id, keys: o.keys.list() };
+  });
   app.post('/api/v1/access/rotate', async () => {
     const key = o.keys.rotate();
     return { current: key.id, keys: o.keys.list() };

@@ -66,6 +66,20 @@ describe('SigningKeys', () => {
     expect(a.secret).not.toBe(b.secret);
   });
 
+  it('revoking a key stops its URLs at once, even within their expiry; the current key is replaced first', () => {
+    const keys = new SigningKeys(dir, HOUR, now);
+    const leaked = keys.current();
+    const { qs } = signAndVerify(keys);
+    expect(signAndVerify(keys, qs).result).toBe('ok');
+    expect(keys.revoke(leaked.id)).toBe(true);
+    expect(keys.current().id).not.toBe(leaked.id);
+    expect(keys.find(leaked.id)).toBeUndefined();
+    expect(signAndVerify(keys, qs).result).not.toBe('ok');
+    // Persisted: a restart does not bring it back.
+    expect(new SigningKeys(dir, HOUR, now).find(leaked.id)).toBeUndefined();
+    expect(keys.revoke('no-such-key')).toBe(false);
+  });
+
   it('rotation keeps the old key verifying within the overlap only', () => {
     const keys = new SigningKeys(dir, HOUR, now);
     const old = keys.current();
