@@ -37,11 +37,25 @@ function leadTrack(pps: PublishingPoints, pp: PublishingPointRecord): TrackRecor
   return videos[0] ?? tracks[0];
 }
 
+/** Shortest archive segment, and most segments listed (archive_segment_length is stretched to fit). */
+export const MIN_ARCHIVE_SEGMENT_MS = 1_000;
+export const MAX_ARCHIVE_SEGMENTS = 2_000;
+
 export function archiveSegments(pps: PublishingPoints, pp: PublishingPointRecord): ArchiveSegment[] {
   const extent = pps.extent(pp);
   const lead = leadTrack(pps, pp);
   if (!extent || !lead) return [];
-  const length = resolvePpOptions(pp.options).archiveSegmentLength * 1000;
+  const asked = resolvePpOptions(pp.options).archiveSegmentLength * 1000;
+  // A tiny length would make millions of windows (each a query) on the only event loop: at least a second, and
+  // never more than MAX_ARCHIVE_SEGMENTS windows over the archive.
+  const length =
+    asked <= 0
+      ? 0
+      : Math.max(
+          asked,
+          MIN_ARCHIVE_SEGMENT_MS,
+          Math.ceil((extent.end - extent.start) / MAX_ARCHIVE_SEGMENTS),
+        );
   const toMedia = (ms: number) => Math.round(((ms - pp.epoch) / 1000) * lead.timescale);
   if (length <= 0) {
     return [{ index: 0, start: extent.start, end: extent.end, fragments: pps.index.countFragments(lead.id) }];

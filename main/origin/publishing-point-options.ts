@@ -123,7 +123,7 @@ const SPECS = {
     type: 'number',
     default: 0,
     defaultNote: 'one',
-    doc: 'the archive as downloadable MP4 segments of this many seconds (0 or less: one segment)',
+    doc: 'the archive as downloadable MP4 segments of this many seconds (0 or less: one segment; at least 1, and stretched so the archive is never more than 2 000 segments)',
   },
   restartOnEncoderReconnect: {
     name: 'restart_on_encoder_reconnect',
