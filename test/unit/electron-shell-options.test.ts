@@ -165,5 +165,15 @@ describe('electron-builder.yml', () => {
       validateConfiguration(yaml.load(read('electron-builder.yml')), new DebugLogger(false)),
     ).resolves.toBeUndefined();
     await expect(validateConfiguration({ bogusKey: 1 }, new DebugLogger(false))).rejects.toThrow(/bogusKey/);
+    // The hardening fuses are set (runAsNode stays on for the forked ingest child).
+    const config = yaml.load(read('electron-builder.yml')) as { electronFuses?: Record<string, boolean> };
+    expect(config.electronFuses).toMatchObject({
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      enableCookieEncryption: true,
+      runAsNode: true,
+    });
   });
 });
