@@ -8,8 +8,12 @@ import { FileSettingsStore } from '../settings/file-settings-store.js';
 function ready(appliance: Appliance): void {
   const { options } = appliance;
   if (appliance.adminToken.generated) {
+    // On a terminal, shown once; under a service manager (stdout is the journal, readable by more than the
+    // owner) only where it is, so the token never lands in a log.
     console.log(
-      `Admin token (generated; stored in ${options.dataDir}/admin-token, shown only now): ${appliance.adminToken.token}`,
+      process.stdout.isTTY
+        ? `Admin token (generated; stored in ${options.dataDir}/admin-token, shown only now): ${appliance.adminToken.token}`
+        : `Admin token generated and stored in ${options.dataDir}/admin-token (mode 0600); it is not printed here`,
     );
   }
   const { rtmp, origin, admin } = appliance.urls;

@@ -1,28 +1,19 @@
 /** The control API on the admin listener: credentials, channel CRUD, and clear errors for bad requests. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChannel, startAppliance, type RunningAppliance } from '../helpers/appliance.js';
-
-let a: RunningAppliance;
-
-beforeAll(async () => {
-  a = await startAppliance();
-});
-afterAll(async () => {
-  await a?.stop();
-});
+import { createChannel } from '../helpers/appliance.js';
+import { describe, expect, test } from '../helpers/fixtures.js';
 
 async function errorOf(r: Response): Promise<{ code: string; message: string }> {
   return ((await r.json()) as { error: { code: string; message: string } }).error;
 }
 
 describe('admin credentials', () => {
-  it('health answers without credentials', async () => {
+  test('health answers without credentials', async ({ appliance: a }) => {
     const r = await fetch(`${a.admin}/api/v1/health`);
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ status: 'ok' });
   });
 
-  it('everything else needs the admin token', async () => {
+  test('everything else needs the admin token', async ({ appliance: a }) => {
     const attempts: Array<Record<string, string>> = [
       {},
       { authorization: 'Bearer wrong-token-wrong-token' },
@@ -38,7 +29,9 @@ describe('admin credentials', () => {
     expect(status.status).toBe(401);
   });
 
-  it('accepts the token as Bearer or as the Basic password (curl -u any:token)', async () => {
+  test('accepts the token as Bearer or as the Basic password (curl -u any:token)', async ({
+    appliance: a,
+  }) => {
     expect((await a.api('GET', '/api/v1/channels')).status).toBe(200);
     const basic = await fetch(`${a.admin}/api/v1/channels`, {
       headers: { authorization: 'Basic ' + Buffer.from(`ops:${a.token}`).toString('base64') },
@@ -48,7 +41,7 @@ describe('admin credentials', () => {
 });
 
 describe('channels', () => {
-  it('creates a channel with everything an encoder and a viewer need', async () => {
+  test('creates a channel with everything an encoder and a viewer need', async ({ appliance: a }) => {
     const r = await a.api('POST', '/api/v1/channels', { name: 'Town hall' });
     expect(r.status).toBe(201);
     const c = (await r.json()) as Record<string, unknown> & {
@@ -81,7 +74,7 @@ describe('channels', () => {
     });
   });
 
-  it('lists, reads and deletes channels', async () => {
+  test('lists, reads and deletes channels', async ({ appliance: a }) => {
     const c = await createChannel(a, 'to delete');
     const list = (await (await a.api('GET', '/api/v1/channels')).json()) as {
       channels: Array<{ entryId: string }>;
@@ -97,7 +90,7 @@ describe('channels', () => {
     expect((await a.api('DELETE', `/api/v1/channels/${c.entryId}`)).status).toBe(404);
   });
 
-  it.each([
+  test.for([
     ['no name', {}, /name/],
     ['an empty name', { name: '   ' }, /name must not be empty/],
     ['a name that is not a string', { name: 42 }, /name/],
@@ -105,7 +98,7 @@ describe('channels', () => {
     ['a very long name', { name: 'x'.repeat(201) }, /longer than 200/],
     ['not JSON', '{"name": ', /JSON|body/i],
     ['JSON that is not an object', '[1,2]', /expected object|body/i],
-  ])('refuses %s with 400 and a reason', async (_what, body, reason) => {
+  ] as const)('refuses %s with 400 and a reason', async ([_what, body, reason], { appliance: a }) => {
     const r = await a.api('POST', '/api/v1/channels', body);
     expect(r.status).toBe(400);
     const e = await errorOf(r);
@@ -113,7 +106,7 @@ describe('channels', () => {
     expect(e.message).toMatch(reason);
   });
 
-  it('refuses a huge body with 413 and creates nothing', async () => {
+  test('refuses a huge body with 413 and creates nothing', async ({ appliance: a }) => {
     const before = ((await (await a.api('GET', '/api/v1/channels')).json()) as { channels: unknown[] })
       .channels.length;
     const r = await a.api('POST', '/api/v1/channels', JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }));
@@ -124,7 +117,7 @@ describe('channels', () => {
     expect(after).toBe(before);
   });
 
-  it('answers unknown routes with 404 JSON', async () => {
+  test('answers unknown routes with 404 JSON', async ({ appliance: a }) => {
     const r = await a.api('GET', '/api/v1/nothing');
     expect(r.status).toBe(404);
     expect((await errorOf(r)).code).toBe('NOT_FOUND');
@@ -132,7 +125,9 @@ describe('channels', () => {
 });
 
 describe('origin', () => {
-  it('404s unknown publishing points and paths that try to leave the data directory', async () => {
+  test('404s unknown publishing points and paths that try to leave the data directory', async ({
+    appliance: a,
+  }) => {
     const c = await createChannel(a, 'origin paths');
     expect((await fetch(`${a.origin}/0_zzzzzzzz/0_zzzzzzzz.isml/.m3u8`)).status).toBe(404);
     expect((await fetch(c.playback.hls)).status).toBe(404);

@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONTROL_ROUTES,
   type ArchiveView,
@@ -15,25 +14,21 @@ import {
   type SettingsView,
   type StatisticsSample,
 } from '../../main/contract/contract.js';
-import { createChannel, startAppliance, waitFor, type RunningAppliance } from '../helpers/appliance.js';
+import { createChannel, waitFor, type RunningAppliance } from '../helpers/appliance.js';
 import { ffmpegUrl, publish } from '../helpers/encoder.js';
+import { test as base, describe, expect } from '../helpers/fixtures.js';
 import { ECDN_FEATURES, FakeKaltura } from '../helpers/kaltura-server.js';
 
-let a: RunningAppliance;
-let kaltura: FakeKaltura;
-let kalturaUrl: string;
-
-beforeAll(async () => {
-  kaltura = new FakeKaltura({
-    partners: [{ id: 321, adminSecret: 'right-secret-123', name: 'Acme', features: ECDN_FEATURES }],
-    entries: [],
-  });
-  kalturaUrl = await kaltura.start();
-  a = await startAppliance();
+/** A Kaltura double for "test connection", started for the file by the `kalturaUrl` fixture. */
+const kaltura = new FakeKaltura({
+  partners: [{ id: 321, adminSecret: 'right-secret-123', name: 'Acme', features: ECDN_FEATURES }],
+  entries: [],
 });
-afterAll(async () => {
-  await a?.stop();
-  await kaltura?.stop();
+// eslint-disable-next-line no-empty-pattern
+const test = base.extend('kalturaUrl', { scope: 'file' }, async ({}, { onCleanup }) => {
+  const url = await kaltura.start();
+  onCleanup(() => kaltura.stop());
+  return url;
 });
 
 async function errorOf(r: Response): Promise<{ code: string; message: string }> {
@@ -41,7 +36,7 @@ async function errorOf(r: Response): Promise<{ code: string; message: string }> 
 }
 
 /** An event stream, as a browser dashboard opens it. */
-async function openEvents(): Promise<{ events: ControlEvent[]; ws: WebSocket }> {
+async function openEvents(a: RunningAppliance): Promise<{ events: ControlEvent[]; ws: WebSocket }> {
   const t = (await (await a.api('POST', '/api/v1/events/ticket')).json()) as { ticket: string };
   const ws = new WebSocket(`ws://127.0.0.1:${a.adminPort}/api/v1/events?ticket=${t.ticket}`);
   const events: ControlEvent[] = [];
@@ -63,7 +58,7 @@ async function wsRefused(url: string): Promise<number> {
 }
 
 describe('the event stream', () => {
-  it('needs a ticket (once, unexpired) or the Bearer token', async () => {
+  test('needs a ticket (once, unexpired) or the Bearer token', async ({ appliance: a }) => {
     const base = `ws://127.0.0.1:${a.adminPort}/api/v1/events`;
     expect(await wsRefused(base)).toBe(401);
     expect(await wsRefused(`${base}?ticket=made-up`)).toBe(401);
@@ -84,8 +79,8 @@ describe('the event stream', () => {
     ).toBe(401);
   });
 
-  it('pushes channel changes and channel events as they happen', async () => {
-    const { events, ws } = await openEvents();
+  test('pushes channel changes and channel events as they happen', async ({ appliance: a }) => {
+    const { events, ws } = await openEvents(a);
     try {
       const c = await createChannel(a, 'Pushed');
       await waitFor(
@@ -108,13 +103,13 @@ describe('the event stream', () => {
 });
 
 describe('operations at their routes', () => {
-  it('status says first run until settings are saved', async () => {
+  test('status says first run until settings are saved', async ({ appliance: a }) => {
     const s = (await (await a.api('GET', '/api/v1/status')).json()) as { firstRun: boolean; version: string };
     expect(s.firstRun).toBe(true);
     expect(s.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it('every operation of the contract has a route on the admin listener', async () => {
+  test('every operation of the contract has a route on the admin listener', async ({ appliance: a }) => {
     for (const [op, route] of Object.entries(CONTROL_ROUTES)) {
       const url = route.path.replace(':entryId', '0_nochanne');
       const r = await a.api(
@@ -128,7 +123,7 @@ describe('operations at their routes', () => {
     }
   });
 
-  it('bad requests get typed errors', async () => {
+  test('bad requests get typed errors', async ({ appliance: a }) => {
     const c = await createChannel(a, 'Errors');
     let r = await a.api('POST', `/api/v1/channels/${c.entryId}/purge`, { keepSeconds: -1 });
     expect(r.status).toBe(400);
@@ -147,11 +142,14 @@ describe('operations at their routes', () => {
 });
 
 describe('a live channel through the contract', () => {
-  it('statistics, archive ranges, options that are locked while live, purge, and events for each', async () => {
-    const { events, ws } = await openEvents();
+  test('statistics, archive ranges, options that are locked while live, purge, and events for each', async ({
+    appliance: a,
+  }) => {
+    const { events, ws } = await openEvents(a);
     try {
       const c = await createChannel(a, 'Contract live');
-      const pub = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 12 });
+      // Long enough for the checks made while live (about 5 s in), with room to spare on a busy machine.
+      const pub = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 8 });
       await waitFor('started', async () =>
         events.some((e) => e.type === 'channel.state' && e.entryId === c.entryId && e.state === 'started'),
       );
@@ -222,7 +220,7 @@ describe('a live channel through the contract', () => {
 });
 
 describe('settings', () => {
-  it('shows what flags fix, refuses to change it, and never returns secrets', async () => {
+  test('shows what flags fix, refuses to change it, and never returns secrets', async ({ appliance: a }) => {
     const s = (await (await a.api('GET', '/api/v1/settings')).json()) as SettingsView &
       Record<string, unknown>;
     expect(s.fixed.httpPort).toBe('--http-port flag');
@@ -237,7 +235,10 @@ describe('settings', () => {
     expect((await errorOf(bad)).message).toContain('service URL');
   });
 
-  it('tests the connection to the partner: the reason when it fails, the partner when it works', async () => {
+  test('tests the connection to the partner: the reason when it fails, the partner when it works', async ({
+    appliance: a,
+    kalturaUrl,
+  }) => {
     let r = await a.api('POST', '/api/v1/settings/test-connection', {
       serviceUrl: kalturaUrl,
       partnerId: 321,
@@ -264,8 +265,10 @@ describe('settings', () => {
     expect((await errorOf(r)).message).toContain('could not reach');
   });
 
-  it('saves settings privately and restarts the core to apply them, telling dashboards first', async () => {
-    const { events, ws } = await openEvents();
+  test('saves settings privately and restarts the core to apply them, telling dashboards first', async ({
+    appliance: a,
+  }) => {
+    const { events, ws } = await openEvents(a);
     try {
       const r = await a.api('PATCH', '/api/v1/settings', { partnerId: 77 });
       expect(r.status).toBe(200);

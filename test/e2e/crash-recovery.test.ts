@@ -5,10 +5,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { createChannel, startAppliance, waitFor } from '../helpers/appliance.js';
 import { ffmpegUrl, publish } from '../helpers/encoder.js';
+import { describe, expect, test } from '../helpers/fixtures.js';
 import { childrenOf } from '../helpers/processes.js';
+
+// Fragment counts are what matter here, not their length: 1 s fragments (1 s GOPs from the encoder).
+test.override('applianceOptions', { extraArgs: ['--fragment-duration', '1'] });
 
 function alive(pid: number): boolean {
   try {
@@ -20,10 +23,9 @@ function alive(pid: number): boolean {
 }
 
 describe('kill -9 during ingest', () => {
-  it('loses nothing that was complete, and reconciles the rest', async () => {
-    const a = await startAppliance();
+  test('loses nothing that was complete, and reconciles the rest', async ({ appliance: a }) => {
     const c = await createChannel(a, 'crash');
-    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 60 });
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 60, gop: 30 });
     const base = c.playback.hls.replace(/\/\.m3u8$/, '/');
     await waitFor(
       '4 fragments',
@@ -72,7 +74,7 @@ describe('kill -9 during ingest', () => {
       // And the channel takes a new publish.
       const again = publish(
         ffmpegUrl(c.broadcastUrl.replace(`:${a.rtmpPort}/`, `:${b.rtmpPort}/`), c.streamName),
-        { seconds: 5 },
+        { seconds: 5, gop: 30 },
       );
       await waitFor(
         'started again',

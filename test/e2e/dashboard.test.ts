@@ -8,12 +8,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Locator } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startAppliance, type RunningAppliance } from '../helpers/appliance.js';
-import { launchChromium } from '../helpers/browser.js';
+import type { Locator } from 'playwright-core';
+import { ROOT } from '../helpers/appliance.js';
 import { ensureDashboardBuilt, openDashboard, until, type DashboardPage } from '../helpers/dashboard.js';
-import { publish, type Publisher } from '../helpers/encoder.js';
+import { test as base, describe, expect } from '../helpers/fixtures.js';
 import { ECDN_FEATURES, FakeKaltura } from '../helpers/kaltura-server.js';
 
 const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
@@ -21,50 +19,31 @@ const PARTNER = 4242;
 const SECRET = 'partner-admin-secret-dashboard';
 const CHANNEL = 'Town hall';
 
-let a: RunningAppliance | undefined;
-let kaltura: FakeKaltura | undefined;
-let serviceUrl = '';
-let browser: Browser | undefined;
-let d: DashboardPage | undefined;
-let encoder: Publisher | undefined;
-let entryId = '';
-
-beforeAll(async () => {
-  // The admin listener serves renderer/dist as it finds it at start: build first.
+/** The Kaltura double the wizard tests against, started for the file by the `serviceUrl` fixture. */
+const kaltura = new FakeKaltura({
+  partners: [
+    { id: PARTNER, adminSecret: SECRET, name: 'Acme Events', features: ECDN_FEATURES },
+    // A partner whose Hybrid eCDN feature is off: its secret is right, yet it cannot be bound.
+    { id: PARTNER + 1, adminSecret: SECRET, name: 'No eCDN' },
+  ],
+  entries: [],
+});
+// eslint-disable-next-line no-empty-pattern
+const test = base.extend('serviceUrl', { scope: 'file' }, async ({}, { onCleanup }) => {
+  const url = await kaltura.start();
+  onCleanup(() => kaltura.stop());
+  return url;
+});
+// The admin listener serves renderer/dist as it finds it at start: build first.
+test.override('applianceOptions', async () => {
   await ensureDashboardBuilt();
-  kaltura = new FakeKaltura({
-    partners: [
-      { id: PARTNER, adminSecret: SECRET, name: 'Acme Events', features: ECDN_FEATURES },
-      // A partner whose Hybrid eCDN feature is off: its secret is right, yet it cannot be bound.
-      { id: PARTNER + 1, adminSecret: SECRET, name: 'No eCDN' },
-    ],
-    entries: [],
-  });
-  serviceUrl = await kaltura.start();
-  a = await startAppliance();
-  browser = await launchChromium();
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  return {};
 });
 
-afterAll(async () => {
-  const steps: Array<[string, () => Promise<unknown>]> = [
-    ['page', async () => d?.page.close()],
-    ['browser', async () => browser?.close()],
-    ['encoder', async () => encoder?.stop()],
-    ['appliance', async () => a?.stop()],
-    ['kaltura', async () => kaltura?.stop()],
-    ['data dir', async () => a && fs.rmSync(a.dataDir, { recursive: true, force: true })],
-  ];
-  const failures: string[] = [];
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (err) {
-      failures.push(`${name}: ${(err as Error).message}`);
-    }
-  }
-  if (failures.length) throw new Error(`cleanup failed: ${failures.join('; ')}`);
-});
+/** The page all steps share, and the channel they create. */
+let d: DashboardPage | undefined;
+let entryId = '';
 
 const dash = (): DashboardPage => d as DashboardPage;
 const page = () => dash().page;
@@ -102,9 +81,8 @@ const pageBadge = () => page().getByTestId('channel-header').getByTestId('state-
 const ranges = () => page().locator('[data-testid="archive-range"]');
 
 describe('the dashboard in a browser', () => {
-  it('asks for the admin token and refuses a wrong one', async () => {
-    const app = a as RunningAppliance;
-    d = await openDashboard(browser as Browser, `${app.admin}/`);
+  test('asks for the admin token and refuses a wrong one', async ({ appliance: app, browser }) => {
+    d = await openDashboard(browser, `${app.admin}/`);
     const token = page().getByLabel('Admin token', { exact: true });
     await visible(token, 'the login screen');
     await token.fill('not-the-admin-token-at-all');
@@ -117,7 +95,9 @@ describe('the dashboard in a browser', () => {
     expect(await page().evaluate<string | null>("sessionStorage.getItem('ecdn.adminToken')")).toBe(app.token);
   });
 
-  it('wizard, eCDN mode: "Test connection" reports the partner, or why it failed', async () => {
+  test('wizard, eCDN mode: "Test connection" reports the partner, or why it failed', async ({
+    serviceUrl,
+  }) => {
     const p = page();
     await p.getByLabel('eCDN', { exact: false }).check();
     await p.getByLabel('Service URL').fill(serviceUrl);
@@ -151,7 +131,9 @@ describe('the dashboard in a browser', () => {
     expect(await result.getByRole('alert').count()).toBe(0);
   });
 
-  it('wizard, standalone: ports and data directory fixed by flags are shown disabled, then saved', async () => {
+  test('wizard, standalone: ports and data directory fixed by flags are shown disabled, then saved', async ({
+    appliance: a,
+  }) => {
     const p = page();
     await p.getByLabel('Standalone', { exact: false }).check();
     // The partner id of local channels (the p of broadcast URLs): changing it restarts the core.
@@ -159,7 +141,7 @@ describe('the dashboard in a browser', () => {
     await p.getByRole('button', { name: 'Next' }).click();
     await visible(p.getByTestId('wizard-step').filter({ hasText: 'Ports' }), 'the ports step');
     expect(await p.getByLabel('RTMP port').isDisabled()).toBe(true);
-    expect(await p.getByLabel('RTMP port').inputValue()).toBe(String((a as RunningAppliance).rtmpPort));
+    expect(await p.getByLabel('RTMP port').inputValue()).toBe(String(a.rtmpPort));
     expect(await p.getByTestId('fixed-reason').first().innerText()).toMatch(/Fixed by/);
     await p.getByRole('button', { name: 'Next' }).click();
     await visible(
@@ -189,13 +171,13 @@ describe('the dashboard in a browser', () => {
       'the restart banner to go',
       async () => (await p.getByTestId('restarting-banner').count()) === 0,
     );
-    const status = (await (await (a as RunningAppliance).api('GET', '/api/v1/status')).json()) as {
+    const status = (await (await a.api('GET', '/api/v1/status')).json()) as {
       firstRun: boolean;
     };
     expect(status.firstRun).toBe(false);
   });
 
-  it('creates a channel, which goes live on the list without a reload', async () => {
+  test('creates a channel, which goes live on the list without a reload', async ({ publishForFile }) => {
     const p = page();
     await p.getByLabel('Channel name').fill(CHANNEL);
     await p.getByRole('button', { name: 'Create channel' }).click();
@@ -218,7 +200,7 @@ describe('the dashboard in a browser', () => {
     p.on('framenavigated', (f) => {
       if (f === p.mainFrame()) reloads.push(f.url());
     });
-    encoder = publish(ffmpegUrl, { seconds: 40, size: '640x360' });
+    publishForFile(ffmpegUrl, { seconds: 40, size: '640x360' });
     await until(
       dash(),
       'the state badge "started" on the list',
@@ -237,7 +219,7 @@ describe('the dashboard in a browser', () => {
     await screenshot('channels');
   });
 
-  it('plays the preview, moves the statistics and shows the archive on the timeline', async () => {
+  test('plays the preview, moves the statistics and shows the archive on the timeline', async () => {
     const p = page();
     await p
       .getByTestId('channel-row')
@@ -281,7 +263,7 @@ describe('the dashboard in a browser', () => {
     await screenshot('channel');
   });
 
-  it('stops the channel: the state becomes "stopped"', async () => {
+  test('stops the channel: the state becomes "stopped"', async () => {
     const p = page();
     await p.getByRole('button', { name: 'Stop', exact: true }).click();
     await until(
@@ -295,7 +277,7 @@ describe('the dashboard in a browser', () => {
     );
   });
 
-  it('purges a range selected by dragging on the timeline, then keeps the last 0 minutes', async () => {
+  test('purges a range selected by dragging on the timeline, then keeps the last 0 minutes', async () => {
     const p = page();
     await until(dash(), 'the archive after the stop', async () => (await ranges().count()) > 0, 10_000);
     const before = await ranges().count();
@@ -344,7 +326,7 @@ describe('the dashboard in a browser', () => {
     expect(await showAll.getAttribute('aria-pressed')).toBe('true');
   });
 
-  it('restarts after asking, showing each step as it happens', async () => {
+  test('restarts after asking, showing each step as it happens', async () => {
     const p = page();
     await p.getByRole('button', { name: 'Restart', exact: true }).click();
     const dialog = p.getByRole('dialog');
@@ -365,7 +347,7 @@ describe('the dashboard in a browser', () => {
     expect(codes).toContain('RESTART_DONE');
     expect(codes).toContain('CHANNEL_STOPPED');
   });
-  it('makes the channel secure and a signed link bound to an address', async () => {
+  test('makes the channel secure and a signed link bound to an address', async () => {
     const p = page();
     const previewRequests: string[] = [];
     p.on('request', (r) => {
@@ -396,7 +378,7 @@ describe('the dashboard in a browser', () => {
     );
   });
 
-  it('deletes the channel from the list after asking', async () => {
+  test('deletes the channel from the list after asking', async ({ appliance: a }) => {
     const p = page();
     await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
     await visible(rowBadge(), 'the channel list');
@@ -411,9 +393,9 @@ describe('the dashboard in a browser', () => {
       15_000,
     );
     await visible(p.getByText('No channels yet.'), 'the empty list');
-    expect((await (a as RunningAppliance).api('GET', `/api/v1/channels/${entryId}`)).status).toBe(404);
+    expect((await a.api('GET', `/api/v1/channels/${entryId}`)).status).toBe(404);
   });
-  it('shows the saved settings, with those fixed by flags disabled and why', async () => {
+  test('shows the saved settings, with those fixed by flags disabled and why', async () => {
     const p = page();
     await p.getByRole('link', { name: 'Settings', exact: true }).click();
     await visible(p.getByRole('heading', { name: 'Settings', level: 1 }), 'the settings page');

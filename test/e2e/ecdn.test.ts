@@ -4,9 +4,9 @@
  * the binding check, the server node, authentication of every publish, the partner's conversion profile, the
  * entry's publishing point options, registration, health beacons, renewal, and an unreachable service.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppliance, waitFor, type RunningAppliance } from '../helpers/appliance.js';
+import { startAppliance, waitFor, type RunningAppliance, type StartOptions } from '../helpers/appliance.js';
 import { publish } from '../helpers/encoder.js';
+import { test as base, describe, expect } from '../helpers/fixtures.js';
 import {
   ECDN_FEATURES,
   FakeKaltura,
@@ -20,9 +20,6 @@ const SECRET = 'partner-admin-secret-4f1c2b';
 const PARTNER = 102;
 /** The appliance's media server node at Kaltura: created by its own serverNode.reportStatus. */
 const NODE = 'ecdn-a.test.example';
-let kaltura: FakeKaltura;
-let serviceUrl: string;
-let a: RunningAppliance;
 
 const entry = (id: string, extra: Record<string, number> = {}) => ({
   id,
@@ -34,43 +31,40 @@ const entry = (id: string, extra: Record<string, number> = {}) => ({
   ...extra,
 });
 
-beforeAll(async () => {
-  kaltura = new FakeKaltura({
-    partners: [
-      { id: PARTNER, adminSecret: SECRET, name: 'Acme', features: ECDN_FEATURES },
-      { id: -5, adminSecret: 'media-server-secret', features: ECDN_FEATURES },
-      { id: 103, adminSecret: 'other-secret', features: ECDN_FEATURES },
-      // Right secrets, but no Hybrid eCDN permission (104), or no server nodes (105).
-      { id: 104, adminSecret: SECRET, name: 'No eCDN', features: [FEATURE_SERVER_NODE] },
-      { id: 105, adminSecret: SECRET, name: 'No nodes', features: [FEATURE_HYBRID_ECDN] },
-    ],
-    entries: [
-      entry('0_aaaaaaaa', {
-        dvrStatus: 1,
-        dvrWindow: 1,
-        recordStatus: 1,
-        segmentDuration: 4000,
-        conversionProfileId: 7,
-      }),
-      entry('0_bbbbbbbb'),
-      entry('0_cccccccc'),
-      entry('0_dddddddd'),
-      { id: '0_eeeeeeee', partnerId: 103, token: 'x', name: 'Other partner' },
-      { id: '0_ffffffff', partnerId: 104, token: 'tok-0_ffffffff', name: 'Feature off' },
-      { id: '0_gggggggg', partnerId: 105, token: 'tok-0_gggggggg', name: 'No node', segmentDuration: 2000 },
-    ],
-  });
-  serviceUrl = await kaltura.start();
-  a = await startEcdn();
+/** The Kaltura double, started for the file by the `serviceUrl` fixture. */
+const kaltura = new FakeKaltura({
+  partners: [
+    { id: PARTNER, adminSecret: SECRET, name: 'Acme', features: ECDN_FEATURES },
+    { id: -5, adminSecret: 'media-server-secret', features: ECDN_FEATURES },
+    { id: 103, adminSecret: 'other-secret', features: ECDN_FEATURES },
+    // Right secrets, but no Hybrid eCDN permission (104), or no server nodes (105).
+    { id: 104, adminSecret: SECRET, name: 'No eCDN', features: [FEATURE_SERVER_NODE] },
+    { id: 105, adminSecret: SECRET, name: 'No nodes', features: [FEATURE_HYBRID_ECDN] },
+  ],
+  entries: [
+    entry('0_aaaaaaaa', {
+      dvrStatus: 1,
+      dvrWindow: 1,
+      recordStatus: 1,
+      segmentDuration: 4000,
+      conversionProfileId: 7,
+    }),
+    entry('0_bbbbbbbb'),
+    entry('0_cccccccc'),
+    entry('0_dddddddd'),
+    { id: '0_eeeeeeee', partnerId: 103, token: 'x', name: 'Other partner' },
+    { id: '0_ffffffff', partnerId: 104, token: 'tok-0_ffffffff', name: 'Feature off' },
+    { id: '0_gggggggg', partnerId: 105, token: 'tok-0_gggggggg', name: 'No node', segmentDuration: 2000 },
+  ],
 });
 
-afterAll(async () => {
-  await a?.stop();
-  await kaltura?.stop();
-});
-
-function startEcdn(extraArgs: string[] = [], secret = SECRET, partner = PARTNER): Promise<RunningAppliance> {
-  return startAppliance({
+function ecdnOptions(
+  serviceUrl: string,
+  extraArgs: string[] = [],
+  secret = SECRET,
+  partner = PARTNER,
+): StartOptions {
+  return {
     extraArgs: [
       '--mode',
       'ecdn',
@@ -87,8 +81,26 @@ function startEcdn(extraArgs: string[] = [], secret = SECRET, partner = PARTNER)
       ...extraArgs,
     ],
     env: { ECDN_PARTNER_SECRET: secret },
-  });
+  };
 }
+
+function startEcdn(
+  serviceUrl: string,
+  extraArgs: string[] = [],
+  secret = SECRET,
+  partner = PARTNER,
+): Promise<RunningAppliance> {
+  return startAppliance(ecdnOptions(serviceUrl, extraArgs, secret, partner));
+}
+
+/** `appliance` is the eCDN-mode appliance bound to partner 102 at the Kaltura double (`serviceUrl`). */
+// eslint-disable-next-line no-empty-pattern
+const test = base.extend('serviceUrl', { scope: 'file' }, async ({}, { onCleanup }) => {
+  const url = await kaltura.start();
+  onCleanup(() => kaltura.stop());
+  return url;
+});
+test.override('applianceOptions', ({ serviceUrl }) => ecdnOptions(serviceUrl));
 
 const url = (ap: RunningAppliance, e: string, token = `tok-${e}`, i = 0, p = PARTNER) =>
   `rtmp://127.0.0.1:${ap.rtmpPort}/kLive/?p=${p}&e=${e}&i=${i}&t=${token}/${e}_1`;
@@ -127,7 +139,9 @@ async function binding(ap: RunningAppliance): Promise<StatusBinding> {
 }
 
 describe('eCDN mode', () => {
-  it('verifies the binding at start: the secret, the Hybrid eCDN permission, its own server node', async () => {
+  test('verifies the binding at start: the secret, the Hybrid eCDN permission, its own server node', async ({
+    appliance: a,
+  }) => {
     const s = await waitFor('bound', async () => {
       const st = (await (await a.api('GET', '/api/v1/status')).json()) as {
         mode: string;
@@ -159,7 +173,9 @@ describe('eCDN mode', () => {
     expect(s.binding.serverNode).toMatchObject({ name: NODE, state: 'active', id: kaltura.node(NODE)?.id });
   });
 
-  it('keeps its node fresh within the 120 s Kaltura allows (heartbeat every --server-node-interval)', async () => {
+  test('keeps its node fresh within the 120 s Kaltura allows (heartbeat every --server-node-interval)', async ({
+    appliance: _heartbeating,
+  }) => {
     // The double's clock jumps 100 s at a time: only a new heartbeat keeps the node registered for routing.
     const start = Date.now();
     for (let i = 1; i <= 3; i++) {
@@ -174,15 +190,18 @@ describe('eCDN mode', () => {
     expect(kaltura.serverNodes.filter((n) => n.hostName === NODE)).toHaveLength(1);
   });
 
-  it('has no local channels to create', async () => {
+  test('has no local channels to create', async ({ appliance: a }) => {
     const r = await a.api('POST', '/api/v1/channels', { name: 'x' });
     expect(r.status).toBe(409);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('MODE_ECDN');
   });
 
-  it('authenticates a publish, transcodes as the partner profile says, sets up the entry publishing point, registers', async () => {
+  test('authenticates a publish, transcodes as the partner profile says, sets up the entry publishing point, registers', async ({
+    appliance: a,
+  }) => {
     const e = '0_aaaaaaaa';
-    const enc = publish(url(a, e), { seconds: 14 });
+    // Two 4 s fragments and the end of the stream: 10 s is enough (the last, shorter fragment is flushed).
+    const enc = publish(url(a, e), { seconds: 10 });
     await waitFor('started', async () => (await channel(a, e))?.state === 'started', 30_000);
     const auth = callsOf('liveStream.authenticate').find((c) => c.params.entryId === e);
     expect(auth?.outcome).toBe('ok');
@@ -259,7 +278,9 @@ describe('eCDN mode', () => {
     );
   });
 
-  it('rejects a wrong token with the exception code and message, on the channel and in the log', async () => {
+  test('rejects a wrong token with the exception code and message, on the channel and in the log', async ({
+    appliance: a,
+  }) => {
     const e = '0_bbbbbbbb';
     const r = await publish(url(a, e, 'wrong-token'), { seconds: 4 }).done;
     expect(r.code).not.toBe(0);
@@ -285,7 +306,9 @@ describe('eCDN mode', () => {
     expect(kaltura.beacons.filter((b) => b.objectId === e)).toHaveLength(1);
   });
 
-  it('rejects an unknown entry, and an entry of another partner, with the service answer', async () => {
+  test('rejects an unknown entry, and an entry of another partner, with the service answer', async ({
+    appliance: a,
+  }) => {
     for (const e of ['0_zzzzzzzz', '0_eeeeeeee']) {
       const r = await publish(url(a, e, 'x'), { seconds: 4 }).done;
       expect(r.code).not.toBe(0);
@@ -295,7 +318,7 @@ describe('eCDN mode', () => {
     }
   });
 
-  it('rejects a broadcast URL of another partner without asking the service', async () => {
+  test('rejects a broadcast URL of another partner without asking the service', async ({ appliance: a }) => {
     const before = kaltura.calls.length;
     const r = await publish(url(a, '0_cccccccc', 'tok-0_cccccccc', 0, 103), { seconds: 4 }).done;
     expect(r.code).not.toBe(0);
@@ -303,7 +326,9 @@ describe('eCDN mode', () => {
     expect(a.stdout()).toContain('PARTNER_NOT_SERVED');
   });
 
-  it('renews a KS the service no longer accepts, transparently; an `e` with a backend-id prefix is accepted', async () => {
+  test('renews a KS the service no longer accepts, transparently; an `e` with a backend-id prefix is accepted', async ({
+    appliance: a,
+  }) => {
     kaltura.revokeSessionsBefore(Date.now());
     const e = '0_cccccccc';
     // A deployment with a live backend_id issues e=<backendId>-<entryId>.
@@ -312,10 +337,13 @@ describe('eCDN mode', () => {
     await waitFor('started', async () => (await channel(a, e))?.state === 'started', 30_000);
     const auths = callsOf('liveStream.authenticate').filter((c) => c.params.entryId === e);
     expect(auths.map((c) => c.outcome)).toEqual(['INVALID_KS', 'ok']);
-    await enc.done;
+    // What is checked is the authentication: the rest of the publish proves nothing more.
+    await enc.stop();
   });
 
-  it('falls back to passthrough, naming the code of a header-only serve error', async () => {
+  test('falls back to passthrough, naming the code of a header-only serve error', async ({
+    appliance: a,
+  }) => {
     kaltura.failNext('serve', 'INGEST_NOT_FOUND_IN_CONVERSION_PROFILE', 4);
     const e = '0_dddddddd';
     const enc = publish(url(a, e), { seconds: 6 });
@@ -337,10 +365,10 @@ describe('eCDN mode', () => {
     expect(callsOf('wowza_liveConversionProfile.serve').at(-1)?.outcome).toBe(
       'INGEST_NOT_FOUND_IN_CONVERSION_PROFILE',
     );
-    await enc.done;
+    await enc.stop();
   });
 
-  it('never logs the secret or a KS', () => {
+  test('never logs the secret or a KS', ({ appliance: a }) => {
     const out = a.stdout();
     expect(out).not.toContain(SECRET);
     const ks = Buffer.from(kaltura.calls[0]?.params.ks as string, 'base64')
@@ -352,8 +380,8 @@ describe('eCDN mode', () => {
 });
 
 describe('eCDN mode when things go wrong', () => {
-  it('keeps running with a wrong secret and says why in the status', async () => {
-    const b = await startEcdn([], 'not-the-secret');
+  test('keeps running with a wrong secret and says why in the status', async ({ serviceUrl }) => {
+    const b = await startEcdn(serviceUrl, [], 'not-the-secret');
     try {
       const st = await waitFor('failed', async () => {
         const s = (await (await b.api('GET', '/api/v1/status')).json()) as {
@@ -370,21 +398,25 @@ describe('eCDN mode when things go wrong', () => {
     }
   });
 
-  it('refuses publishes when the service times out (fail closed), and accepts within the grace period when on', async () => {
+  test('refuses publishes when the service times out (fail closed), and accepts within the grace period when on', async ({
+    appliance: a,
+    serviceUrl,
+  }) => {
     // No 10 s re-authentication skip here, so the service is really asked on the second publish.
-    const b = await startEcdn(['--auth-grace', '600', '--auth-skip', '0']);
+    const b = await startEcdn(serviceUrl, ['--auth-grace', '600', '--auth-skip', '0']);
     try {
       const e = '0_cccccccc';
       const ok = publish(url(b, e), { seconds: 4 });
       await waitFor('started', async () => (await channel(b, e))?.state === 'started', 30_000);
-      await ok.done;
+      // Accepted is what counts: the encoder can go at once.
+      await ok.stop();
       await waitFor('stopped', async () => (await channel(b, e))?.state === 'stopped', 30_000);
       kaltura.delay(3000);
       // Graced: same entry and token within 10 min.
       // The profile call times out too (2 s) before the fallback profile starts: publish long enough.
       const graced = publish(url(b, e), { seconds: 10 });
       await waitFor('started again', async () => (await channel(b, e))?.state === 'started', 30_000);
-      await graced.done;
+      await graced.stop();
       expect(b.stdout()).toContain('publish accepted within the grace period');
       // Not graced: an entry that never authenticated.
       const refused = await publish(url(b, '0_dddddddd'), { seconds: 4 }).done;
@@ -411,7 +443,9 @@ describe('eCDN mode when things go wrong', () => {
 });
 
 describe('on-prem partner -5 with impersonation (off by default)', () => {
-  it('finds the entry partner with liveStream.get and impersonates it; another partner entry is refused', async () => {
+  test('finds the entry partner with liveStream.get and impersonates it; another partner entry is refused', async ({
+    serviceUrl,
+  }) => {
     const b = await startAppliance({
       extraArgs: [
         '--mode',
@@ -432,7 +466,8 @@ describe('on-prem partner -5 with impersonation (off by default)', () => {
       const e = '0_dddddddd';
       const enc = publish(url(b, e), { seconds: 6 });
       await waitFor('started', async () => (await channel(b, e))?.state === 'started', 30_000);
-      await enc.done;
+      // Accepted is what counts (the calls below are made before the start): the encoder can go at once.
+      await enc.stop();
       const get = callsOf('liveStream.get').filter((c) => c.params.entryId === e);
       expect(get.length).toBeGreaterThan(0);
       expect(get[0]?.ksPartnerId).toBe(-5);
@@ -454,7 +489,7 @@ describe('on-prem partner -5 with impersonation (off by default)', () => {
     expect(kaltura.isRegistered('onprem-node.test.example')).toBe(false);
   });
 
-  it('is refused at start without --impersonation on', async () => {
+  test('is refused at start without --impersonation on', async ({ serviceUrl }) => {
     await expect(
       startAppliance({
         extraArgs: ['--mode', 'ecdn', '--service-url', serviceUrl, '--partner-id=-5'],
@@ -465,8 +500,10 @@ describe('on-prem partner -5 with impersonation (off by default)', () => {
 });
 
 describe('partners not yet set up for eCDN', () => {
-  it('without the Hybrid eCDN feature: failed, named, with what to ask Kaltura for', async () => {
-    const b = await startEcdn(['--server-node-name', 'node-104.test.example'], SECRET, 104);
+  test('without the Hybrid eCDN feature: failed, named, with what to ask Kaltura for', async ({
+    serviceUrl,
+  }) => {
+    const b = await startEcdn(serviceUrl, ['--server-node-name', 'node-104.test.example'], SECRET, 104);
     try {
       const st = await waitFor('failed', async () => {
         const s = await binding(b);
@@ -490,9 +527,11 @@ describe('partners not yet set up for eCDN', () => {
     }
   });
 
-  it('without server nodes: the status says to create the node in the admin console; a missing node is named', async () => {
+  test('without server nodes: the status says to create the node in the admin console; a missing node is named', async ({
+    serviceUrl,
+  }) => {
     const name = 'node-105.test.example';
-    const b = await startEcdn(['--server-node-name', name], SECRET, 105);
+    const b = await startEcdn(serviceUrl, ['--server-node-name', name], SECRET, 105);
     try {
       const st = await waitFor('bound', async () => {
         const s = await binding(b);

@@ -3,39 +3,26 @@
  * backup when the primary stops and back when it returns, with playlists that stay valid throughout; the
  * archive records which ingest fed each range.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createChannel,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
-import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
+import { createChannel, waitFor, type ChannelJson, type RunningAppliance } from '../helpers/appliance.js';
+import { ffmpegUrl, type PublishOptions } from '../helpers/encoder.js';
+import { describe, expect, test } from '../helpers/fixtures.js';
 
-let a: RunningAppliance;
-const encoders: Publisher[] = [];
-
-beforeAll(async () => {
-  a = await startAppliance();
-});
-afterAll(async () => {
-  await Promise.all(encoders.map((e) => e.stop()));
-  await a?.stop();
-});
+// What counts here is fragments from each ingest, not their length: 1 s fragments (1 s GOPs from the encoders).
+test.override('applianceOptions', { extraArgs: ['--fragment-duration', '1'] });
+const ENCODER: PublishOptions = { seconds: 120, gop: 30 };
 
 interface Ingest {
   role: string;
   feeding: boolean;
 }
 
-async function ingests(c: ChannelJson): Promise<Ingest[]> {
+async function ingests(a: RunningAppliance, c: ChannelJson): Promise<Ingest[]> {
   return ((await (await a.api('GET', `/api/v1/channels/${c.entryId}`)).json()) as { ingests: Ingest[] })
     .ingests;
 }
 
 /** Fetches the media playlist and checks every listed fragment exists; returns the fragment URIs. */
-async function intactPlaylist(c: ChannelJson): Promise<string[]> {
+async function intactPlaylist(a: RunningAppliance, c: ChannelJson): Promise<string[]> {
   const base = `${a.origin}/${c.entryId}/${c.entryId}.isml/`;
   const p = await (await fetch(`${base}tracks/video_source.m3u8`)).text();
   expect(p.startsWith('#EXTM3U')).toBe(true);
@@ -45,52 +32,52 @@ async function intactPlaylist(c: ChannelJson): Promise<string[]> {
 }
 
 describe('primary and backup', () => {
-  it('feeds from the primary, fails over to the backup and back, and records who fed what', async () => {
+  test('feeds from the primary, fails over to the backup and back, and records who fed what', async ({
+    appliance: a,
+    publish,
+  }) => {
     const c = await createChannel(a, 'failover');
-    const primary = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 120 });
-    encoders.push(primary);
+    const primary = publish(ffmpegUrl(c.broadcastUrl, c.streamName), ENCODER);
     await waitFor(
       'primary feeding',
-      async () => (await ingests(c)).some((i) => i.role === 'primary' && i.feeding),
+      async () => (await ingests(a, c)).some((i) => i.role === 'primary' && i.feeding),
       30_000,
     );
-    const backup = publish(ffmpegUrl(c.backupBroadcastUrl, c.streamName), { seconds: 120 });
-    encoders.push(backup);
-    await waitFor('both ingests', async () => (await ingests(c)).length === 2, 30_000);
-    expect(await ingests(c)).toEqual(
+    publish(ffmpegUrl(c.backupBroadcastUrl, c.streamName), ENCODER);
+    await waitFor('both ingests', async () => (await ingests(a, c)).length === 2, 30_000);
+    expect(await ingests(a, c)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ role: 'primary', feeding: true }),
         expect.objectContaining({ role: 'backup', feeding: false }),
       ]),
     );
-    await waitFor('4 fragments', async () => (await intactPlaylist(c)).length >= 4, 30_000);
+    await waitFor('4 fragments', async () => (await intactPlaylist(a, c)).length >= 4, 30_000);
 
     // The primary encoder dies.
     primary.proc.kill('SIGKILL');
     await waitFor(
       'backup feeding',
-      async () => (await ingests(c)).some((i) => i.role === 'backup' && i.feeding),
+      async () => (await ingests(a, c)).some((i) => i.role === 'backup' && i.feeding),
       15_000,
     );
-    const before = (await intactPlaylist(c)).length;
+    const before = (await intactPlaylist(a, c)).length;
     await waitFor(
       'fragments from the backup',
-      async () => (await intactPlaylist(c)).length >= before + 2,
+      async () => (await intactPlaylist(a, c)).length >= before + 2,
       20_000,
     );
 
     // The primary returns.
-    const again = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 120 });
-    encoders.push(again);
+    publish(ffmpegUrl(c.broadcastUrl, c.streamName), ENCODER);
     await waitFor(
       'primary feeding again',
-      async () => (await ingests(c)).some((i) => i.role === 'primary' && i.feeding),
+      async () => (await ingests(a, c)).some((i) => i.role === 'primary' && i.feeding),
       20_000,
     );
-    const mid = (await intactPlaylist(c)).length;
+    const mid = (await intactPlaylist(a, c)).length;
     await waitFor(
       'fragments from the primary again',
-      async () => (await intactPlaylist(c)).length >= mid + 2,
+      async () => (await intactPlaylist(a, c)).length >= mid + 2,
       20_000,
     );
 

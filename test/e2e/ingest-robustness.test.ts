@@ -2,29 +2,25 @@
  * Bad input and dying parts: malformed RTMP, an invalid tcUrl, a WebSocket on the RTMP port, a killed
  * ingest process and a killed ffmpeg. Each is survived, said, and the stream goes on.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createChannel,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
+import { createChannel, waitFor, type ChannelJson, type RunningAppliance } from '../helpers/appliance.js';
 import { ffmpegUrl, publish } from '../helpers/encoder.js';
+import { describe, expect, test } from '../helpers/fixtures.js';
 import { childrenOf } from '../helpers/processes.js';
 import { connectChunk, sendAfterHandshake, sendRaw } from '../helpers/rtmp-raw.js';
 
-let a: RunningAppliance;
+// Fragment counts are what matter here, not their length: 1 s fragments (1 s GOPs from the encoders).
+test.override('applianceOptions', { extraArgs: ['--fragment-duration', '1'] });
 
 interface Status {
   ingest: { pid: number | null; listening: boolean; restarts: number };
 }
 
-async function status(): Promise<Status> {
+async function status(a: RunningAppliance): Promise<Status> {
   return (await (await a.api('GET', '/api/v1/status')).json()) as Status;
 }
 
 async function channel(
+  a: RunningAppliance,
   entryId: string,
 ): Promise<ChannelJson & { statistics: Array<{ fps: number; restarts: number }> }> {
   return (await (await a.api('GET', `/api/v1/channels/${entryId}`)).json()) as ChannelJson & {
@@ -32,15 +28,15 @@ async function channel(
   };
 }
 
-async function codes(entryId: string): Promise<string[]> {
+async function codes(a: RunningAppliance, entryId: string): Promise<string[]> {
   const r = await a.api('GET', `/api/v1/channels/${entryId}/events`);
   return ((await r.json()) as { events: Array<{ code: string }> }).events.map((e) => e.code);
 }
 
 /** Publishes 8 s to a new channel and waits until the origin serves its master playlist. */
-async function publishWorks(name: string): Promise<void> {
+async function publishWorks(a: RunningAppliance, name: string): Promise<void> {
   const c = await createChannel(a, name);
-  const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 8 });
+  const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 8, gop: 30 });
   try {
     await waitFor('master playlist', async () => (await fetch(c.playback.hls)).status === 200, 30_000);
   } catch (err) {
@@ -50,47 +46,43 @@ async function publishWorks(name: string): Promise<void> {
   }
 }
 
-beforeAll(async () => {
-  a = await startAppliance();
-});
-afterAll(async () => {
-  await a?.stop();
-});
-
 describe('the ingest survives bad input', () => {
-  it('an invalid tcUrl closes that connection only', async () => {
-    const before = await status();
+  test('an invalid tcUrl closes that connection only', async ({ appliance: a }) => {
+    const before = await status(a);
     const r = await sendAfterHandshake(a.rtmpPort, connectChunk({ app: 'kLive/?p=1', tcUrl: 'not a url' }));
     expect(r.closed).toBe(true);
     await waitFor('the refusal in the log', async () => a.stdout().includes('invalid tcUrl'));
-    expect((await status()).ingest).toEqual(before.ingest);
+    expect((await status(a)).ingest).toEqual(before.ingest);
   });
 
-  it('garbage instead of RTMP, and a WebSocket upgrade to an unknown path', async () => {
-    const before = await status();
-    await sendRaw(
-      a.rtmpPort,
-      Buffer.from(
-        'GET /nothing-here HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  test('garbage instead of RTMP, and a WebSocket upgrade to an unknown path', async ({ appliance: a }) => {
+    const before = await status(a);
+    // Each connection is given 2 s to do harm; the three at once (the ingest keeps them open, waiting for more).
+    await Promise.all([
+      sendRaw(
+        a.rtmpPort,
+        Buffer.from(
+          'GET /nothing-here HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
+        2000,
       ),
-      2000,
-    );
-    await sendAfterHandshake(a.rtmpPort, Buffer.alloc(4096, 0xff), 2000);
-    await sendAfterHandshake(
-      a.rtmpPort,
-      Buffer.from([0x03, 0, 0, 0, 0, 0, 5, 0x14, 0, 0, 0, 0, 0x02, 0xff, 0xff, 0xff, 0xff]),
-      2000,
-    );
-    expect((await status()).ingest).toEqual(before.ingest);
-    await publishWorks('after garbage');
+      sendAfterHandshake(a.rtmpPort, Buffer.alloc(4096, 0xff), 2000),
+      sendAfterHandshake(
+        a.rtmpPort,
+        Buffer.from([0x03, 0, 0, 0, 0, 0, 5, 0x14, 0, 0, 0, 0, 0x02, 0xff, 0xff, 0xff, 0xff]),
+        2000,
+      ),
+    ]);
+    expect((await status(a)).ingest).toEqual(before.ingest);
+    await publishWorks(a, 'after garbage');
   });
 
-  it('a killed ingest process is restarted, said, and publishing works again', async () => {
-    const before = await status();
+  test('a killed ingest process is restarted, said, and publishing works again', async ({ appliance: a }) => {
+    const before = await status(a);
     expect(before.ingest.pid).toBeGreaterThan(0);
     process.kill(before.ingest.pid as number, 'SIGKILL');
     const after = await waitFor('ingest restarted', async () => {
-      const s = await status();
+      const s = await status(a);
       return (
         s.ingest.restarts === before.ingest.restarts + 1 &&
         s.ingest.listening &&
@@ -100,15 +92,16 @@ describe('the ingest survives bad input', () => {
     });
     expect(after.ingest.pid).not.toBe(before.ingest.pid);
     expect(a.stdout()).toContain('RTMP ingest process died');
-    await publishWorks('after ingest restart');
+    await publishWorks(a, 'after ingest restart');
   });
 });
 
 describe('an encoder that sends no metadata', () => {
-  it('is transcoded all the same, and the appliance stays up', async () => {
+  test('is transcoded all the same, and the appliance stays up', async ({ appliance: a }) => {
     const c = await createChannel(a, 'no metadata');
     const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), {
       seconds: 10,
+      gop: 30,
       extraOutputArgs: ['-flvflags', 'no_metadata'],
     });
     try {
@@ -121,9 +114,11 @@ describe('an encoder that sends no metadata', () => {
 });
 
 describe('a dying ffmpeg', () => {
-  it('is restarted while the encoder is connected; the stream goes on with a discontinuity', async () => {
+  test('is restarted while the encoder is connected; the stream goes on with a discontinuity', async ({
+    appliance: a,
+  }) => {
     const c = await createChannel(a, 'ffmpeg dies');
-    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 30 });
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 30, gop: 30 });
     try {
       const base = c.playback.hls.replace(/\/\.m3u8$/, '/');
       await waitFor(
@@ -134,7 +129,7 @@ describe('a dying ffmpeg', () => {
         30_000,
       );
       const stats = await waitFor('transcoder statistics', async () => {
-        const s = (await channel(c.entryId)).statistics;
+        const s = (await channel(a, c.entryId)).statistics;
         return s.length === 1 && (s[0]?.fps ?? 0) > 0 && s;
       });
       expect(stats[0]?.restarts).toBe(0);
@@ -144,7 +139,7 @@ describe('a dying ffmpeg', () => {
       expect(ffmpeg).toHaveLength(1);
       process.kill((ffmpeg[0] as { pid: number }).pid, 'SIGKILL');
       await waitFor('TRANSCODER_RESTART event', async () =>
-        (await codes(c.entryId)).includes('TRANSCODER_RESTART'),
+        (await codes(a, c.entryId)).includes('TRANSCODER_RESTART'),
       );
       const playlist = await waitFor(
         'fragments after the restart',
@@ -156,8 +151,8 @@ describe('a dying ffmpeg', () => {
         40_000,
       );
       expect(playlist).toContain('#EXT-X-DISCONTINUITY');
-      expect((await channel(c.entryId)).statistics[0]?.restarts).toBe(1);
-      expect((await channel(c.entryId)).state).toBe('started');
+      expect((await channel(a, c.entryId)).statistics[0]?.restarts).toBe(1);
+      expect((await channel(a, c.entryId)).state).toBe('started');
     } finally {
       await enc.stop();
     }

@@ -3,19 +3,13 @@
  * Kaltura broadcast URL, and the HLS/DASH output read back over HTTP and checked with ffprobe.
  */
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createChannel,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
-import { decodedFrames, ffmpegUrl, probe, publish, type Publisher } from '../helpers/encoder.js';
+import { waitFor, type ChannelJson, type RunningAppliance } from '../helpers/appliance.js';
+import { decodedFrames, probe } from '../helpers/encoder.js';
+import { describe, expect, test } from '../helpers/fixtures.js';
 
-let a: RunningAppliance;
-let channel: ChannelJson;
-let encoder: Publisher;
+test.override('liveChannelName', 'End to end');
+// Long enough for the checks made while live (about 6 s in), with room to spare on a busy machine.
+test.override('encoderOptions', { seconds: 11 });
 
 async function get(url: string): Promise<Response> {
   return fetch(url);
@@ -33,7 +27,7 @@ async function bytes(url: string): Promise<Buffer> {
   return Buffer.from(await r.arrayBuffer());
 }
 
-async function state(): Promise<string> {
+async function state(a: RunningAppliance, channel: ChannelJson): Promise<string> {
   const r = await a.api('GET', `/api/v1/channels/${channel.entryId}`);
   return ((await r.json()) as ChannelJson).state;
 }
@@ -43,20 +37,13 @@ function variants(master: string): string[] {
   return [...master.matchAll(/(?:^|URI=")(tracks\/([a-z0-9_]+)\.m3u8)/gm)].map((m) => m[2] as string);
 }
 
-beforeAll(async () => {
-  a = await startAppliance();
-  channel = await createChannel(a, 'End to end');
-  encoder = publish(ffmpegUrl(channel.broadcastUrl, channel.streamName), { seconds: 15 });
-});
-
-afterAll(async () => {
-  await encoder?.stop();
-  await a?.stop();
-});
-
 describe('a live channel', () => {
-  it('goes through starting to started while the encoder publishes', async () => {
-    await waitFor('state started', async () => (await state()) === 'started', 30_000);
+  test('goes through starting to started while the encoder publishes', async ({
+    appliance: a,
+    liveChannel: channel,
+    encoder: _encoder,
+  }) => {
+    await waitFor('state started', async () => (await state(a, channel)) === 'started', 30_000);
     const r = await a.api('GET', `/api/v1/channels/${channel.entryId}`);
     const body = (await r.json()) as {
       ingests: Array<{ role: string; feeding: boolean; streamName: string }>;
@@ -64,7 +51,9 @@ describe('a live channel', () => {
     expect(body.ingests).toMatchObject([{ role: 'primary', feeding: true, streamName: channel.streamName }]);
   });
 
-  it('offers a master playlist with the source and a transcoded rendition', async () => {
+  test('offers a master playlist with the source and a transcoded rendition', async ({
+    liveChannel: channel,
+  }) => {
     const master = await waitFor('two video variants', async () => {
       const m = await text(channel.playback.hls);
       return (m.match(/#EXT-X-STREAM-INF/g) ?? []).length >= 2 && m;
@@ -88,7 +77,9 @@ describe('a live channel', () => {
     expect(res.headers.get('cache-control')).toMatch(/max-age=1\b/);
   });
 
-  it('serves media playlists whose fragments decode at the expected sizes', async () => {
+  test('serves media playlists whose fragments decode at the expected sizes', async ({
+    liveChannel: channel,
+  }) => {
     const base = channel.playback.hls.replace(/\/\.m3u8$/, '/');
     for (const [track, height] of [
       ['video_source', 360],
@@ -127,7 +118,9 @@ describe('a live channel', () => {
     }
   });
 
-  it('offers a dynamic MPD whose SegmentTimeline points at fragments that exist', async () => {
+  test('offers a dynamic MPD whose SegmentTimeline points at fragments that exist', async ({
+    liveChannel: channel,
+  }) => {
     const xml = await text(channel.playback.dash);
     const mpd = new XMLParser({
       ignoreAttributes: false,
@@ -158,10 +151,14 @@ describe('a live channel', () => {
     expect(checked).toBeGreaterThanOrEqual(3);
   });
 
-  it('after the encoder stops: state stopped, HLS ends with EXT-X-ENDLIST, MPD static', async () => {
+  test('after the encoder stops: state stopped, HLS ends with EXT-X-ENDLIST, MPD static', async ({
+    appliance: a,
+    liveChannel: channel,
+    encoder,
+  }) => {
     const r = await encoder.done;
     expect(r.code).toBe(0);
-    await waitFor('state stopped', async () => (await state()) === 'stopped', 30_000);
+    await waitFor('state stopped', async () => (await state(a, channel)) === 'stopped', 30_000);
     const base = channel.playback.hls.replace(/\/\.m3u8$/, '/');
     expect(await text(`${base}tracks/video_source.m3u8`)).toContain('#EXT-X-ENDLIST');
     expect(await text(channel.playback.dash)).toMatch(/type="static"/);

@@ -6,21 +6,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFragment, parseInit } from '../../main/origin/mp4.js';
-import {
-  createChannel,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
-import { decodedFrames, ffmpegUrl, probe, publish, type Publisher } from '../helpers/encoder.js';
+import { waitFor } from '../helpers/appliance.js';
+import { decodedFrames, probe } from '../helpers/encoder.js';
+import { describe, expect, test as fixtures } from '../helpers/fixtures.js';
 
-let a: RunningAppliance;
-let c: ChannelJson;
-let encoder: Publisher;
-let base: string;
+/** The channel's publishing point URL on the origin, ending in `/`. */
+const test = fixtures.extend(
+  'base',
+  { scope: 'file' },
+  ({ appliance: a, liveChannel: c }) => `${a.origin}/${c.entryId}/${c.entryId}.isml/`,
+);
+test.override('liveChannelName', 'Low latency');
+// Long enough for the checks made while live (about 9 s in), with room to spare on a busy machine.
+test.override('encoderOptions', { seconds: 13, size: '640x360' });
 
 const smil = (options: Record<string, string>) => `<?xml version="1.0" encoding="utf-8"?>
 <smil xmlns="http://www.w3.org/2001/SMIL20/Language">
@@ -83,13 +82,10 @@ function parse(text: string): Playlist {
   return p;
 }
 
-const playlist = async (track: string, query = ''): Promise<Playlist> =>
+const playlist = async (base: string, track: string, query = ''): Promise<Playlist> =>
   parse((await (await fetch(`${base}tracks/${track}.m3u8${query}`)).text()).toString());
 
-beforeAll(async () => {
-  a = await startAppliance();
-  c = await createChannel(a, 'Low latency');
-  base = `${a.origin}/${c.entryId}/${c.entryId}.isml/`;
+test.beforeAll(async ({ appliance: a, liveChannel: c }) => {
   // As a user sets it: the channel's publishing point created with its options before the encoder starts.
   const created = await fetch(`${a.admin}/${c.entryId}/${c.entryId}.isml`, {
     method: 'POST',
@@ -97,16 +93,10 @@ beforeAll(async () => {
     body: smil({ 'hls.low_latency': 'true', 'hls.part_duration': '0.5', dvr_window_length: '30' }),
   });
   expect(created.status).toBe(201);
-  encoder = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 15, size: '640x360' });
-});
-
-afterAll(async () => {
-  await encoder?.stop();
-  await a?.stop();
 });
 
 describe('low-latency HLS from a real stream', () => {
-  it('lists parts of whole-GOP segments with the low-latency tags', async () => {
+  test('lists parts of whole-GOP segments with the low-latency tags', async ({ base, encoder: _encoder }) => {
     const text = await waitFor(
       'a low-latency playlist with two segments',
       async () => {
@@ -145,12 +135,16 @@ describe('low-latency HLS from a real stream', () => {
     expect(text).not.toContain('#EXT-X-ENDLIST');
   });
 
-  it('holds a blocking reload for the next part until that part is indexed, then lists it', async () => {
+  test('holds a blocking reload for the next part until that part is indexed, then lists it', async ({
+    appliance: a,
+    liveChannel: c,
+    base,
+  }) => {
     const init = await bytes(`${base}tracks/video_source/init.mp4`);
     const info = parseInit(init);
     let checked = false;
     for (let attempt = 0; attempt < 5 && !checked; attempt++) {
-      const p = await playlist('video_source');
+      const p = await playlist(base, 'video_source');
       const inProgress = p.mediaSequence + p.segments.length;
       const asked = `_HLS_msn=${inProgress}&_HLS_part=${p.partial.length}`;
       const sent = Date.now();
@@ -178,8 +172,8 @@ describe('low-latency HLS from a real stream', () => {
     expect(checked, 'a blocking reload that had to wait for its part').toBe(true);
   });
 
-  it('answers the preload-hinted part when it arrives, as valid fMP4', async () => {
-    const p = await playlist('video_source');
+  test('answers the preload-hinted part when it arrives, as valid fMP4', async ({ base }) => {
+    const p = await playlist(base, 'video_source');
     const r = await fetch(`${base}tracks/${p.hint}`);
     expect(r.status).toBe(200);
     const part = Buffer.from(await r.arrayBuffer());
@@ -196,9 +190,11 @@ describe('low-latency HLS from a real stream', () => {
     expect((await fetch(`${base}tracks/video_source/n${far}.m4s`)).status).toBe(404);
   });
 
-  it('serves parts and segments that decode, for video, the transcoded rendition and audio', async () => {
+  test('serves parts and segments that decode, for video, the transcoded rendition and audio', async ({
+    base,
+  }) => {
     for (const track of ['video_source', 'video_360', 'audio_source']) {
-      const p = await playlist(track);
+      const p = await playlist(base, track);
       const init = await bytes(`${base}tracks/${track}/init.mp4`);
       const seg = p.segments.filter((s) => s.parts.length > 0).at(-1);
       if (!seg) throw new Error(`${track}: no segment with parts`);
@@ -215,13 +211,13 @@ describe('low-latency HLS from a real stream', () => {
     }
   });
 
-  it('still gives a regular HLS player and a DASH player valid manifests', async () => {
+  test('still gives a regular HLS player and a DASH player valid manifests', async ({ base }) => {
     const master = await (await fetch(`${base}.m3u8`)).text();
     expect(master).toMatch(/^#EXT-X-VERSION:7$/m);
     expect(master).toContain('tracks/video_source.m3u8');
     expect(master).toContain('tracks/video_360.m3u8');
     // A player that knows nothing of parts plays the segments.
-    const p = await playlist('video_360');
+    const p = await playlist(base, 'video_360');
     const init = await bytes(`${base}tracks/video_360/init.mp4`);
     const first = p.segments[0];
     if (!first) throw new Error('no segment');
@@ -253,14 +249,19 @@ describe('low-latency HLS from a real stream', () => {
     expect(decodedFrames(vinit, lastSegment)).toBe(60);
   });
 
-  it('refuses a blocking reload for a segment more than two ahead at once', async () => {
-    const p = await playlist('video_source');
+  test('refuses a blocking reload for a segment more than two ahead at once', async ({ base }) => {
+    const p = await playlist(base, 'video_source');
     const far = p.mediaSequence + p.segments.length + 5;
     const r = await fetch(`${base}tracks/video_source.m3u8?_HLS_msn=${far}`);
     expect(r.status).toBe(400);
   });
 
-  it('ends as a regular playlist once the encoder stops', async () => {
+  test('ends as a regular playlist once the encoder stops', async ({
+    appliance: a,
+    liveChannel: c,
+    base,
+    encoder,
+  }) => {
     expect((await encoder.done).code).toBe(0);
     await waitFor(
       'stopped',
@@ -270,7 +271,7 @@ describe('low-latency HLS from a real stream', () => {
       },
       30_000,
     );
-    const p = await playlist('video_source', '?_HLS_msn=99999');
+    const p = await playlist(base, 'video_source', '?_HLS_msn=99999');
     expect(p.text).toContain('#EXT-X-ENDLIST');
     expect(p.text).toMatch(/^#EXT-X-VERSION:7$/m);
     expect(p.text).not.toContain('#EXT-X-PART');

@@ -1,24 +1,19 @@
 /** A multi-bitrate ingest: `<entry>_1` and `<entry>_2` published together become renditions of one publishing point. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChannel, startAppliance, waitFor, type RunningAppliance } from '../helpers/appliance.js';
-import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
+import { createChannel, waitFor } from '../helpers/appliance.js';
+import { ffmpegUrl } from '../helpers/encoder.js';
+import { describe, expect, test } from '../helpers/fixtures.js';
 
-let a: RunningAppliance;
-const encoders: Publisher[] = [];
-
-beforeAll(async () => {
-  a = await startAppliance();
-});
-afterAll(async () => {
-  await Promise.all(encoders.map((e) => e.stop()));
-  await a?.stop();
-});
+// Fragment counts are what matter here, not their length: 1 s fragments (1 s GOPs from the encoders).
+test.override('applianceOptions', { extraArgs: ['--fragment-duration', '1'] });
 
 describe('multi-bitrate ingest', () => {
-  it('serves streams _1 and _2 as renditions of the one publishing point, on one timeline', async () => {
+  test('serves streams _1 and _2 as renditions of the one publishing point, on one timeline', async ({
+    appliance: a,
+    publish,
+  }) => {
     const c = await createChannel(a, 'mbr');
-    encoders.push(publish(ffmpegUrl(c.broadcastUrl, `${c.entryId}_1`), { seconds: 30, size: '640x360' }));
-    encoders.push(publish(ffmpegUrl(c.broadcastUrl, `${c.entryId}_2`), { seconds: 30, size: '320x180' }));
+    publish(ffmpegUrl(c.broadcastUrl, `${c.entryId}_1`), { seconds: 30, size: '640x360', gop: 30 });
+    publish(ffmpegUrl(c.broadcastUrl, `${c.entryId}_2`), { seconds: 30, size: '320x180', gop: 30 });
     const master = await waitFor(
       'both streams in the master',
       async () => {

@@ -6,35 +6,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ROOT,
-  createChannel,
-  freePort,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
-import { launchChromium } from '../helpers/browser.js';
-import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
-import { startPlayerServer, type PlayerServer } from '../helpers/player.js';
+import { ROOT, freePort, waitFor, type ChannelJson, type RunningAppliance } from '../helpers/appliance.js';
+import { test as base, describe, expect } from '../helpers/fixtures.js';
 
 const NGINX = process.env.ECDN_TEST_NGINX ?? '/usr/sbin/nginx';
-let a: RunningAppliance;
-let c: ChannelJson;
-let enc: Publisher;
-let nginx: ChildProcess;
-let edge: string;
-let dir: string;
 
 /**
  * Runs nginx with the shipped edge configuration, pointed at this appliance, on a free port, in a temp prefix.
  * A free port can be taken by a parallel test before nginx binds it: nginx then exits, and another port is tried.
  */
-async function startEdge(originPort: number): Promise<{ proc: ChildProcess; url: string }> {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-edge-'));
+async function startEdge(originPort: number): Promise<{ proc: ChildProcess; url: string; dir: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-edge-'));
   // nginx's workers run as an unprivileged user: they must be able to enter the prefix.
   fs.chmodSync(dir, 0o755);
   for (let attempt = 1; ; attempt++) {
@@ -65,7 +47,7 @@ async function startEdge(originPort: number): Promise<{ proc: ChildProcess; url:
         10_000,
         100,
       );
-      return { proc, url };
+      return { proc, url, dir };
     } catch (err) {
       proc.kill('SIGKILL');
       const log = fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, 'utf8') : '';
@@ -75,26 +57,28 @@ async function startEdge(originPort: number): Promise<{ proc: ChildProcess; url:
   }
 }
 
-beforeAll(async () => {
-  a = await startAppliance();
-  c = await createChannel(a, 'edge');
-  enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 60 });
-  await waitFor('live', async () => (await fetch(c.playback.hls, { method: 'HEAD' })).status === 200, 40_000);
+/** `edge`: nginx in front of the appliance's origin; `viaEdge` turns an origin URL into the same URL on the edge. */
+const test = base.extend('edge', { scope: 'file' }, async ({ appliance: a }, { onCleanup }) => {
   const e = await startEdge(a.httpPort);
-  nginx = e.proc;
-  edge = e.url;
+  onCleanup(() => {
+    e.proc.kill('SIGQUIT');
+    fs.rmSync(e.dir, { recursive: true, force: true });
+  });
+  return {
+    url: e.url,
+    viaEdge: (originUrl: string) => originUrl.replace(`http://127.0.0.1:${a.httpPort}`, e.url),
+  };
+});
+test.override('liveChannelName', 'edge');
+// How long fragments are is not the point here, and players start sooner on 1 s fragments (1 s GOPs).
+test.override('applianceOptions', { extraArgs: ['--fragment-duration', '1'] });
+test.override('encoderOptions', { seconds: 60, gop: 30 });
+
+test.beforeAll(async ({ liveChannel: c, encoder: _encoder }) => {
+  await waitFor('live', async () => (await fetch(c.playback.hls, { method: 'HEAD' })).status === 200, 40_000);
 });
 
-afterAll(async () => {
-  nginx?.kill('SIGQUIT');
-  await enc?.stop();
-  await a?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const viaEdge = (originUrl: string) => originUrl.replace(`http://127.0.0.1:${a.httpPort}`, edge);
-
-async function originFragmentRequests(): Promise<number> {
+async function originFragmentRequests(a: RunningAppliance, c: ChannelJson): Promise<number> {
   const v = (await (await a.api('GET', `/api/v1/channels/${c.entryId}/viewers`)).json()) as {
     requestsByRendition: Record<string, number>;
   };
@@ -102,7 +86,11 @@ async function originFragmentRequests(): Promise<number> {
 }
 
 describe('an nginx caching edge in front of the origin', () => {
-  it('fetches each fragment from the origin once however many viewers ask', async () => {
+  test('fetches each fragment from the origin once however many viewers ask', async ({
+    appliance: a,
+    liveChannel: c,
+    edge: { viaEdge },
+  }) => {
     const base = viaEdge(c.playback.hls).replace(/\/\.m3u8$/, '/');
     const playlist = await waitFor(
       '2 fragments',
@@ -117,7 +105,7 @@ describe('an nginx caching edge in front of the origin', () => {
       .filter((l) => l.endsWith('.m4s'))
       .slice(-2);
     expect(fragments).toHaveLength(2);
-    const before = await originFragmentRequests();
+    const before = await originFragmentRequests(a, c);
     // 20 viewers at once, each fetching both fragments.
     const statuses: Array<string | null> = [];
     await Promise.all(
@@ -130,11 +118,11 @@ describe('an nginx caching edge in front of the origin', () => {
         }
       }),
     );
-    expect((await originFragmentRequests()) - before).toBe(2);
+    expect((await originFragmentRequests(a, c)) - before).toBe(2);
     expect(statuses.filter((s) => s === 'HIT').length).toBeGreaterThanOrEqual(30);
   });
 
-  it('refreshes live playlists', async () => {
+  test('refreshes live playlists', async ({ liveChannel: c, edge: { viaEdge } }) => {
     const url = viaEdge(c.playback.hls).replace(/\/\.m3u8$/, '/tracks/video_source.m3u8');
     const first = await (await fetch(url)).text();
     await waitFor(
@@ -145,26 +133,49 @@ describe('an nginx caching edge in front of the origin', () => {
     );
   });
 
-  it('plays through the edge in hls.js', async () => {
-    let players: PlayerServer | undefined;
-    let browser: Browser | undefined;
-    try {
-      players = await startPlayerServer();
-      browser = await launchChromium();
-      const player = await players.open(browser, viaEdge(c.playback.hls));
-      const first = await player.until('playback', (s) => !s.paused && s.currentTime > 0, 30_000);
-      await player.until('3 s of playback', (s) => s.currentTime - first.currentTime >= 3, 20_000);
-    } finally {
-      await browser?.close();
-      await players?.close();
-    }
+  test('plays through the edge in hls.js', async ({
+    liveChannel: c,
+    edge: { viaEdge },
+    players,
+    browser,
+  }) => {
+    const player = await players.open(browser, viaEdge(c.playback.hls));
+    const first = await player.until('playback', (s) => !s.paused && s.currentTime > 0, 30_000);
+    await player.until('3 s of playback', (s) => s.currentTime - first.currentTime >= 3, 20_000);
+    // Done: the player stops fetching (the browser stays for the file).
+    await player.page.close();
   });
 
-  it('keeps a secure channel secure: signed URLs play through the cache, nothing else does', async () => {
+  test('keeps a secure channel secure: signed URLs play through the cache, nothing else does', async ({
+    appliance: a,
+    liveChannel: c,
+    edge: { viaEdge },
+  }) => {
+    const mediaUrl = (p: string) => `${c.playback.hls.replace(/\/\.m3u8$/, '/')}tracks/video_source.m3u8${p}`;
+    const listed = async (url: string) =>
+      (await (await fetch(url)).text()).split('\n').filter((l) => l.includes('.m4s'));
+    const openFragments = await listed(mediaUrl(''));
     await a.api('PATCH', `/api/v1/channels/${c.entryId}`, { access: 'secure' });
     // What the edge cached while the channel was open stays until it expires (playlists: about a second);
-    // fragments made from now on exist only behind signatures.
-    await new Promise((r) => setTimeout(r, 2500));
+    // fragments made from now on exist only behind signatures. Wait for both: the open master gone from the
+    // edge, and a fragment newer than any listed while open (which a player may have fetched unsigned).
+    const look = (await (await a.api('POST', `/api/v1/channels/${c.entryId}/signed-url`, {})).json()) as {
+      url: string;
+    };
+    const query = new URL(look.url).search;
+    await waitFor(
+      'the open copies to expire, and a fragment made since',
+      async () => {
+        const newest = (await listed(mediaUrl(query))).pop()?.split('?')[0];
+        return (
+          (await fetch(viaEdge(c.playback.hls))).status !== 200 &&
+          newest !== undefined &&
+          !openFragments.includes(newest)
+        );
+      },
+      10_000,
+      100,
+    );
     expect((await fetch(viaEdge(c.playback.hls))).status).toBe(403);
     const s = (await (await a.api('POST', `/api/v1/channels/${c.entryId}/signed-url`, {})).json()) as {
       url: string;

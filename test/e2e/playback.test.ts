@@ -4,59 +4,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ROOT,
-  createChannel,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
-import { launchChromium } from '../helpers/browser.js';
-import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
-import { startPlayerServer, type PlayerPage, type PlayerServer } from '../helpers/player.js';
+import { ROOT, waitFor } from '../helpers/appliance.js';
+import { describe, expect, test } from '../helpers/fixtures.js';
 
 const SCREENSHOT = path.join(ROOT, 'test-artifacts', 'playback.png');
 
-let a: RunningAppliance | undefined;
-let channel: ChannelJson;
-let encoder: Publisher | undefined;
-let players: PlayerServer | undefined;
-let browser: Browser | undefined;
-let player: PlayerPage | undefined;
-
-beforeAll(async () => {
-  a = await startAppliance();
-  channel = await createChannel(a, 'Playback');
-  encoder = publish(ffmpegUrl(channel.broadcastUrl, channel.streamName), { seconds: 25 });
-  players = await startPlayerServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  const steps: Array<[string, () => Promise<unknown>]> = [
-    ['page', async () => player?.page.close()],
-    ['browser', async () => browser?.close()],
-    ['page server', async () => players?.close()],
-    ['encoder', async () => encoder?.stop()],
-    ['appliance', async () => a?.stop()],
-    ['data dir', async () => a && fs.rmSync(a.dataDir, { recursive: true, force: true })],
-  ];
-  const failures: string[] = [];
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (err) {
-      failures.push(`${name}: ${(err as Error).message}`);
-    }
-  }
-  if (failures.length) throw new Error(`cleanup failed: ${failures.join('; ')}`);
-});
+test.override('liveChannelName', 'Playback');
+// How long fragments are is not the point here, and players start sooner on 1 s fragments (1 s GOPs).
+test.override('applianceOptions', { extraArgs: ['--fragment-duration', '1'] });
+test.override('encoderOptions', { seconds: 25, gop: 30 });
 
 describe('playback in a real player', () => {
-  it('offers the master playlist once every track has its first fragment', async () => {
+  test('offers the master playlist once every track has its first fragment', async ({
+    liveChannel: channel,
+    encoder: _encoder,
+  }) => {
     await waitFor(
       'master playlist 200',
       async () => {
@@ -68,8 +30,8 @@ describe('playback in a real player', () => {
     );
   });
 
-  it('plays the live stream in hls.js in Chromium', async () => {
-    player = await (players as PlayerServer).open(browser as Browser, channel.playback.hls);
+  test('plays the live stream in hls.js in Chromium', async ({ liveChannel: channel, players, browser }) => {
+    const player = await players.open(browser, channel.playback.hls);
     const first = await player.until('playback to start', (s) => !s.paused && s.currentTime > 0, 30_000);
     const later = await player.until(
       'currentTime to advance by 3 s',

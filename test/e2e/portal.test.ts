@@ -11,26 +11,25 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ROOT,
-  createChannel,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
-import { launchChromium } from '../helpers/browser.js';
-import { FFMPEG, ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
+import { ROOT, createChannel, waitFor } from '../helpers/appliance.js';
+import { FFMPEG, ffmpegUrl } from '../helpers/encoder.js';
+import { test as base, describe, expect } from '../helpers/fixtures.js';
 
 const SCREENSHOT = path.join(ROOT, 'test-artifacts', 'portal.png');
 
-let a: RunningAppliance | undefined;
-let lobby: ChannelJson;
-let boardroom: ChannelJson;
-const encoders: Publisher[] = [];
-let browser: Browser | undefined;
-const pages: Page[] = [];
+/** `liveChannel` is the open "Portal lobby"; `boardroom` is a secure channel, live too. */
+const test = base.extend('boardroom', { scope: 'file' }, async ({ appliance: a, publishForFile }) => {
+  const boardroom = await createChannel(a, 'Portal boardroom');
+  const r = await a.api('PATCH', `/api/v1/channels/${boardroom.entryId}`, { access: 'secure' });
+  expect(r.status).toBe(200);
+  publishForFile(ffmpegUrl(boardroom.broadcastUrl, boardroom.streamName), { seconds: 120, gop: 30 });
+  return boardroom;
+});
+test.override('liveChannelName', 'Portal lobby');
+// How long fragments are is not the point here, and players start sooner on 1 s fragments (1 s GOPs).
+test.override('applianceOptions', { extraArgs: ['--fragment-duration', '1'] });
+test.override('encoderOptions', { seconds: 120, gop: 30 });
+
 const servers: http.Server[] = [];
 let mediaDir: string | undefined;
 
@@ -44,11 +43,11 @@ interface Playback {
 
 /** A page that records its console, errors and failed requests (CSP refusals show up as console errors). */
 async function openPage(
+  browser: Browser,
   width = 1280,
   height = 800,
 ): Promise<{ page: Page; log: string[]; describe: () => string }> {
-  const page = await (browser as Browser).newPage({ viewport: { width, height } });
-  pages.push(page);
+  const page = await browser.newPage({ viewport: { width, height } });
   const log: string[] = [];
   page.on('console', (m) => log.push(`console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (err) => log.push(`pageerror: ${err.message}`));
@@ -95,15 +94,7 @@ async function plays(page: Page, seconds: number, describe: () => string): Promi
 
 const cspRefusals = (log: string[]) => log.filter((l) => /Content Security Policy|Refused to/i.test(l));
 
-beforeAll(async () => {
-  a = await startAppliance();
-  lobby = await createChannel(a, 'Portal lobby');
-  boardroom = await createChannel(a, 'Portal boardroom');
-  const r = await a.api('PATCH', `/api/v1/channels/${boardroom.entryId}`, { access: 'secure' });
-  expect(r.status).toBe(200);
-  for (const c of [lobby, boardroom]) {
-    encoders.push(publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 120 }));
-  }
+test.beforeAll(async ({ liveChannel: lobby, encoder: _encoder, boardroom: _boardroom }) => {
   await waitFor(
     'the open channel to be live',
     async () => {
@@ -113,43 +104,24 @@ beforeAll(async () => {
     },
     40_000,
   );
-  browser = await launchChromium();
 });
 
-afterAll(async () => {
-  const steps: Array<[string, () => Promise<unknown>]> = [
-    ['pages', async () => Promise.all(pages.map((p) => p.close()))],
-    ['browser', async () => browser?.close()],
-    [
-      'page servers',
-      async () =>
-        Promise.all(
-          servers.map((srv) => {
-            srv.closeAllConnections();
-            return new Promise<void>((resolve) => srv.close(() => resolve()));
-          }),
-        ),
-    ],
-    ['encoders', async () => Promise.all(encoders.map((e) => e.stop()))],
-    ['appliance', async () => a?.stop()],
-    ['data dir', async () => a && fs.rmSync(a.dataDir, { recursive: true, force: true })],
-    ['media dir', async () => mediaDir && fs.rmSync(mediaDir, { recursive: true, force: true })],
-  ];
-  const failures: string[] = [];
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (err) {
-      failures.push(`${name}: ${(err as Error).message}`);
-    }
+// What the tests leave besides the fixtures: the embed's host page server and the space's media files.
+test.afterAll(async () => {
+  for (const srv of servers) {
+    srv.closeAllConnections();
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
   }
-  if (failures.length) throw new Error(`cleanup failed: ${failures.join('; ')}`);
+  if (mediaDir) fs.rmSync(mediaDir, { recursive: true, force: true });
 });
 
 describe('the viewer portal', () => {
-  it('lists the open live channel, and a click plays it in hls.js under the strict CSP', async () => {
-    const app = a as RunningAppliance;
-    const { page, log, describe: describeLog } = await openPage();
+  test('lists the open live channel, and a click plays it in hls.js under the strict CSP', async ({
+    appliance: app,
+    liveChannel: lobby,
+    browser,
+  }) => {
+    const { page, log, describe: describeLog } = await openPage(browser);
     const res = await page.goto(`${app.origin}/`);
     expect(res?.status()).toBe(200);
     expect(res?.headers()['content-security-policy']).toMatch(/default-src 'self'/);
@@ -183,8 +155,11 @@ describe('the viewer portal', () => {
     expect(overflow).toBeLessThanOrEqual(0);
   });
 
-  it('the embed plays inside an iframe on another origin', async () => {
-    const app = a as RunningAppliance;
+  test('the embed plays inside an iframe on another origin', async ({
+    appliance: app,
+    liveChannel: lobby,
+    browser,
+  }) => {
     // Another site (another origin): a page with nothing but the iframe snippet.
     const host = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -194,7 +169,7 @@ describe('the viewer portal', () => {
     });
     servers.push(host);
     await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
-    const { page, log, describe: describeLog } = await openPage(800, 450);
+    const { page, log, describe: describeLog } = await openPage(browser, 800, 450);
     await page.goto(`http://127.0.0.1:${(host.address() as net.AddressInfo).port}/`);
     const frame = await waitFor('the embed frame', async () =>
       page.frames().find((f) => f.url().includes('/embed/')),
@@ -216,8 +191,11 @@ describe('the viewer portal', () => {
     expect(cspRefusals(log), describeLog()).toEqual([]);
   });
 
-  it('a secure channel is not listed, is 403 without a signature, and plays with a signed URL', async () => {
-    const app = a as RunningAppliance;
+  test('a secure channel is not listed, is 403 without a signature, and plays with a signed URL', async ({
+    appliance: app,
+    boardroom,
+    browser,
+  }) => {
     const portal = await (await fetch(`${app.origin}/`)).text();
     expect(portal).toContain('Portal lobby');
     expect(portal).not.toContain('Portal boardroom');
@@ -238,7 +216,7 @@ describe('the viewer portal', () => {
     const search = new URL(url).search;
     expect(search).toContain('sig=');
 
-    const { page, log, describe: describeLog } = await openPage();
+    const { page, log, describe: describeLog } = await openPage(browser);
     const res = await page.goto(`${app.origin}/watch/${boardroom.entryId}${search}`);
     expect(res?.status()).toBe(200);
     expect(await page.locator('h1').textContent()).toContain('Portal boardroom');
@@ -246,8 +224,10 @@ describe('the viewer portal', () => {
     expect(cspRefusals(log), describeLog()).toEqual([]);
   });
 
-  it("a space's playlist player: listed when open, plays an item, then the next one when it ends", async () => {
-    const app = a as RunningAppliance;
+  test("a space's playlist player: listed when open, plays an item, then the next one when it ends", async ({
+    appliance: app,
+    browser,
+  }) => {
     mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-portal-media-'));
     const make = (out: string, args: string[]): Buffer => {
       const r = spawnSync(FFMPEG, [
@@ -261,7 +241,8 @@ describe('the viewer portal', () => {
       return fs.readFileSync(path.join(mediaDir as string, out));
     };
     const clip = make('clip.mp4', [
-      ...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine', '-t', '3'],
+      // 2 s: long enough to be seen playing (past 1 s), short enough not to keep the next item waiting.
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine', '-t', '2'],
       ...['-c:v', 'libx264', '-g', '30', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart'],
     ]);
     const tone = make('tone.mp3', [
@@ -308,7 +289,7 @@ describe('the viewer portal', () => {
     expect(opened.status).toBe(200);
     expect(await opened.text()).toContain('Portal vault');
 
-    const { page, log, describe: describeLog } = await openPage();
+    const { page, log, describe: describeLog } = await openPage(browser);
     await page.goto(`${app.origin}/`);
     await page.getByRole('link', { name: /Portal recordings/ }).click();
     await page.waitForURL(`${app.origin}/spaces/${open}`);

@@ -13,15 +13,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createChannel,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
-import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
+import { afterAll, beforeAll } from 'vitest';
+import { createChannel, waitFor, type ChannelJson, type RunningAppliance } from '../helpers/appliance.js';
+import { ffmpegUrl, type Publisher } from '../helpers/encoder.js';
+import { test as base, describe, expect } from '../helpers/fixtures.js';
 import { rawRequest, slowUpload, type SlowUploadResult } from '../helpers/http-raw.js';
 import { SEED_DEFAULT_SMIL } from '../helpers/seed-smil.js';
 
@@ -42,7 +37,6 @@ const MB = 1024 * 1024;
 const HUGE = 60 * MB;
 const ISO_MICROS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
-let a: RunningAppliance;
 const tempDirs: string[] = [];
 /** Files made immutable by a test; made mutable again in afterAll whatever happened. */
 const immutable: string[] = [];
@@ -53,40 +47,16 @@ function tempDir(prefix: string): string {
   return d;
 }
 
-beforeAll(async () => {
-  a = await startAppliance();
-  tempDirs.push(a.dataDir);
-});
-
-afterAll(async () => {
+// Before the appliance fixture stops the appliance and removes its data directory.
+afterAll(() => {
   for (const f of immutable) spawnSync('chattr', ['-i', f]);
-  await a?.stop();
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 
-const bearer = (): Record<string, string> => ({ authorization: `Bearer ${a.token}` });
-
-/** A publishing point API request on the admin listener, with the admin token (fetch: normal paths only). */
-async function api(
-  method: string,
-  urlPath: string,
-  body?: string,
-  headers: Record<string, string> = bearer(),
-): Promise<{ status: number; body: string }> {
-  const r = await fetch(a.admin + urlPath, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/smil+xml' } : {}), ...headers },
-    body,
-  });
-  return { status: r.status, body: await r.text() };
-}
-
 const ppUrl = (id: string): string => `/${id}/${id.split('/').pop()}.isml`;
-const originDir = (app: RunningAppliance = a): string => path.join(app.dataDir, 'origin');
-const ppDir = (id: string, app: RunningAppliance = a): string => path.join(originDir(app), id);
 
 /** A server manifest with these head options (escaped for an attribute). */
 function smilWith(options: Array<[string, string]>): string {
@@ -131,23 +101,6 @@ function headMetas(doc: string): Array<[string, string]> {
   return (p.smil?.head?.meta ?? []).map((m) => [m.name, m.content]);
 }
 
-/** The options a GET returns, or the status when it is not 200. */
-async function optionsOf(id: string): Promise<Array<[string, string]> | number> {
-  const r = await api('GET', ppUrl(id));
-  return r.status === 200 ? headMetas(r.body) : r.status;
-}
-
-async function create(id: string, body = SEED_DEFAULT_SMIL): Promise<void> {
-  const r = await api('POST', ppUrl(id), body);
-  if (r.status !== 201) throw new Error(`setup: POST ${ppUrl(id)} → ${r.status} ${r.body}`);
-}
-
-/** Asserts that no publishing point `id` exists: GET 404 and no directory on disk. */
-async function expectNoPp(id: string, why: string): Promise<void> {
-  expect((await api('GET', ppUrl(id))).status, `${why}: GET ${ppUrl(id)} afterwards`).toBe(404);
-  expect(fs.existsSync(ppDir(id)), `${why}: ${ppDir(id)} must not exist`).toBe(false);
-}
-
 /** Everything below a directory (relative paths), to compare before/after. */
 function tree(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -170,19 +123,6 @@ function curl(args: string[], cwd: string): CurlResult {
   return { exit: r.status, status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The seed's host replaced by the admin token as Basic credentials (curl sends URL userinfo as Basic). */
-const adminHost = (): string => `any:${a.token}@127.0.0.1:${a.adminPort}`;
-const originHost = (): string => `127.0.0.1:${a.httpPort}`;
-const originHostWithCreds = (): string => `any:${a.token}@127.0.0.1:${a.httpPort}`;
-
-async function applianceUp(): Promise<void> {
-  expect(a.proc.exitCode, 'the appliance process is still running').toBeNull();
-  const h = await fetch(`${a.admin}/api/v1/health`);
-  expect(h.status, 'the admin listener still answers').toBe(200);
-  const s = await fetch(`${a.origin}/nothing/nothing.isml/state`);
-  expect(s.status, 'the origin listener still answers').toBe(404);
-}
-
 function describeUpload(r: SlowUploadResult): string {
   return (
     `status=${r.status} error=${r.error ?? '-'} bytesAtResponse=${r.bytesAtResponse} ` +
@@ -191,35 +131,107 @@ function describeUpload(r: SlowUploadResult): string {
 }
 
 /**
- * ~60 MB sent slowly; the 413 must arrive before the client is done sending, and the appliance stays up.
- * Soft assertions: the caller's "nothing else changed" checks run even when the 413 is missing.
+ * The helpers that talk to the file's appliance, bound to it: the `pp` fixture (tests destructure what they use).
  */
-async function expectEarly413(method: string, urlPath: string, chunked: boolean): Promise<void> {
-  const r = await slowUpload(a.admin, method, urlPath, {
-    headers: { ...bearer(), 'content-type': 'application/smil+xml' },
-    totalBytes: HUGE,
-    prefix: smilWith([['huge', 'yes']]).replace('</smil>\n', '<!-- '),
-    chunked,
-    chunkBytes: 256 * 1024,
-    pauseMs: 2,
-  });
-  await applianceUp();
-  const what = `${method} ${urlPath} with ${HUGE} bytes (${chunked ? 'chunked, no Content-Length' : 'Content-Length'})`;
-  expect.soft(r.status, `${what}: expected a 413 response; got ${describeUpload(r)}`).toBe(413);
-  expect
-    .soft(
-      r.finishedSending,
-      `${what}: the 413 must come before the whole body was sent; ${describeUpload(r)}`,
-    )
-    .toBe(false);
-  expect.soft(r.bytesAtResponse ?? HUGE, `${what}: bytes written when the 413 arrived`).toBeLessThan(HUGE);
-  if (!chunked) {
-    // The declared length alone is enough to refuse: nowhere near 50 MB need be read.
-    expect
-      .soft(r.bytesAtResponse ?? HUGE, `${what}: refused on the declared Content-Length`)
-      .toBeLessThan(50 * 1e6);
+function ppHelpers(a: RunningAppliance) {
+  const bearer = (): Record<string, string> => ({ authorization: `Bearer ${a.token}` });
+
+  /** A publishing point API request on the admin listener, with the admin token (fetch: normal paths only). */
+  async function api(
+    method: string,
+    urlPath: string,
+    body?: string,
+    headers: Record<string, string> = bearer(),
+  ): Promise<{ status: number; body: string }> {
+    const r = await fetch(a.admin + urlPath, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/smil+xml' } : {}), ...headers },
+      body,
+    });
+    return { status: r.status, body: await r.text() };
   }
+
+  const originDir = (app: RunningAppliance = a): string => path.join(app.dataDir, 'origin');
+  const ppDir = (id: string, app: RunningAppliance = a): string => path.join(originDir(app), id);
+
+  /** The options a GET returns, or the status when it is not 200. */
+  async function optionsOf(id: string): Promise<Array<[string, string]> | number> {
+    const r = await api('GET', ppUrl(id));
+    return r.status === 200 ? headMetas(r.body) : r.status;
+  }
+
+  async function create(id: string, body = SEED_DEFAULT_SMIL): Promise<void> {
+    const r = await api('POST', ppUrl(id), body);
+    if (r.status !== 201) throw new Error(`setup: POST ${ppUrl(id)} → ${r.status} ${r.body}`);
+  }
+
+  /** Asserts that no publishing point `id` exists: GET 404 and no directory on disk. */
+  async function expectNoPp(id: string, why: string): Promise<void> {
+    expect((await api('GET', ppUrl(id))).status, `${why}: GET ${ppUrl(id)} afterwards`).toBe(404);
+    expect(fs.existsSync(ppDir(id)), `${why}: ${ppDir(id)} must not exist`).toBe(false);
+  }
+
+  /** The seed's host replaced by the admin token as Basic credentials (curl sends URL userinfo as Basic). */
+  const adminHost = (): string => `any:${a.token}@127.0.0.1:${a.adminPort}`;
+  const originHost = (): string => `127.0.0.1:${a.httpPort}`;
+  const originHostWithCreds = (): string => `any:${a.token}@127.0.0.1:${a.httpPort}`;
+
+  async function applianceUp(): Promise<void> {
+    expect(a.proc.exitCode, 'the appliance process is still running').toBeNull();
+    const h = await fetch(`${a.admin}/api/v1/health`);
+    expect(h.status, 'the admin listener still answers').toBe(200);
+    const s = await fetch(`${a.origin}/nothing/nothing.isml/state`);
+    expect(s.status, 'the origin listener still answers').toBe(404);
+  }
+
+  /**
+   * ~60 MB sent slowly; the 413 must arrive before the client is done sending, and the appliance stays up.
+   * Soft assertions: the caller's "nothing else changed" checks run even when the 413 is missing.
+   */
+  async function expectEarly413(method: string, urlPath: string, chunked: boolean): Promise<void> {
+    const r = await slowUpload(a.admin, method, urlPath, {
+      headers: { ...bearer(), 'content-type': 'application/smil+xml' },
+      totalBytes: HUGE,
+      prefix: smilWith([['huge', 'yes']]).replace('</smil>\n', '<!-- '),
+      chunked,
+      chunkBytes: 256 * 1024,
+      pauseMs: 2,
+    });
+    await applianceUp();
+    const what = `${method} ${urlPath} with ${HUGE} bytes (${chunked ? 'chunked, no Content-Length' : 'Content-Length'})`;
+    expect.soft(r.status, `${what}: expected a 413 response; got ${describeUpload(r)}`).toBe(413);
+    expect
+      .soft(
+        r.finishedSending,
+        `${what}: the 413 must come before the whole body was sent; ${describeUpload(r)}`,
+      )
+      .toBe(false);
+    expect.soft(r.bytesAtResponse ?? HUGE, `${what}: bytes written when the 413 arrived`).toBeLessThan(HUGE);
+    if (!chunked) {
+      // The declared length alone is enough to refuse: nowhere near 50 MB need be read.
+      expect
+        .soft(r.bytesAtResponse ?? HUGE, `${what}: refused on the declared Content-Length`)
+        .toBeLessThan(50 * 1e6);
+    }
+  }
+
+  return {
+    bearer,
+    api,
+    originDir,
+    ppDir,
+    optionsOf,
+    create,
+    expectNoPp,
+    adminHost,
+    originHost,
+    originHostWithCreds,
+    applianceUp,
+    expectEarly413,
+  };
 }
+
+const test = base.extend('pp', { scope: 'file' }, ({ appliance }) => ppHelpers(appliance));
 
 // ---------------------------------------------------------------------------------------------------------
 // 1. The seed's curl commands, verbatim
@@ -232,7 +244,9 @@ describe("the seed's curl commands, run verbatim (host replaced)", () => {
     fs.writeFileSync(path.join(cwd, 'channel00.isml'), SEED_DEFAULT_SMIL);
   });
 
-  it('Create: curl -v -X POST -d @channel00.isml …/channel00/channel00.isml → 201, empty body', () => {
+  test('Create: curl -v -X POST -d @channel00.isml …/channel00/channel00.isml → 201, empty body', ({
+    pp: { ppDir, adminHost },
+  }) => {
     const r = curl(
       ['-v', '-X', 'POST', '-d', '@channel00.isml', `http://${adminHost()}/channel00/channel00.isml`],
       cwd,
@@ -244,7 +258,9 @@ describe("the seed's curl commands, run verbatim (host replaced)", () => {
     expect(fs.existsSync(path.join(ppDir('channel00'), 'channel00.isml'))).toBe(true);
   });
 
-  it('Read: curl -v -X GET → 200 and the SMIL with the 6 options of the file, in order', () => {
+  test('Read: curl -v -X GET → 200 and the SMIL with the 6 options of the file, in order', ({
+    pp: { adminHost },
+  }) => {
     const r = curl(['-v', '-X', 'GET', `http://${adminHost()}/channel00/channel00.isml`], cwd);
     expect(r.exit, r.stderr).toBe(0);
     expect(r.status, r.stderr).toBe(200);
@@ -254,7 +270,9 @@ describe("the seed's curl commands, run verbatim (host replaced)", () => {
     expect(headMetas(r.stdout)).toEqual(SEED_OPTIONS);
   });
 
-  it("Update: the seed's PUT (its missing line-continuation backslash fixed: one command) → 200", () => {
+  test("Update: the seed's PUT (its missing line-continuation backslash fixed: one command) → 200", ({
+    pp: { adminHost },
+  }) => {
     const r = curl(
       ['-v', '-X', 'PUT', '-d', '@channel00.isml', `http://${adminHost()}/channel00/channel00.isml`],
       cwd,
@@ -265,7 +283,9 @@ describe("the seed's curl commands, run verbatim (host replaced)", () => {
     expect(headMetas(read.stdout)).toEqual(SEED_OPTIONS);
   });
 
-  it('state, statistics, archive: curl -v …/loop/loop.isml/<x> → 200 with the seed structure', async () => {
+  test('state, statistics, archive: curl -v …/loop/loop.isml/<x> → 200 with the seed structure', async ({
+    pp: { create, originHost },
+  }) => {
     await create('loop');
     const state = curl(['-v', `http://${originHost()}/loop/loop.isml/state`], cwd);
     expect(state.exit, state.stderr).toBe(0);
@@ -292,7 +312,9 @@ describe("the seed's curl commands, run verbatim (host replaced)", () => {
     }
   });
 
-  it('purge: the three t=HH:MM:SS forms and the full-range ISO one on stream1/stream1.isml → 200', async () => {
+  test('purge: the three t=HH:MM:SS forms and the full-range ISO one on stream1/stream1.isml → 200', async ({
+    pp: { api, create, originHostWithCreds },
+  }) => {
     await create('stream1');
     // The seed's purge commands have no -v: `-w` is appended only to read the status; the request is unchanged.
     for (const t of [
@@ -318,7 +340,9 @@ describe("the seed's curl commands, run verbatim (host replaced)", () => {
     expect(headMetas((await api('GET', '/stream1/stream1.isml')).body)).toEqual(SEED_OPTIONS);
   });
 
-  it('Delete: curl -v -X DELETE → 200, the directory is gone', async () => {
+  test('Delete: curl -v -X DELETE → 200, the directory is gone', async ({
+    pp: { expectNoPp, adminHost },
+  }) => {
     const r = curl(['-v', '-X', 'DELETE', `http://${adminHost()}/channel00/channel00.isml`], cwd);
     expect(r.exit, r.stderr).toBe(0);
     expect(r.status, r.stderr).toBe(200);
@@ -330,7 +354,9 @@ describe("the seed's curl commands, run verbatim (host replaced)", () => {
 // 2. Every row of the response tables
 
 describe('Create (POST)', () => {
-  it('201 Server manifest successfully created: empty body, directory and manifest on disk', async () => {
+  test('201 Server manifest successfully created: empty body, directory and manifest on disk', async ({
+    pp: { api, ppDir, optionsOf },
+  }) => {
     const r = await api('POST', '/c201/c201.isml', SEED_DEFAULT_SMIL);
     expect(r.status).toBe(201);
     expect(r.body).toBe('');
@@ -339,7 +365,7 @@ describe('Create (POST)', () => {
     expect(headMetas(fs.readFileSync(path.join(ppDir('c201'), 'c201.isml'), 'utf8'))).toEqual(SEED_OPTIONS);
   });
 
-  it.each([
+  test.for([
     ['unclosed elements', '<?xml version="1.0"?><smil><head><meta name="a" content="b" /></head>'],
     ['not XML at all', 'this is not a smil file'],
     ['a root other than <smil>', '<?xml version="1.0"?><html><head></head></html>'],
@@ -348,35 +374,49 @@ describe('Create (POST)', () => {
       'an entity declaration',
       '<?xml version="1.0"?><!DOCTYPE smil [<!ENTITY x "y">]><smil><head><meta name="a" content="&x;"/></head></smil>',
     ],
-  ])('400 Provided smil content malformed (%s): nothing created', async (_what, body) => {
-    const r = await api('POST', '/cbad/cbad.isml', body);
-    expect(r.status, r.body).toBe(400);
-    await expectNoPp('cbad', 'refused create');
-  });
+  ] as const)(
+    '400 Provided smil content malformed (%s): nothing created',
+    async ([_what, body], { pp: { api, expectNoPp } }) => {
+      const r = await api('POST', '/cbad/cbad.isml', body);
+      expect(r.status, r.body).toBe(400);
+      await expectNoPp('cbad', 'refused create');
+    },
+  );
 
-  it('400 Path and publishing point are not identical (/channel00/other.isml): nothing created', async () => {
+  test('400 Path and publishing point are not identical (/channel00/other.isml): nothing created', async ({
+    pp: { api, originDir, expectNoPp },
+  }) => {
     const r = await api('POST', '/channel00/other.isml', SEED_DEFAULT_SMIL);
     expect(r.status, r.body).toBe(400);
     await expectNoPp('channel00', 'refused create');
     expect(fs.existsSync(path.join(originDir(), 'other'))).toBe(false);
   });
 
-  it.each([
+  test.for([
     ['an empty body', ''],
     ['only whitespace', '  \n\t \n'],
-  ])('404 No smil content provided (%s): nothing created', async (_what, body) => {
-    const r = await api('POST', '/cempty/cempty.isml', body);
-    expect(r.status, r.body).toBe(404);
-    await expectNoPp('cempty', 'refused create');
-  });
+  ] as const)(
+    '404 No smil content provided (%s): nothing created',
+    async ([_what, body], { pp: { api, expectNoPp } }) => {
+      const r = await api('POST', '/cempty/cempty.isml', body);
+      expect(r.status, r.body).toBe(404);
+      await expectNoPp('cempty', 'refused create');
+    },
+  );
 
-  it('404 No smil content provided (no body at all, no Content-Length): nothing created', async () => {
+  test('404 No smil content provided (no body at all, no Content-Length): nothing created', async ({
+    appliance: a,
+    pp: { bearer, expectNoPp },
+  }) => {
     const r = await rawRequest(a.admin, 'POST', '/cnobody/cnobody.isml', { headers: bearer() });
     expect(r.status, r.body).toBe(404);
     await expectNoPp('cnobody', 'refused create');
   });
 
-  it('404 Base path to publishing point missing (/channel00.isml): nothing created', async () => {
+  test('404 Base path to publishing point missing (/channel00.isml): nothing created', async ({
+    appliance: a,
+    pp: { api, originDir },
+  }) => {
     const before = tree(originDir());
     const r = await api('POST', '/cbase.isml', SEED_DEFAULT_SMIL);
     expect(r.status, r.body).toBe(404);
@@ -384,7 +424,7 @@ describe('Create (POST)', () => {
     expect(fs.existsSync(path.join(a.dataDir, 'cbase.isml'))).toBe(false);
   });
 
-  it('405 Query string in URL: nothing created', async () => {
+  test('405 Query string in URL: nothing created', async ({ appliance: a, pp: { bearer, expectNoPp } }) => {
     // Raw requests: fetch would drop a bare "?".
     for (const q of ['?archiving=true', '?', '?a', '?t=00:00:00']) {
       const r = await rawRequest(a.admin, 'POST', `/cquery/cquery.isml${q}`, {
@@ -396,7 +436,9 @@ describe('Create (POST)', () => {
     await expectNoPp('cquery', 'refused create');
   });
 
-  it('409 Publishing point already exists: the existing one is unchanged', async () => {
+  test('409 Publishing point already exists: the existing one is unchanged', async ({
+    pp: { api, ppDir, optionsOf, create },
+  }) => {
     await create('cdup');
     const other = smilWith([['dvr_window_length', '99']]);
     const r = await api('POST', '/cdup/cdup.isml', other);
@@ -405,7 +447,9 @@ describe('Create (POST)', () => {
     expect(headMetas(fs.readFileSync(path.join(ppDir('cdup'), 'cdup.isml'), 'utf8'))).toEqual(SEED_OPTIONS);
   });
 
-  it('409 when the directory already exists on disk ("does not exist prior to the operation"): left alone', async () => {
+  test('409 when the directory already exists on disk ("does not exist prior to the operation"): left alone', async ({
+    pp: { api, ppDir },
+  }) => {
     fs.mkdirSync(ppDir('cpredir'));
     fs.writeFileSync(path.join(ppDir('cpredir'), 'mine.txt'), 'keep me');
     const r = await api('POST', '/cpredir/cpredir.isml', SEED_DEFAULT_SMIL);
@@ -415,17 +459,23 @@ describe('Create (POST)', () => {
     expect(fs.readFileSync(path.join(ppDir('cpredir'), 'mine.txt'), 'utf8')).toBe('keep me');
   });
 
-  it('413 Smil file larger than 50 megabytes (slow ~60 MB, Content-Length): refused before the end', async () => {
+  test('413 Smil file larger than 50 megabytes (slow ~60 MB, Content-Length): refused before the end', async ({
+    pp: { expectNoPp, expectEarly413 },
+  }) => {
     await expectEarly413('POST', '/chuge/chuge.isml', false);
     await expectNoPp('chuge', 'refused create');
   });
 
-  it('413 Smil file larger than 50 megabytes (slow ~60 MB, chunked, no Content-Length): refused before the end', async () => {
+  test('413 Smil file larger than 50 megabytes (slow ~60 MB, chunked, no Content-Length): refused before the end', async ({
+    pp: { expectNoPp, expectEarly413 },
+  }) => {
     await expectEarly413('POST', '/chuge2/chuge2.isml', true);
     await expectNoPp('chuge2', 'refused create');
   });
 
-  it('415 URL does not end in isml (/channel00/channel00.txt): nothing created', async () => {
+  test('415 URL does not end in isml (/channel00/channel00.txt): nothing created', async ({
+    pp: { api, originDir, expectNoPp },
+  }) => {
     const before = tree(originDir());
     for (const p of ['/channel00/channel00.txt', '/channel00/channel00.ism', '/channel00/channel00.isml/']) {
       const r = await api('POST', p, SEED_DEFAULT_SMIL);
@@ -435,7 +485,9 @@ describe('Create (POST)', () => {
     await expectNoPp('channel00', 'refused create');
   });
 
-  it('500 Creation of resources failed (<dataDir>/origin/blocked is a regular file): nothing created', async () => {
+  test('500 Creation of resources failed (<dataDir>/origin/blocked is a regular file): nothing created', async ({
+    pp: { api, originDir },
+  }) => {
     const blocked = path.join(originDir(), 'blocked');
     fs.writeFileSync(blocked, 'not a directory');
     const r = await api('POST', '/blocked/ch/ch.isml', SEED_DEFAULT_SMIL);
@@ -451,7 +503,7 @@ describe('Create (POST)', () => {
 });
 
 describe('Read (GET)', () => {
-  it('200 Smil file content returned', async () => {
+  test('200 Smil file content returned', async ({ appliance: a, pp: { bearer, create } }) => {
     await create('rd');
     const r = await fetch(`${a.admin}/rd/rd.isml`, { headers: bearer() });
     expect(r.status).toBe(200);
@@ -461,13 +513,13 @@ describe('Read (GET)', () => {
     expect(headMetas(body)).toEqual(SEED_OPTIONS);
   });
 
-  it('400 Path and publishing point name are not identical', async () => {
+  test('400 Path and publishing point name are not identical', async ({ pp: { api, optionsOf } }) => {
     const r = await api('GET', '/rd/other.isml');
     expect(r.status, r.body).toBe(400);
     expect(await optionsOf('rd')).toEqual(SEED_OPTIONS);
   });
 
-  it('404 Publishing point does not exist', async () => {
+  test('404 Publishing point does not exist', async ({ pp: { api, ppDir } }) => {
     const r = await api('GET', '/rnone/rnone.isml');
     expect(r.status, r.body).toBe(404);
     expect(fs.existsSync(ppDir('rnone'))).toBe(false);
@@ -483,18 +535,22 @@ describe('Update (PUT)', () => {
     ['CaseSensitive_Option', 'Mixed Case'],
   ];
 
-  beforeAll(async () => {
+  test.beforeAll(async ({ pp: { create } }) => {
     await create('up');
   });
 
-  it('200 Publishing point updated: GET returns the new options, unknown ones verbatim; the file follows', async () => {
+  test('200 Publishing point updated: GET returns the new options, unknown ones verbatim; the file follows', async ({
+    pp: { api, ppDir, optionsOf },
+  }) => {
     const r = await api('PUT', '/up/up.isml', smilWith(updated));
     expect(r.status, r.body).toBe(200);
     expect(await optionsOf('up')).toEqual(updated);
     expect(headMetas(fs.readFileSync(path.join(ppDir('up'), 'up.isml'), 'utf8'))).toEqual(updated);
   });
 
-  it('200, and option values are kept verbatim: surrounding spaces, tabs and newlines included', async () => {
+  test('200, and option values are kept verbatim: surrounding spaces, tabs and newlines included', async ({
+    pp: { api, optionsOf, create },
+  }) => {
     await create('upws');
     const verbatim: Array<[string, string]> = [
       ['leading_trailing_spaces', ' spaced value '],
@@ -508,7 +564,7 @@ describe('Update (PUT)', () => {
     expect(await optionsOf('upws'), `GET after PUT of ${JSON.stringify(verbatim)}`).toEqual(verbatim);
   });
 
-  it('400 Provided smil content malformed: options unchanged', async () => {
+  test('400 Provided smil content malformed: options unchanged', async ({ pp: { api, optionsOf } }) => {
     const r = await api(
       'PUT',
       '/up/up.isml',
@@ -518,13 +574,15 @@ describe('Update (PUT)', () => {
     expect(await optionsOf('up')).toEqual(updated);
   });
 
-  it('400 Path and publishing point name are not identical: options unchanged', async () => {
+  test('400 Path and publishing point name are not identical: options unchanged', async ({
+    pp: { api, optionsOf },
+  }) => {
     const r = await api('PUT', '/up/other.isml', SEED_DEFAULT_SMIL);
     expect(r.status, r.body).toBe(400);
     expect(await optionsOf('up')).toEqual(updated);
   });
 
-  it('404 No smil content provided: options unchanged', async () => {
+  test('404 No smil content provided: options unchanged', async ({ pp: { api, optionsOf } }) => {
     for (const body of ['', ' \n ']) {
       const r = await api('PUT', '/up/up.isml', body);
       expect(r.status, `PUT with ${JSON.stringify(body)}: ${r.body}`).toBe(404);
@@ -532,18 +590,24 @@ describe('Update (PUT)', () => {
     expect(await optionsOf('up')).toEqual(updated);
   });
 
-  it('404 Publishing point does not exist on server: nothing created', async () => {
+  test('404 Publishing point does not exist on server: nothing created', async ({
+    pp: { api, expectNoPp },
+  }) => {
     const r = await api('PUT', '/unone/unone.isml', SEED_DEFAULT_SMIL);
     expect(r.status, r.body).toBe(404);
     await expectNoPp('unone', 'refused update');
   });
 
-  it('413 Smil file larger than 50 megabytes (slow ~60 MB, Content-Length): options unchanged', async () => {
+  test('413 Smil file larger than 50 megabytes (slow ~60 MB, Content-Length): options unchanged', async ({
+    pp: { optionsOf, expectEarly413 },
+  }) => {
     await expectEarly413('PUT', '/up/up.isml', false);
     expect(await optionsOf('up')).toEqual(updated);
   });
 
-  it('413 Smil file larger than 50 megabytes (slow ~60 MB, chunked): options unchanged', async () => {
+  test('413 Smil file larger than 50 megabytes (slow ~60 MB, chunked): options unchanged', async ({
+    pp: { optionsOf, expectEarly413 },
+  }) => {
     await expectEarly413('PUT', '/up/up.isml', true);
     expect(await optionsOf('up')).toEqual(updated);
   });
@@ -551,7 +615,9 @@ describe('Update (PUT)', () => {
 });
 
 describe('Delete (DELETE)', () => {
-  it('200 Publishing point deleted: the directory and everything in it are gone', async () => {
+  test('200 Publishing point deleted: the directory and everything in it are gone', async ({
+    pp: { api, ppDir, optionsOf, create, expectNoPp },
+  }) => {
     await create('del');
     fs.mkdirSync(path.join(ppDir('del'), 'sub'));
     fs.writeFileSync(path.join(ppDir('del'), 'sub', 'file.txt'), 'x');
@@ -563,7 +629,9 @@ describe('Delete (DELETE)', () => {
     expect(await optionsOf('del')).toEqual(SEED_OPTIONS);
   });
 
-  it('400 Path and publishing point name are not identical: nothing deleted', async () => {
+  test('400 Path and publishing point name are not identical: nothing deleted', async ({
+    pp: { api, ppDir, optionsOf, create },
+  }) => {
     await create('del400');
     const r = await api('DELETE', '/del400/other.isml');
     expect(r.status, r.body).toBe(400);
@@ -571,14 +639,16 @@ describe('Delete (DELETE)', () => {
     expect(fs.existsSync(path.join(ppDir('del400'), 'del400.isml'))).toBe(true);
   });
 
-  it('404 Publishing point does not exist', async () => {
+  test('404 Publishing point does not exist', async ({ pp: { api, originDir } }) => {
     const before = tree(originDir());
     const r = await api('DELETE', '/dnone/dnone.isml');
     expect(r.status, r.body).toBe(404);
     expect(tree(originDir())).toEqual(before);
   });
 
-  it('404 for a directory on disk that is no publishing point: the directory is left alone', async () => {
+  test('404 for a directory on disk that is no publishing point: the directory is left alone', async ({
+    pp: { api, ppDir },
+  }) => {
     fs.mkdirSync(ppDir('dplain'));
     fs.writeFileSync(path.join(ppDir('dplain'), 'dplain.isml'), SEED_DEFAULT_SMIL);
     const r = await api('DELETE', '/dplain/dplain.isml');
@@ -586,13 +656,16 @@ describe('Delete (DELETE)', () => {
     expect(tree(ppDir('dplain'))).toEqual(['dplain.isml']);
   });
 
-  it('500 The deletion of resources failed (an immutable file in the directory): the publishing point remains', async (ctx) => {
+  test('500 The deletion of resources failed (an immutable file in the directory): the publishing point remains', async ({
+    skip,
+    pp: { api, ppDir, optionsOf, create, expectNoPp },
+  }) => {
     await create('dimm');
     const locked = path.join(ppDir('dimm'), 'locked.txt');
     fs.writeFileSync(locked, 'chattr +i');
     const ch = spawnSync('chattr', ['+i', locked], { encoding: 'utf8' });
     if (ch.status !== 0) {
-      ctx.skip(
+      skip(
         `chattr +i is not possible here (${(ch.stderr || ch.error?.message || '').trim()}): 500 not provoked`,
       );
     }
@@ -623,13 +696,13 @@ describe('an active publishing point (ffmpeg publishing over RTMP)', () => {
   let url: string;
   const changed = smilWith([['dvr_window_length', '99']]);
 
-  async function stateOf(): Promise<string | undefined> {
+  async function stateOf(a: RunningAppliance): Promise<string | undefined> {
     const r = await fetch(`${a.origin}${url}/state`);
     if (r.status !== 200) return undefined;
     return Object.fromEntries(headMetas(await r.text())).state;
   }
 
-  async function archiveRanges(): Promise<number> {
+  async function archiveRanges(a: RunningAppliance): Promise<number> {
     const r = await fetch(`${a.origin}${url}/archive`);
     expect(r.status).toBe(200);
     return ((await r.text()).match(/<c start="/g) ?? []).length;
@@ -653,21 +726,22 @@ describe('an active publishing point (ffmpeg publishing over RTMP)', () => {
     return out;
   }
 
-  const fragmentFiles = (): string[] => tree(ppDir(c.entryId)).filter((f) => f.endsWith('.m4s'));
+  const fragmentFiles = (ppDir: (id: string) => string): string[] =>
+    tree(ppDir(c.entryId)).filter((f) => f.endsWith('.m4s'));
 
-  beforeAll(async () => {
+  test.beforeAll(async ({ appliance: a, publishForFile }) => {
     c = await createChannel(a, 'pp api live');
     url = `/${c.entryId}/${c.entryId}.isml`;
     expect(c.publishingPoint.path).toBe(url);
-    enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 14 });
+    // Long enough for the two tests made while it is live (about 3 s in), with room to spare on a busy machine.
+    enc = publishForFile(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 8 });
   });
 
-  afterAll(async () => {
-    await enc?.stop();
-  });
-
-  it('403 Publishing point active: PUT while started is refused, options unchanged', async () => {
-    await waitFor('publishing point state started', async () => (await stateOf()) === 'started', 30_000);
+  test('403 Publishing point active: PUT while started is refused, options unchanged', async ({
+    appliance: a,
+    pp: { api, optionsOf },
+  }) => {
+    await waitFor('publishing point state started', async () => (await stateOf(a)) === 'started', 30_000);
     const before = await optionsOf(c.entryId);
     expect(Array.isArray(before)).toBe(true);
     const r = await api('PUT', url, changed);
@@ -675,20 +749,26 @@ describe('an active publishing point (ffmpeg publishing over RTMP)', () => {
     expect(await optionsOf(c.entryId)).toEqual(before);
   });
 
-  it('403 Publishing point active: DELETE while started is refused, nothing deleted', async () => {
-    expect(await stateOf()).toBe('started');
+  test('403 Publishing point active: DELETE while started is refused, nothing deleted', async ({
+    appliance: a,
+    pp: { api, ppDir },
+  }) => {
+    expect(await stateOf(a)).toBe('started');
     const r = await api('DELETE', url);
     expect(r.status, r.body).toBe(403);
     expect((await api('GET', url)).status).toBe(200);
     expect(fs.existsSync(ppDir(c.entryId))).toBe(true);
   });
 
-  it('403 Publishing point is not fully purged: DELETE (and PUT) after the encoder stopped, fragments remain', async () => {
+  test('403 Publishing point is not fully purged: DELETE (and PUT) after the encoder stopped, fragments remain', async ({
+    appliance: a,
+    pp: { ppDir, api, optionsOf },
+  }) => {
     const done = await enc.done;
     expect(done.code, done.stderr).toBe(0);
-    await waitFor('publishing point state stopped', async () => (await stateOf()) === 'stopped', 30_000);
-    expect(await archiveRanges()).toBeGreaterThan(0);
-    const files = fragmentFiles();
+    await waitFor('publishing point state stopped', async () => (await stateOf(a)) === 'stopped', 30_000);
+    expect(await archiveRanges(a)).toBeGreaterThan(0);
+    const files = fragmentFiles(ppDir);
     expect(files.length).toBeGreaterThan(0);
     const r = await api('DELETE', url);
     expect(r.status, r.body).toBe(403);
@@ -699,13 +779,16 @@ describe('an active publishing point (ffmpeg publishing over RTMP)', () => {
       `PUT on a stopped, unpurged publishing point (seed: must be completely purged): ${put.body}`,
     ).toBe(403);
     expect(await optionsOf(c.entryId)).toEqual(before);
-    expect(fragmentFiles()).toEqual(files);
+    expect(fragmentFiles(ppDir)).toEqual(files);
   });
 
-  it('POST …/purge?t=00:00:00 (keep nothing, admin credentials) purges completely: /archive is empty', async () => {
+  test('POST …/purge?t=00:00:00 (keep nothing, admin credentials) purges completely: /archive is empty', async ({
+    appliance: a,
+    pp: { ppDir, bearer },
+  }) => {
     const noCreds = await fetch(`${a.origin}${url}/purge?t=00:00:00`, { method: 'POST' });
     expect(noCreds.status, 'purge without credentials').toBe(401);
-    expect(await archiveRanges(), 'nothing purged without credentials').toBeGreaterThan(0);
+    expect(await archiveRanges(a), 'nothing purged without credentials').toBeGreaterThan(0);
 
     const before = archiveSummary(await (await fetch(`${a.origin}${url}/archive`)).text());
     const purge = await fetch(`${a.origin}${url}/purge?t=00:00:00`, { method: 'POST', headers: bearer() });
@@ -719,10 +802,13 @@ describe('an active publishing point (ffmpeg publishing over RTMP)', () => {
           before.join('; '),
       )
       .toEqual([]);
-    expect.soft(fragmentFiles(), 'fragment files left on disk after purge?t=00:00:00').toEqual([]);
+    expect.soft(fragmentFiles(ppDir), 'fragment files left on disk after purge?t=00:00:00').toEqual([]);
   });
 
-  it("once the archive is completely purged (the seed's full-range purge from /archive), DELETE → 200", async () => {
+  test("once the archive is completely purged (the seed's full-range purge from /archive), DELETE → 200", async ({
+    appliance: a,
+    pp: { ppDir, bearer, api, expectNoPp },
+  }) => {
     let archive = await (await fetch(`${a.origin}${url}/archive`)).text();
     const starts = [...archive.matchAll(/<c start="([^"]+)"/g)].map((m) => m[1] as string).sort();
     const ends = [...archive.matchAll(/ end="([^"]+)"/g)].map((m) => m[1] as string).sort();
@@ -735,7 +821,7 @@ describe('an active publishing point (ffmpeg publishing over RTMP)', () => {
     }
     expect(archive, '/archive after a complete purge').not.toMatch(/<c start=/);
     expect(archive).not.toMatch(/<(video|audio)\b/);
-    expect(fragmentFiles(), 'fragment files left on disk after a complete purge').toEqual([]);
+    expect(fragmentFiles(ppDir), 'fragment files left on disk after a complete purge').toEqual([]);
 
     const del = await api('DELETE', url);
     expect(del.status, del.body).toBe(200);
@@ -747,7 +833,10 @@ describe('an active publishing point (ffmpeg publishing over RTMP)', () => {
 // 3. Security
 
 describe('security', () => {
-  it('401 without credentials and with a wrong token, for every verb; nothing created, changed or deleted', async () => {
+  test('401 without credentials and with a wrong token, for every verb; nothing created, changed or deleted', async ({
+    appliance: a,
+    pp: { api, optionsOf, create, expectNoPp },
+  }) => {
     await create('sec');
     const wrong: Array<Record<string, string>> = [
       {},
@@ -777,7 +866,9 @@ describe('security', () => {
     expect(r.status, r.stderr).toBe(401);
   });
 
-  it('400 for a publishing point inside (or around) another one; nothing created', async () => {
+  test('400 for a publishing point inside (or around) another one; nothing created', async ({
+    pp: { api, originDir, ppDir, optionsOf, create },
+  }) => {
     await create('channel00');
     const inside = await api('POST', '/channel00/sub/sub.isml', SEED_DEFAULT_SMIL);
     expect(inside.status, inside.body).toBe(400);
@@ -793,7 +884,10 @@ describe('security', () => {
     expect(await optionsOf('channel00')).toEqual(SEED_OPTIONS);
   });
 
-  it('paths that try to leave the data directory are never accepted and create nothing', async () => {
+  test('paths that try to leave the data directory are never accepted and create nothing', async ({
+    appliance: a,
+    pp: { bearer, originDir, adminHost },
+  }) => {
     const paths = [
       '/../escape/escape.isml',
       '/../../escape/escape.isml',
@@ -845,7 +939,9 @@ describe('security', () => {
     expect(tree(originDir())).toEqual(originBefore);
   });
 
-  it('a symlink planted in the origin directory is never followed: refused, nothing written in its target', async () => {
+  test('a symlink planted in the origin directory is never followed: refused, nothing written in its target', async ({
+    pp: { api, originDir },
+  }) => {
     const target = tempDir('ecdn-symlink-target-');
     fs.symlinkSync(target, path.join(originDir(), 'link'));
     for (const p of ['/link/inner/inner.isml', '/link/deep/inner/inner.isml', '/link/link.isml']) {
@@ -864,19 +960,16 @@ describe('security', () => {
     let b: RunningAppliance | undefined;
     let s: RunningAppliance | undefined;
 
-    beforeAll(async () => {
+    test.beforeAll(async ({ startOtherAppliance }) => {
       [b, s] = await Promise.all([
-        startAppliance({ extraArgs: ['--admin-allow', '10.9.9.9'] }),
-        startAppliance({ extraArgs: ['--status-allow', '10.9.9.9'] }),
+        startOtherAppliance({ extraArgs: ['--admin-allow', '10.9.9.9'] }),
+        startOtherAppliance({ extraArgs: ['--status-allow', '10.9.9.9'] }),
       ]);
-      tempDirs.push(b.dataDir, s.dataDir);
     });
 
-    afterAll(async () => {
-      await Promise.all([b?.stop(), s?.stop()]);
-    });
-
-    it('--admin-allow 10.9.9.9: loopback gets 403 even with the token; nothing created', async () => {
+    test('--admin-allow 10.9.9.9: loopback gets 403 even with the token; nothing created', async ({
+      pp: { ppDir },
+    }) => {
       const app = b as RunningAppliance;
       const auths: Array<Record<string, string>> = [
         { authorization: `Bearer ${app.token}` },
@@ -898,7 +991,7 @@ describe('security', () => {
       expect(fs.existsSync(ppDir('channel00', app))).toBe(false);
     });
 
-    it('--status-allow 10.9.9.9: /state from loopback is 403 without credentials, 200 with the Bearer token', async () => {
+    test('--status-allow 10.9.9.9: /state from loopback is 403 without credentials, 200 with the Bearer token', async () => {
       const app = s as RunningAppliance;
       const created = await fetch(`${app.admin}/loop/loop.isml`, {
         method: 'POST',

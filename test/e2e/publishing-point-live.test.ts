@@ -7,24 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createChannel,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
+import { createChannel, waitFor, type ChannelJson, type RunningAppliance } from '../helpers/appliance.js';
 import { FFPROBE, ffmpegUrl, publish } from '../helpers/encoder.js';
-
-let a: RunningAppliance;
-
-beforeAll(async () => {
-  a = await startAppliance();
-});
-afterAll(async () => {
-  await a?.stop();
-});
+import { describe, expect, test } from '../helpers/fixtures.js';
 
 const smil = (options: Record<string, string>) => `<?xml version="1.0" encoding="utf-8"?>
 <smil xmlns="http://www.w3.org/2001/SMIL20/Language">
@@ -40,20 +25,23 @@ ${Object.entries(options)
 </smil>
 `;
 
-function isml(c: ChannelJson): string {
+function isml(a: RunningAppliance, c: ChannelJson): string {
   return `${a.admin}/${c.entryId}/${c.entryId}.isml`;
 }
 
-async function put(url: string, method: string, body?: string): Promise<Response> {
+async function put(a: RunningAppliance, url: string, method: string, body?: string): Promise<Response> {
   return fetch(url, { method, headers: { authorization: `Bearer ${a.token}` }, body });
 }
 
-async function events(entryId: string): Promise<Array<{ code: string; message: string }>> {
+async function events(
+  a: RunningAppliance,
+  entryId: string,
+): Promise<Array<{ code: string; message: string }>> {
   const r = await a.api('GET', `/api/v1/channels/${entryId}/events`);
   return ((await r.json()) as { events: Array<{ code: string; message: string }> }).events;
 }
 
-async function state(entryId: string): Promise<string> {
+async function state(a: RunningAppliance, entryId: string): Promise<string> {
   return ((await (await a.api('GET', `/api/v1/channels/${entryId}`)).json()) as { state: string }).state;
 }
 
@@ -64,7 +52,10 @@ const xml = new XMLParser({
 });
 
 /** Track name -> its /archive ranges. */
-async function archiveRanges(c: ChannelJson): Promise<Map<string, Array<{ start: string; end: string }>>> {
+async function archiveRanges(
+  a: RunningAppliance,
+  c: ChannelJson,
+): Promise<Map<string, Array<{ start: string; end: string }>>> {
   const doc = xml.parse(
     await (await fetch(`${a.origin}/${c.entryId}/${c.entryId}.isml/archive`)).text(),
   ).smil;
@@ -78,20 +69,21 @@ async function archiveRanges(c: ChannelJson): Promise<Map<string, Array<{ start:
   return out;
 }
 
-async function publishFor(c: ChannelJson, seconds: number): Promise<void> {
+async function publishFor(a: RunningAppliance, c: ChannelJson, seconds: number): Promise<void> {
   const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds });
-  await waitFor('started', async () => (await state(c.entryId)) === 'started', 30_000);
+  await waitFor('started', async () => (await state(a, c.entryId)) === 'started', 30_000);
   expect((await enc.done).code).toBe(0);
-  await waitFor('stopped', async () => (await state(c.entryId)) === 'stopped', 30_000);
+  await waitFor('stopped', async () => (await state(a, c.entryId)) === 'stopped', 30_000);
 }
 
 describe('a publishing point created through the API before the encoder', () => {
   let c: ChannelJson;
 
-  it('honours its SMIL options and keeps unknown ones', async () => {
+  test('honours its SMIL options and keeps unknown ones', async ({ appliance: a }) => {
     c = await createChannel(a, 'options');
     const created = await put(
-      isml(c),
+      a,
+      isml(a, c),
       'POST',
       smil({
         dvr_window_length: '6',
@@ -104,7 +96,8 @@ describe('a publishing point created through the API before the encoder', () => 
       }),
     );
     expect(created.status).toBe(201);
-    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 16 });
+    // 14 s: an archive of more than 12 s (the next tests), more than twice the 6 s window.
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 14 });
     const base = `${a.origin}/${c.entryId}/${c.entryId}.isml/`;
     // The DVR window is 6 s: never more than 4 fragments of 2 s listed while live.
     const playlist = await waitFor(
@@ -115,7 +108,16 @@ describe('a publishing point created through the API before the encoder', () => 
       },
       30_000,
     );
-    await new Promise((r) => setTimeout(r, 5000));
+    // Then the window moves on: once two of those fragments have left it, it still lists no more than 4.
+    const fragments = (p: string) => p.split('\n').filter((l) => l.endsWith('.m4s'));
+    await waitFor(
+      'two fragments to leave the window',
+      async () => {
+        const first = fragments(await (await fetch(`${base}tracks/video_source.m3u8`)).text())[0];
+        return first !== undefined && !fragments(playlist).slice(0, 2).includes(first);
+      },
+      30_000,
+    );
     const later = await (await fetch(`${base}tracks/video_source.m3u8`)).text();
     expect((later.match(/#EXTINF/g) ?? []).length).toBeLessThanOrEqual(4);
     expect(playlist).toContain('#EXT-X-MAP');
@@ -124,17 +126,19 @@ describe('a publishing point created through the API before the encoder', () => 
     expect(mpd).toContain('minBufferTime="PT3S"');
     expect(mpd).toContain('timeShiftBufferDepth="PT6S"');
     // GET returns the options and, now that streams arrived, the tracks.
-    const got = await (await put(isml(c), 'GET')).text();
+    const got = await (await put(a, isml(a, c), 'GET')).text();
     expect(got).toContain('<meta name="x_vendor_option" content="kept as is" />');
     const doc = xml.parse(got).smil;
     expect((doc.body.switch.video as unknown[]).length).toBeGreaterThanOrEqual(2);
     expect((doc.body.switch.audio as unknown[]).length).toBeGreaterThanOrEqual(1);
     expect((await enc.done).code).toBe(0);
-    await waitFor('stopped', async () => (await state(c.entryId)) === 'stopped', 30_000);
+    await waitFor('stopped', async () => (await state(a, c.entryId)) === 'stopped', 30_000);
   });
 
-  it('keeps the archive beyond the DVR window (archiving=true), in one range per track', async () => {
-    const ranges = await archiveRanges(c);
+  test('keeps the archive beyond the DVR window (archiving=true), in one range per track', async ({
+    appliance: a,
+  }) => {
+    const ranges = await archiveRanges(a, c);
     const video = ranges.get('video_source') ?? [];
     expect(video).toHaveLength(1);
     const seconds = (Date.parse(video[0]?.end as string) - Date.parse(video[0]?.start as string)) / 1000;
@@ -143,8 +147,8 @@ describe('a publishing point created through the API before the encoder', () => 
     expect(stats).toMatch(/name="state"\s+value="stopped"/);
   });
 
-  it('serves a subclip of the archive as VOD, and time-shifted windows', async () => {
-    const video = (await archiveRanges(c)).get('video_source') ?? [];
+  test('serves a subclip of the archive as VOD, and time-shifted windows', async ({ appliance: a }) => {
+    const video = (await archiveRanges(a, c)).get('video_source') ?? [];
     const start = Date.parse(video[0]?.start as string);
     const base = `${a.origin}/${c.entryId}/${c.entryId}.isml/`;
     const vbegin = new Date(start + 2000).toISOString();
@@ -170,7 +174,7 @@ describe('a publishing point created through the API before the encoder', () => 
     expect((await fetch(`${base}.m3u8?time_shift=-3`)).status).toBe(400);
   });
 
-  it('offers the archive as segments of archive_segment_length, each one MP4', async () => {
+  test('offers the archive as segments of archive_segment_length, each one MP4', async ({ appliance: a }) => {
     const r = await a.api('GET', `/api/v1/publishing-points/${c.entryId}/archive/segments`);
     expect(r.status).toBe(200);
     const list = (await r.json()) as {
@@ -201,7 +205,9 @@ describe('a publishing point created through the API before the encoder', () => 
     ).toBe(404);
   });
 
-  it('purges: keep the last 4 s, then everything (then /archive is empty and DELETE works)', async () => {
+  test('purges: keep the last 4 s, then everything (then /archive is empty and DELETE works)', async ({
+    appliance: a,
+  }) => {
     const url = `${a.origin}/${c.entryId}/${c.entryId}.isml/purge`;
     expect((await fetch(`${url}?t=00:00:04`, { method: 'POST' })).status).toBe(401);
     const keep = await fetch(`${url}?t=00:00:04`, {
@@ -209,7 +215,7 @@ describe('a publishing point created through the API before the encoder', () => 
       headers: { authorization: `Bearer ${a.token}` },
     });
     expect(keep.status).toBe(200);
-    const kept = (await archiveRanges(c)).get('video_source') ?? [];
+    const kept = (await archiveRanges(a, c)).get('video_source') ?? [];
     expect(
       (Date.parse(kept[0]?.end as string) - Date.parse(kept[0]?.start as string)) / 1000,
     ).toBeLessThanOrEqual(4.1);
@@ -218,22 +224,26 @@ describe('a publishing point created through the API before the encoder', () => 
       headers: { authorization: `Bearer ${a.token}` },
     });
     expect(all.status).toBe(200);
-    expect((await archiveRanges(c)).size).toBe(0);
+    expect((await archiveRanges(a, c)).size).toBe(0);
     expect((await fetch(`${a.origin}/${c.entryId}/${c.entryId}.isml/.m3u8`)).status).toBe(404);
-    expect((await events(c.entryId)).map((e) => e.code)).toEqual(
+    expect((await events(a, c.entryId)).map((e) => e.code)).toEqual(
       expect.arrayContaining(['PURGE_STARTED', 'PURGE_DONE']),
     );
-    expect((await put(isml(c), 'DELETE')).status).toBe(200);
+    expect((await put(a, isml(a, c), 'DELETE')).status).toBe(200);
   });
 });
 
 describe('reconnects', () => {
-  it('with restart_on_encoder_reconnect the same presentation continues: the gap is a second /archive range', async () => {
+  test('with restart_on_encoder_reconnect the same presentation continues: the gap is a second /archive range', async ({
+    appliance: a,
+  }) => {
     const c = await createChannel(a, 'reconnect');
-    await publishFor(c, 5);
-    await new Promise((r) => setTimeout(r, 3000));
-    await publishFor(c, 5);
-    const ranges = await archiveRanges(c);
+    await publishFor(a, c, 4);
+    // The gap is what is under test, so it stays a real pause: 1 s is ten times the 0.1 s that ranges may be
+    // apart and still count as one (on top of the time the second encoder takes to connect).
+    await new Promise((r) => setTimeout(r, 1000));
+    await publishFor(a, c, 4);
+    const ranges = await archiveRanges(a, c);
     expect(ranges.get('video_source')).toHaveLength(2);
     expect(ranges.get('audio_source')).toHaveLength(2);
     const playlist = await (
@@ -242,21 +252,29 @@ describe('reconnects', () => {
     expect(playlist).toContain('#EXT-X-DISCONTINUITY');
   });
 
-  it('without it, a stopped publishing point refuses new ingest until the channel is restarted', async () => {
+  test('without it, a stopped publishing point refuses new ingest until the channel is restarted', async ({
+    appliance: a,
+  }) => {
     const c = await createChannel(a, 'closed');
     expect(
-      (await put(isml(c), 'POST', smil({ restart_on_encoder_reconnect: 'false', dvr_window_length: '30' })))
-        .status,
+      (
+        await put(
+          a,
+          isml(a, c),
+          'POST',
+          smil({ restart_on_encoder_reconnect: 'false', dvr_window_length: '30' }),
+        )
+      ).status,
     ).toBe(201);
-    await publishFor(c, 4);
+    await publishFor(a, c, 4);
     const refused = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 4 });
     expect((await refused.done).code).not.toBe(0);
-    const ev = (await events(c.entryId)).find((e) => e.code === 'STREAM_CLOSED');
+    const ev = (await events(a, c.entryId)).find((e) => e.code === 'STREAM_CLOSED');
     expect(ev?.message).toContain('Stream is closed, cannot restart');
 
     const r = await a.api('POST', `/api/v1/channels/${c.entryId}/restart`);
     expect(r.status).toBe(200);
-    const steps = (await events(c.entryId)).filter((e) => e.code === 'RESTART_STEP').map((e) => e.message);
+    const steps = (await events(a, c.entryId)).filter((e) => e.code === 'RESTART_STEP').map((e) => e.message);
     expect(steps).toEqual([
       '1/5 stopping the encoder',
       '2/5 purging the archive completely',
@@ -265,19 +283,19 @@ describe('reconnects', () => {
       '5/5 accepting the encoder again',
     ]);
     // Same options, empty archive, accepting again.
-    expect(await (await put(isml(c), 'GET')).text()).toContain(
+    expect(await (await put(a, isml(a, c), 'GET')).text()).toContain(
       '<meta name="restart_on_encoder_reconnect" content="false" />',
     );
-    expect((await archiveRanges(c)).size).toBe(0);
-    await publishFor(c, 4);
+    expect((await archiveRanges(a, c)).size).toBe(0);
+    await publishFor(a, c, 4);
   });
 });
 
 describe('channel control', () => {
-  it('stop disconnects the encoder and refuses publishes until start', async () => {
+  test('stop disconnects the encoder and refuses publishes until start', async ({ appliance: a }) => {
     const c = await createChannel(a, 'control');
     const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 30 });
-    await waitFor('started', async () => (await state(c.entryId)) === 'started', 30_000);
+    await waitFor('started', async () => (await state(a, c.entryId)) === 'started', 30_000);
     const stop = await a.api('POST', `/api/v1/channels/${c.entryId}/stop`);
     expect(stop.status).toBe(200);
     expect(((await stop.json()) as { state: string }).state).toBe('stopped');
@@ -285,19 +303,21 @@ describe('channel control', () => {
     expect(exit, 'the encoder was disconnected').not.toBeNull();
     const again = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 4 });
     expect((await again.done).code).not.toBe(0);
-    expect((await events(c.entryId)).map((e) => e.code)).toEqual(
+    expect((await events(a, c.entryId)).map((e) => e.code)).toEqual(
       expect.arrayContaining(['CHANNEL_STOPPING', 'CHANNEL_STOPPED', 'CHANNEL_STOPPED']),
     );
-    expect((await events(c.entryId)).some((e) => e.message.includes('start it to accept publishes'))).toBe(
+    expect((await events(a, c.entryId)).some((e) => e.message.includes('start it to accept publishes'))).toBe(
       true,
     );
     expect((await a.api('POST', `/api/v1/channels/${c.entryId}/start`)).status).toBe(200);
-    await publishFor(c, 4);
+    await publishFor(a, c, 4);
   });
 });
 
 describe('minimum fragment lengths and lookahead', () => {
-  it('combines 2 s fragments into 6 s HLS and 4 s DASH segments that play, and holds players back', async () => {
+  test('combines 2 s fragments into 6 s HLS and 4 s DASH segments that play, and holds players back', async ({
+    appliance: a,
+  }) => {
     const c = await createChannel(a, 'grouped');
     const options = {
       dvr_window_length: '30',
@@ -305,7 +325,7 @@ describe('minimum fragment lengths and lookahead', () => {
       'mpd.minimum_fragment_length': '4',
       lookahead_fragments: '3',
     };
-    expect((await put(isml(c), 'POST', smil(options))).status).toBe(201);
+    expect((await put(a, isml(a, c), 'POST', smil(options))).status).toBe(201);
     const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 16 });
     const base = `${a.origin}/${c.entryId}/${c.entryId}.isml/`;
     const playlist = await waitFor(

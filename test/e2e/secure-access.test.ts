@@ -3,8 +3,6 @@
  * without a signed URL; signed manifests carry the authorisation into every child URL so hls.js plays them; every
  * refusal is a 403 with its reason in a header.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createChannel,
   startAppliance,
@@ -12,21 +10,21 @@ import {
   type ChannelJson,
   type RunningAppliance,
 } from '../helpers/appliance.js';
-import { launchChromium } from '../helpers/browser.js';
-import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
-import { startPlayerServer, type PlayerServer } from '../helpers/player.js';
+import { ffmpegUrl } from '../helpers/encoder.js';
+import { test as base, describe, expect } from '../helpers/fixtures.js';
 
-let a: RunningAppliance;
-let c: ChannelJson;
-let other: ChannelJson;
-const encoders: Publisher[] = [];
+/** `liveChannel` is the channel made secure; `other` is another channel, live too. */
+const test = base.extend('other', { scope: 'file' }, async ({ appliance: a, publishForFile }) => {
+  const other = await createChannel(a, 'other');
+  publishForFile(ffmpegUrl(other.broadcastUrl, other.streamName), { seconds: 60, gop: 30 });
+  return other;
+});
+test.override('liveChannelName', 'secure');
+// How long fragments are is not the point here, and players start sooner on 1 s fragments (1 s GOPs).
+test.override('applianceOptions', { extraArgs: ['--fragment-duration', '1'] });
+test.override('encoderOptions', { seconds: 60, gop: 30 });
 
-beforeAll(async () => {
-  a = await startAppliance();
-  c = await createChannel(a, 'secure');
-  other = await createChannel(a, 'other');
-  encoders.push(publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 60 }));
-  encoders.push(publish(ffmpegUrl(other.broadcastUrl, other.streamName), { seconds: 60 }));
+test.beforeAll(async ({ liveChannel: c, encoder: _encoder, other }) => {
   await waitFor(
     'both live',
     async () =>
@@ -34,12 +32,9 @@ beforeAll(async () => {
     40_000,
   );
 });
-afterAll(async () => {
-  await Promise.all(encoders.map((e) => e.stop()));
-  await a?.stop();
-});
 
 async function signed(
+  a: RunningAppliance,
   ch: ChannelJson,
   body: Record<string, unknown> = {},
 ): Promise<{ url: string; dash: string; expiresAt: string }> {
@@ -57,7 +52,10 @@ async function denial(url: string, headers: Record<string, string> = {}): Promis
 }
 
 describe('open and secure access', () => {
-  it('open by default: predictable URLs that never expire (get-url)', async () => {
+  test('open by default: predictable URLs that never expire (get-url)', async ({
+    appliance: a,
+    liveChannel: c,
+  }) => {
     const r = (await (await a.api('GET', `/api/v1/channels/${c.entryId}/url`)).json()) as {
       url: string;
       access: string;
@@ -66,7 +64,11 @@ describe('open and secure access', () => {
     expect((await fetch(r.url)).status).toBe(200);
   });
 
-  it('secure: manifests, init segments and fragments all refuse unsigned requests', async () => {
+  test('secure: manifests, init segments and fragments all refuse unsigned requests', async ({
+    appliance: a,
+    liveChannel: c,
+    other,
+  }) => {
     const r = await a.api('PATCH', `/api/v1/channels/${c.entryId}`, { access: 'secure' });
     expect(r.status).toBe(200);
     expect(((await r.json()) as { access: string }).access).toBe('secure');
@@ -85,8 +87,11 @@ describe('open and secure access', () => {
     expect((await a.api('PATCH', `/api/v1/channels/${c.entryId}`, { access: 'hidden' })).status).toBe(400);
   });
 
-  it('a signed URL (8 hours by default) opens the master, and every child URL carries the signature', async () => {
-    const s = await signed(c);
+  test('a signed URL (8 hours by default) opens the master, and every child URL carries the signature', async ({
+    appliance: a,
+    liveChannel: c,
+  }) => {
+    const s = await signed(a, c);
     expect(Math.abs(Date.parse(s.expiresAt) - Date.now() - 8 * 3600 * 1000)).toBeLessThan(5000);
     const master = await (await fetch(s.url)).text();
     const children = master
@@ -124,7 +129,7 @@ describe('open and secure access', () => {
     expect(fr.headers.get('cache-control')).toMatch(/^public/);
     expect(maxAge).toBeLessThanOrEqual(8 * 3600);
     expect(maxAge).toBeGreaterThan(8 * 3600 - 60);
-    const bound = await signed(c, { ipRange: '127.0.0.1' });
+    const bound = await signed(a, c, { ipRange: '127.0.0.1' });
     const br = await fetch(bound.url);
     await br.arrayBuffer();
     expect(br.headers.get('cache-control')).toMatch(/^private/);
@@ -132,11 +137,25 @@ describe('open and secure access', () => {
     expect(mpd).toMatch(/media="tracks\/\$RepresentationID\$\/\$Time\$\.m4s\?[^"]*sig=/);
   });
 
-  it("refuses expired, tampered and another channel's signatures, each with its reason", async () => {
-    const s = await signed(c, { expiresIn: 1 });
-    await new Promise((r) => setTimeout(r, 2100));
+  test("refuses expired, tampered and another channel's signatures, each with its reason", async ({
+    appliance: a,
+    liveChannel: c,
+    other,
+  }) => {
+    const s = await signed(a, c, { expiresIn: 1 });
+    // Until the second is over it opens; then it is refused as expired (no fixed sleep past the expiry).
+    await waitFor(
+      'the signature to expire',
+      async () => {
+        const r = await fetch(s.url);
+        await r.arrayBuffer();
+        return r.status !== 200;
+      },
+      5_000,
+      100,
+    );
     expect(await denial(s.url)).toBe('expired');
-    const good = await signed(c);
+    const good = await signed(a, c);
     const u = new URL(good.url);
     const sig = u.searchParams.get('sig') as string;
     u.searchParams.set('sig', (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1));
@@ -146,17 +165,20 @@ describe('open and secure access', () => {
     expect(await denial(later.toString())).toBe('bad-signature');
     // The other channel's signature on this channel's path.
     await a.api('PATCH', `/api/v1/channels/${other.entryId}`, { access: 'secure' });
-    const theirs = new URL((await signed(other)).url);
+    const theirs = new URL((await signed(a, other)).url);
     expect(await denial(`${c.playback.hls}${theirs.search}`)).toBe('wrong-scope');
   });
 
-  it('binds to an address or range; X-Forwarded-For counts only from a trusted proxy', async () => {
-    expect((await fetch((await signed(c, { ipRange: '127.0.0.1' })).url)).status).toBe(200);
-    expect((await fetch((await signed(c, { ipRange: '127.0.0.0/8' })).url)).status).toBe(200);
-    expect((await fetch((await signed(c, { ipRange: '127.0.0.1-127.0.0.9' })).url)).status).toBe(200);
-    const elsewhere = await signed(c, { ipRange: '10.9.9.9' });
+  test('binds to an address or range; X-Forwarded-For counts only from a trusted proxy', async ({
+    appliance: a,
+    liveChannel: c,
+  }) => {
+    expect((await fetch((await signed(a, c, { ipRange: '127.0.0.1' })).url)).status).toBe(200);
+    expect((await fetch((await signed(a, c, { ipRange: '127.0.0.0/8' })).url)).status).toBe(200);
+    expect((await fetch((await signed(a, c, { ipRange: '127.0.0.1-127.0.0.9' })).url)).status).toBe(200);
+    const elsewhere = await signed(a, c, { ipRange: '10.9.9.9' });
     expect(await denial(elsewhere.url)).toBe('wrong-ip');
-    expect(await denial((await signed(c, { ipRange: '2001:db8::/32' })).url)).toBe('wrong-ip');
+    expect(await denial((await signed(a, c, { ipRange: '2001:db8::/32' })).url)).toBe('wrong-ip');
     // A spoofed header from an untrusted peer changes nothing.
     expect(await denial(elsewhere.url, { 'x-forwarded-for': '10.9.9.9' })).toBe('wrong-ip');
     expect(
@@ -181,35 +203,34 @@ describe('open and secure access', () => {
     }
   });
 
-  it('rotates the signing secret; URLs signed before still play during the overlap', async () => {
-    const before = await signed(c);
+  test('rotates the signing secret; URLs signed before still play during the overlap', async ({
+    appliance: a,
+    liveChannel: c,
+  }) => {
+    const before = await signed(a, c);
     const r = await a.api('POST', '/api/v1/access/rotate');
     expect(r.status).toBe(200);
     const keys = (await r.json()) as { current: string; keys: Array<{ id: string; current: boolean }> };
     expect(keys.keys.length).toBeGreaterThanOrEqual(2);
     expect(JSON.stringify(keys)).not.toMatch(/secret/);
     expect((await fetch(before.url)).status).toBe(200);
-    expect(new URL((await signed(c)).url).searchParams.get('kid')).toBe(keys.current);
+    expect(new URL((await signed(a, c)).url).searchParams.get('kid')).toBe(keys.current);
   });
 
-  it('hls.js plays a signed URL in Chromium, without cookies', async () => {
-    const s = await signed(c, { ipRange: '127.0.0.1' });
-    let players: PlayerServer | undefined;
-    let browser: Browser | undefined;
-    try {
-      players = await startPlayerServer();
-      browser = await launchChromium();
-      const player = await players.open(browser, s.url);
-      const first = await player.until('playback to start', (st) => !st.paused && st.currentTime > 0, 30_000);
-      const later = await player.until(
-        '3 s of playback',
-        (st) => st.currentTime - first.currentTime >= 3,
-        20_000,
-      );
-      expect(later.errors.filter((e) => e.fatal)).toEqual([]);
-    } finally {
-      await browser?.close();
-      await players?.close();
-    }
+  test('hls.js plays a signed URL in Chromium, without cookies', async ({
+    appliance: a,
+    liveChannel: c,
+    players,
+    browser,
+  }) => {
+    const s = await signed(a, c, { ipRange: '127.0.0.1' });
+    const player = await players.open(browser, s.url);
+    const first = await player.until('playback to start', (st) => !st.paused && st.currentTime > 0, 30_000);
+    const later = await player.until(
+      '3 s of playback',
+      (st) => st.currentTime - first.currentTime >= 3,
+      20_000,
+    );
+    expect(later.errors.filter((e) => e.fatal)).toEqual([]);
   });
 });

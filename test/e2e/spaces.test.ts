@@ -6,14 +6,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChannel, startAppliance, waitFor, type RunningAppliance } from '../helpers/appliance.js';
-import { launchChromium } from '../helpers/browser.js';
 import { FFMPEG, FFPROBE, ffmpegUrl, publish } from '../helpers/encoder.js';
-import { startPlayerServer } from '../helpers/player.js';
+import { describe, expect, test } from '../helpers/fixtures.js';
 
-let a: RunningAppliance;
+/** Media made for the uploads, in a temporary directory. */
 let dir: string;
 let mp4: Buffer;
 let mp3: Buffer;
@@ -23,7 +20,7 @@ interface Space {
   items: Array<{ name: string; kind: string; hls: string; progressive: string }>;
 }
 
-beforeAll(async () => {
+test.beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-media-'));
   const make = (out: string, args: string[]) => {
     const r = spawnSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', ...args, path.join(dir, out)]);
@@ -53,18 +50,16 @@ beforeAll(async () => {
     '+faststart',
   ]);
   mp3 = make('tone.mp3', ['-f', 'lavfi', '-i', 'sine=frequency=300', '-t', '5', '-c:a', 'libmp3lame']);
-  a = await startAppliance();
 });
-afterAll(async () => {
-  await a?.stop();
+test.afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function space(id: string): Promise<Space> {
+async function space(a: RunningAppliance, id: string): Promise<Space> {
   return (await (await a.api('GET', `/api/v1/spaces/${id}`)).json()) as Space;
 }
 
-function upload(id: string, name: string, body: Buffer): Promise<Response> {
+function upload(a: RunningAppliance, id: string, name: string, body: Buffer): Promise<Response> {
   return fetch(`${a.admin}/api/v1/spaces/${id}/items/${name}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/octet-stream' },
@@ -75,23 +70,28 @@ function upload(id: string, name: string, body: Buffer): Promise<Response> {
 describe('spaces', () => {
   let s: Space;
 
-  it('takes uploads, checking their type with ffprobe and not by extension', async () => {
+  test('takes uploads, checking their type with ffprobe and not by extension', async ({ appliance: a }) => {
     const r = await a.api('POST', '/api/v1/spaces', { name: 'Recordings' });
     expect(r.status).toBe(201);
     s = (await r.json()) as Space;
     expect(s.id).toMatch(/^s_[0-9a-z]{8}$/);
-    expect((await upload(s.id, 'clip.mp4', mp4)).status).toBe(201);
-    const audio = await upload(s.id, 'tone.mp3', mp3);
+    expect((await upload(a, s.id, 'clip.mp4', mp4)).status).toBe(201);
+    const audio = await upload(a, s.id, 'tone.mp3', mp3);
     expect(audio.status).toBe(201);
     expect(((await audio.json()) as { kind: string }).kind).toBe('audio');
-    const fake = await upload(s.id, 'fake.mp4', Buffer.from('this is not a video, whatever the name says'));
+    const fake = await upload(
+      a,
+      s.id,
+      'fake.mp4',
+      Buffer.from('this is not a video, whatever the name says'),
+    );
     expect(fake.status).toBe(415);
     expect(((await fake.json()) as { error: { message: string } }).error.message).toMatch(
       /not an audio or video file|not a streamable file/,
     );
-    expect((await upload(s.id, '..%2Fescape.mp4', mp4)).status).toBeGreaterThanOrEqual(400);
-    expect((await upload(s.id, '.hidden', mp4)).status).toBe(400);
-    const items = (await space(s.id)).items.map((i) => [i.name, i.kind]);
+    expect((await upload(a, s.id, '..%2Fescape.mp4', mp4)).status).toBeGreaterThanOrEqual(400);
+    expect((await upload(a, s.id, '.hidden', mp4)).status).toBe(400);
+    const items = (await space(a, s.id)).items.map((i) => [i.name, i.kind]);
     expect(items).toEqual([
       ['clip.mp4', 'video'],
       ['tone.mp3', 'audio'],
@@ -102,8 +102,8 @@ describe('spaces', () => {
     ]);
   });
 
-  it('serves items progressively with byte ranges', async () => {
-    const item = (await space(s.id)).items.find((i) => i.name === 'clip.mp4') as Space['items'][number];
+  test('serves items progressively with byte ranges', async ({ appliance: a }) => {
+    const item = (await space(a, s.id)).items.find((i) => i.name === 'clip.mp4') as Space['items'][number];
     const whole = await fetch(item.progressive);
     expect(whole.headers.get('accept-ranges')).toBe('bytes');
     expect(Buffer.from(await whole.arrayBuffer()).equals(mp4)).toBe(true);
@@ -117,13 +117,17 @@ describe('spaces', () => {
       416,
     );
     const tone = await fetch(
-      (await space(s.id)).items.find((i) => i.name === 'tone.mp3')?.progressive as string,
+      (await space(a, s.id)).items.find((i) => i.name === 'tone.mp3')?.progressive as string,
     );
     expect(tone.headers.get('content-type')).toBe('audio/mpeg');
   });
 
-  it('streams items as HLS, remuxed on demand, and hls.js plays them', async () => {
-    const item = (await space(s.id)).items.find((i) => i.name === 'clip.mp4') as Space['items'][number];
+  test('streams items as HLS, remuxed on demand, and hls.js plays them', async ({
+    appliance: a,
+    players,
+    browser,
+  }) => {
+    const item = (await space(a, s.id)).items.find((i) => i.name === 'clip.mp4') as Space['items'][number];
     const playlist = await (await fetch(item.hls)).text();
     expect(playlist).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
     expect(playlist).toContain('#EXT-X-ENDLIST');
@@ -138,20 +142,12 @@ describe('spaces', () => {
       { encoding: 'utf8' },
     );
     expect(probe.stdout).toContain('h264');
-    let browser: Browser | undefined;
-    const players = await startPlayerServer();
-    try {
-      browser = await launchChromium();
-      const player = await players.open(browser, item.hls);
-      await player.until('2 s of playback', (st) => st.currentTime >= 2, 20_000);
-    } finally {
-      await browser?.close();
-      await players.close();
-    }
+    const player = await players.open(browser, item.hls);
+    await player.until('2 s of playback', (st) => st.currentTime >= 2, 20_000);
   });
 
-  it('turns streaming off and on, and secures a space with signed URLs', async () => {
-    const item = (await space(s.id)).items.find((i) => i.name === 'clip.mp4') as Space['items'][number];
+  test('turns streaming off and on, and secures a space with signed URLs', async ({ appliance: a }) => {
+    const item = (await space(a, s.id)).items.find((i) => i.name === 'clip.mp4') as Space['items'][number];
     await a.api('PATCH', `/api/v1/spaces/${s.id}`, { streaming: false });
     expect((await fetch(item.progressive)).status).toBe(404);
     await a.api('PATCH', `/api/v1/spaces/${s.id}`, { streaming: true, access: 'secure' });
@@ -172,15 +168,16 @@ describe('spaces', () => {
     expect((await fetch(signed.url.replace(/index\.m3u8\?.*$/, child))).status).toBe(200);
     expect((await fetch(signed.progressive, { headers: { range: 'bytes=0-9' } })).status).toBe(206);
     const other = (await (await a.api('POST', '/api/v1/spaces', { name: 'other' })).json()) as Space;
-    await upload(other.id, 'clip.mp4', mp4);
+    await upload(a, other.id, 'clip.mp4', mp4);
     await a.api('PATCH', `/api/v1/spaces/${other.id}`, { access: 'secure' });
-    const wrongSpace = `${(await space(other.id)).items[0]?.hls as string}${new URL(signed.url).search}`;
+    const wrongSpace = `${(await space(a, other.id)).items[0]?.hls as string}${new URL(signed.url).search}`;
     expect((await fetch(wrongSpace)).status).toBe(403);
   });
 
-  it('saves a live channel archive range into a space as one MP4', async () => {
+  test('saves a live channel archive range into a space as one MP4', async ({ appliance: a }) => {
     const c = await createChannel(a, 'to keep');
-    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 10 });
+    // 7 s: an archive range longer than the 4 s the saved file must last.
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 7 });
     await enc.done;
     await waitFor(
       'stopped',
@@ -215,7 +212,7 @@ describe('spaces', () => {
     ).toBe(404);
   });
 
-  it('limits the size of uploads', async () => {
+  test('limits the size of uploads', async () => {
     const b = await startAppliance({ extraArgs: ['--max-upload', '1'] });
     try {
       const sp = (await (await b.api('POST', '/api/v1/spaces', { name: 'small' })).json()) as Space;

@@ -1,32 +1,20 @@
 /** Viewer statistics: concurrent viewers, bytes and requests per rendition in the control API and at /metrics. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createChannel,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
-import { ffmpegUrl, publish, type Publisher } from '../helpers/encoder.js';
+import { waitFor } from '../helpers/appliance.js';
+import { describe, expect, test } from '../helpers/fixtures.js';
 
-let a: RunningAppliance;
-let c: ChannelJson;
-let enc: Publisher;
+test.override('liveChannelName', 'stats');
+test.override('encoderOptions', { seconds: 30 });
 
-beforeAll(async () => {
-  a = await startAppliance();
-  c = await createChannel(a, 'stats');
-  enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 30 });
+test.beforeAll(async ({ liveChannel: c, encoder: _encoder }) => {
   // HEAD requests are not viewers: the readiness poll stays out of the statistics.
   await waitFor('live', async () => (await fetch(c.playback.hls, { method: 'HEAD' })).status === 200, 40_000);
 });
-afterAll(async () => {
-  await enc?.stop();
-  await a?.stop();
-});
 
 describe('viewer statistics', () => {
-  it('counts distinct players, bytes served and requests per rendition', async () => {
+  test('counts distinct players, bytes served and requests per rendition', async ({
+    appliance: a,
+    liveChannel: c,
+  }) => {
     const base = c.playback.hls.replace(/\/\.m3u8$/, '/');
     for (const player of ['hls.js', 'Safari', 'VLC']) {
       const headers = { 'user-agent': player };
@@ -48,7 +36,10 @@ describe('viewer statistics', () => {
     expect(v.series[v.series.length - 1]?.viewers).toBe(3);
   });
 
-  it('offers Prometheus metrics on the admin listener, behind the admin token', async () => {
+  test('offers Prometheus metrics on the admin listener, behind the admin token', async ({
+    appliance: a,
+    liveChannel: c,
+  }) => {
     expect((await fetch(`${a.admin}/metrics`)).status).toBe(401);
     const r = await a.api('GET', '/metrics');
     expect(r.status).toBe(200);

@@ -117,7 +117,8 @@ async function startOnce(o: StartOptions, dataDir: string): Promise<RunningAppli
       );
     });
   });
-  const resolvedToken = token ?? /Admin token \(generated[^)]*\): (\S+)/.exec(out)?.[1] ?? '';
+  // A generated token is not printed when stdout is not a terminal: it is read where the appliance stored it.
+  const resolvedToken = token ?? readStoredToken(dataDir);
   const admin = `http://127.0.0.1:${adminPort}`;
   return {
     proc,
@@ -183,5 +184,14 @@ export async function waitFor<T>(
     if (Date.now() > end)
       throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** The admin token the appliance generated into its data directory ('' when there is none). */
+function readStoredToken(dataDir: string): string {
+  try {
+    return fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+  } catch {
+    return '';
   }
 }
