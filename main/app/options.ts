@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ControlFailure } from '../contract/contract.js';
+import { ControlFailure, SETTING_RULES } from '../contract/contract.js';
 import { serviceUrlProblem } from '../partner/kaltura/client.js';
 import type { OptionsSource } from '../settings/settings-service.js';
 import { parseAllowList } from '../lib/ip-allow-list.js';
@@ -25,7 +25,7 @@ export interface OptionSpec {
   secret?: boolean;
 }
 
-const port = z.coerce.number().int().min(0).max(65535);
+const port = z.coerce.number().pipe(SETTING_RULES.port);
 const allowList = z.string().superRefine((v, ctx) => {
   try {
     parseAllowList(v);
@@ -35,26 +35,22 @@ const allowList = z.string().superRefine((v, ctx) => {
 });
 
 export const optionsSchema = z.object({
-  dataDir: z.string().min(1),
+  dataDir: SETTING_RULES.dataDir,
   bind: z.string().min(1),
   publicHost: z.string().min(1).optional(),
   rtmpPort: port,
   httpPort: port,
   adminPort: port,
-  adminToken: z.string().min(16, 'the admin token needs at least 16 characters').optional(),
+  adminToken: SETTING_RULES.adminToken.optional(),
   adminAllow: allowList,
   statusAllow: allowList,
-  partnerId: z.coerce.number().int(),
-  mode: z.enum(['standalone', 'ecdn']),
-  serviceUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  partnerId: z.coerce.number().pipe(SETTING_RULES.partnerId),
+  mode: SETTING_RULES.mode,
+  serviceUrl: SETTING_RULES.serviceUrl.optional(),
   serviceTimeout: z.coerce.number().min(1).max(120),
-  serverNodeName: z
-    .string()
-    .max(255)
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a host name (letters, digits, dots, dashes)')
-    .optional(),
+  serverNodeName: SETTING_RULES.serverNodeName.optional(),
   serverNodeInterval: z.coerce.number().int().min(1).max(60),
-  partnerSecret: z.string().min(1).optional(),
+  partnerSecret: SETTING_RULES.partnerSecret.optional(),
   partnerSecretFile: z.string().min(1).optional(),
   impersonation: z.enum(['on', 'off']),
   authGrace: z.coerce.number().int().min(0).max(86_400),

@@ -274,37 +274,56 @@ export const SETTING_KEYS = [
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
-const port = z.number().int().min(1).max(65535);
+/**
+ * What each setting may be, defined once: the settings API (typed JSON from the wizard and the settings page) and
+ * the appliance's options (strings from flags, the environment and the settings file, coerced first) both
+ * validate with these rules.
+ */
+export const SETTING_RULES = {
+  mode: z.enum(['standalone', 'ecdn']),
+  serviceUrl: z.url({
+    protocol: /^https?$/,
+    message: 'the service URL must be an http(s) URL such as https://www.kaltura.com',
+  }),
+  partnerId: z.number().int().min(-5),
+  partnerSecret: z.string().min(1).max(200),
+  serverNodeName: z
+    .string()
+    .max(255)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      'the server node name must be a host name (letters, digits, dots, dashes)',
+    ),
+  /** 0: any free port (tests). */
+  port: z.number().int().min(0).max(65535),
+  dataDir: z.string().min(1).max(1000),
+  adminToken: z.string().min(16, 'the admin token needs at least 16 characters').max(200),
+} as const;
+
+const trimmed = <T extends z.ZodType<string, string>>(rule: T) => z.string().trim().pipe(rule);
+
 export const settingsInput = z
   .object({
-    mode: z.enum(['standalone', 'ecdn']).optional(),
-    serviceUrl: z.string().trim().url('serviceUrl must be a URL such as https://www.kaltura.com').optional(),
-    partnerId: z.number().int().min(-5).optional(),
+    mode: SETTING_RULES.mode.optional(),
+    serviceUrl: trimmed(SETTING_RULES.serviceUrl).optional(),
+    partnerId: SETTING_RULES.partnerId.optional(),
     /** Write-only. */
-    partnerSecret: z.string().min(1).max(200).optional(),
-    serverNodeName: z
-      .string()
-      .trim()
-      .max(255)
-      .regex(
-        /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-        'the server node name must be a host name (letters, digits, dots, dashes)',
-      )
-      .optional(),
-    rtmpPort: port.optional(),
-    httpPort: port.optional(),
-    adminPort: port.optional(),
-    dataDir: z.string().trim().min(1).max(1000).optional(),
+    partnerSecret: SETTING_RULES.partnerSecret.optional(),
+    serverNodeName: trimmed(SETTING_RULES.serverNodeName).optional(),
+    rtmpPort: SETTING_RULES.port.optional(),
+    httpPort: SETTING_RULES.port.optional(),
+    adminPort: SETTING_RULES.port.optional(),
+    dataDir: trimmed(SETTING_RULES.dataDir).optional(),
     /** A new admin token (password) for the admin listener; write-only. */
-    adminToken: z.string().min(16, 'the admin token needs at least 16 characters').max(200).optional(),
+    adminToken: SETTING_RULES.adminToken.optional(),
   })
   .strict();
 export type SettingsInput = z.infer<typeof settingsInput>;
 
 export const testConnectionBody = z
   .object({
-    serviceUrl: z.string().trim().url('serviceUrl must be a URL such as https://www.kaltura.com'),
-    partnerId: z.number().int().min(-5),
+    serviceUrl: trimmed(SETTING_RULES.serviceUrl),
+    partnerId: SETTING_RULES.partnerId,
     /** Omitted: use the stored secret. */
     partnerSecret: z.string().min(1).max(200).optional(),
   })
