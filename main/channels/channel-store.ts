@@ -218,16 +218,8 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
 
 const EVENT_COLUMNS = 'id, entry_id AS entryId, at, level, code, message, count, first_at AS firstAt';
 
-interface EventRow {
-  id: number;
-  entryId: string;
-  at: number;
-  level: EventLevel;
-  code: string;
-  message: string;
-  count: number;
-  firstAt: number | null;
-}
+/** A row as read: `first_at` is null on rows written before repeats were counted. */
+type EventRow = Omit<ChannelEvent, 'firstAt'> & { firstAt: number | null };
 
 function toEvent(r: EventRow): ChannelEvent {
   return { ...r, firstAt: r.firstAt ?? r.at };
