@@ -134,6 +134,7 @@ export class Appliance {
       fragments,
       pps,
       states,
+      drainMs: options.drainTime * 1000,
       ffmpegPath: ffmpeg.path,
       profileFor: ecdn ? ecdn.profileFor : async () => profile,
       ppOptionsFor: ecdn ? publishingPointOptionsFor : undefined,

@@ -76,6 +76,8 @@ export interface IngestFeedsOptions {
   };
   record: RecordEvent;
   log: Logger;
+  /** How long ffmpeg may take to finish on its own after its input ended (ms); default 3 000. */
+  drainMs?: number;
 }
 
 export class IngestFeeds {
@@ -324,7 +326,7 @@ export class IngestFeeds {
   }
 
   /** `drainMs`: how long ffmpeg may take to finish on its own (its input ended) before it is interrupted. */
-  private stopFeed(feed: Feed, drainMs = 3000): Promise<void> {
+  private stopFeed(feed: Feed, drainMs = this.o.drainMs ?? 3000): Promise<void> {
     feed.stopped ??= feed.transcoder.stop(drainMs).finally(() => {
       if (this.feeds.get(feed.key) === feed) this.feeds.delete(feed.key);
     });

@@ -49,6 +49,8 @@ export interface LiveChannelsOptions {
     problem?: (p: IngestProblem) => void;
   };
   log: Logger;
+  /** How long a transcoder may take to finish after its encoder left (ms). */
+  drainMs?: number;
 }
 
 export class LiveChannels {
@@ -72,6 +74,7 @@ export class LiveChannels {
       ...(o.hooks ? { hooks: o.hooks } : {}),
       record,
       log: o.log,
+      ...(o.drainMs !== undefined ? { drainMs: o.drainMs } : {}),
     });
     this.gate = new PublishGate({
       channels: o.channels,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChannelStore } from '../../main/channels/channel-store.js';
 import { LiveChannels, type LiveChannelsOptions } from '../../main/channels/live-channels.js';
+import { Transcoder } from '../../main/transcode/transcoder.js';
 import { createLogger } from '../../main/lib/logger.js';
 import type { IngestServer, PublishRequest } from '../../main/ingest/ingest-server.js';
 import { FragmentWriter } from '../../main/origin/fragment-writer.js';
@@ -38,7 +39,7 @@ const tick = () => new Promise((r) => setTimeout(r, 20));
 
 function setup(
   profileFor: () => Promise<ConversionProfile> = async () => loadDefaultProfile(),
-  more: { hooks?: LiveChannelsOptions['hooks']; ffmpegScript?: string } = {},
+  more: { hooks?: LiveChannelsOptions['hooks']; ffmpegScript?: string; drainMs?: number } = {},
 ) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-live-'));
   // A stand-in for ffmpeg that only waits (and ends on SIGINT like ffmpeg).
@@ -61,6 +62,7 @@ function setup(
     profileFor,
     defaultPpOptions: {},
     ...(more.hooks ? { hooks: more.hooks } : {}),
+    ...(more.drainMs !== undefined ? { drainMs: more.drainMs } : {}),
     log,
   });
   cleanups.push(() => {
@@ -186,5 +188,25 @@ describe('ingest problems for Kaltura health beacons', () => {
       serverIndex: 0,
       parameter: `${second.channel.entryId}_1`,
     });
+  });
+});
+
+describe('the drain time (--drain-time)', () => {
+  it('is how long a stopping transcoder may finish on its own', async () => {
+    const stop = vi.spyOn(Transcoder.prototype, 'stop');
+    try {
+      const { live, ingest, channel, request } = setup(undefined, { drainMs: 250 });
+      await live.authorize(request('s20'));
+      ingest.emit('published', {
+        sessionId: 's20',
+        internalPath: `/kLive/${channel.entryId}_1`,
+        metadata: METADATA,
+      });
+      await tick();
+      await live.stopChannel(channel.entryId);
+      expect(stop).toHaveBeenCalledWith(250);
+    } finally {
+      stop.mockRestore();
+    }
   });
 });
