@@ -3,9 +3,19 @@
  * signed response past the signature's expiry, and must not share an IP-bound one at all (the cache cannot check
  * the viewer's address). Routes mark what they verified; one onSend hook rewrites Cache-Control.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const verified = new WeakMap<FastifyRequest, { exp: number; ipBound: boolean }>();
+
+/** The answer to a request a signature does not open: 403 with the reason, never cached. */
+export function denySigned(reply: FastifyReply, v: { denial: string; reason: string }): FastifyReply {
+  return reply
+    .code(403)
+    .header('X-Ecdn-Denied', v.denial)
+    .header('Cache-Control', 'no-store')
+    .type('text/plain')
+    .send(`403 ${v.reason}\n`);
+}
 
 /** Remembers that `req` was authorised by a signature expiring at `exp` (unix seconds). */
 export function markSigned(req: FastifyRequest, query: Record<string, string | string[] | undefined>): void {

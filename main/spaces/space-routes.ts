@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clientAddress, verifyRequest } from '../access/signed-url.js';
-import { markSigned } from '../access/signed-cache.js';
+import { denySigned, markSigned } from '../access/signed-cache.js';
 import type { SigningKey } from '../access/signing-keys.js';
 import type { AllowList } from '../lib/ip-allow-list.js';
 import { SpaceMediaError, type SpaceFiles } from './space-media.js';
@@ -48,13 +48,7 @@ async function serve(
   if (space.access === 'secure') {
     const viewer = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], o.trustedProxies);
     const v = verifyRequest(o.keys, `/media/${id}/${name}${file ? `/${file}` : ''}`, req.query, viewer);
-    if (!v.ok)
-      return reply
-        .code(403)
-        .header('X-Ecdn-Denied', v.denial)
-        .header('Cache-Control', 'no-store')
-        .type('text/plain')
-        .send(`403 ${v.reason}\n`);
+    if (!v.ok) return denySigned(reply, v);
     suffix = v.suffix;
     markSigned(req, req.query);
   }

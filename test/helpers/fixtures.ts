@@ -78,17 +78,7 @@ export const test = base
     return { ...c, publishUrl: ffmpegUrl(c.broadcastUrl, c.streamName) };
   })
   // eslint-disable-next-line no-empty-pattern
-  .extend('publishForFile', { scope: 'file' }, async ({}, { onCleanup }) => {
-    const started: Publisher[] = [];
-    onCleanup(async () => {
-      await Promise.all(started.map((p) => p.stop()));
-    });
-    return (url: string, o?: PublishOptions): Publisher => {
-      const p = publishEncoder(url, o);
-      started.push(p);
-      return p;
-    };
-  })
+  .extend('publishForFile', { scope: 'file' }, async ({}, { onCleanup }) => encoders(onCleanup))
   .extend('encoderOptions', { scope: 'file' }, {} as PublishOptions)
   .extend('encoder', { scope: 'file' }, ({ liveChannel, encoderOptions, publishForFile }) =>
     publishForFile(liveChannel.publishUrl, encoderOptions),
@@ -106,14 +96,19 @@ export const test = base
     return p;
   })
   // eslint-disable-next-line no-empty-pattern
-  .extend('publish', async ({}, { onCleanup }) => {
-    const started: Publisher[] = [];
-    onCleanup(async () => {
-      await Promise.all(started.map((p) => p.stop()));
-    });
-    return (url: string, o?: PublishOptions): Publisher => {
-      const p = publishEncoder(url, o);
-      started.push(p);
-      return p;
-    };
+  .extend('publish', async ({}, { onCleanup }) => encoders(onCleanup));
+
+/** A publish function whose encoders are all stopped at cleanup (of the file or of the test). */
+function encoders(
+  onCleanup: (fn: () => Promise<void>) => void,
+): (url: string, o?: PublishOptions) => Publisher {
+  const started: Publisher[] = [];
+  onCleanup(async () => {
+    await Promise.all(started.map((p) => p.stop()));
   });
+  return (url, o) => {
+    const p = publishEncoder(url, o);
+    started.push(p);
+    return p;
+  };
+}

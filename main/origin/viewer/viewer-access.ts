@@ -1,6 +1,6 @@
 /** Viewer access to manifests and media: signed URLs, and the query child URLs carry (playout, signature). */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { markSigned } from '../../access/signed-cache.js';
+import { denySigned, markSigned } from '../../access/signed-cache.js';
 import { clientAddress, verifyRequest } from '../../access/signed-url.js';
 import type { SigningKey } from '../../access/signing-keys.js';
 import type { AllowList } from '../../lib/ip-allow-list.js';
@@ -51,14 +51,7 @@ export function viewerAccess(o: ViewerAccessDeps): ViewerAccess {
         return badRequest(reply, 'invalid URL encoding in the path');
       }
       const v = verifyRequest(o.keys, path, query, viewer);
-      if (!v.ok) {
-        return reply
-          .code(403)
-          .header('X-Ecdn-Denied', v.denial)
-          .header('Cache-Control', 'no-store')
-          .type('text/plain')
-          .send(`403 ${v.reason}\n`);
-      }
+      if (!v.ok) return denySigned(reply, v);
       urlSuffix = urlSuffix ? `${urlSuffix}&${v.suffix.replace(/^\?/, '')}` : v.suffix;
       markSigned(req, query);
     }
