@@ -96,8 +96,9 @@ describe('a publishing point created through the API before the encoder', () => 
       }),
     );
     expect(created.status).toBe(201);
-    // 14 s: an archive of more than 12 s (the next tests), more than twice the 6 s window.
-    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 14 });
+    // 14 s: an archive of more than 12 s (the next tests), more than twice the 6 s window; what the archive
+    // holds is not about real time, so the encoder sends it 4 times as fast.
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 14, speed: 4 });
     const base = `${a.origin}/${c.entryId}/${c.entryId}.isml/`;
     // The DVR window is 6 s: never more than 4 fragments of 2 s listed while live.
     const playlist = await waitFor(
@@ -326,7 +327,8 @@ describe('minimum fragment lengths and lookahead', () => {
       lookahead_fragments: '3',
     };
     expect((await put(a, isml(a, c), 'POST', smil(options))).status).toBe(201);
-    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 16 });
+    // How fragments combine is not about real time: the encoder sends 3 times as fast.
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 16, speed: 3 });
     const base = `${a.origin}/${c.entryId}/${c.entryId}.isml/`;
     const playlist = await waitFor(
       'two 6 s segments',

@@ -176,8 +176,8 @@ describe('spaces', () => {
 
   test('saves a live channel archive range into a space as one MP4', async ({ appliance: a }) => {
     const c = await createChannel(a, 'to keep');
-    // 7 s: an archive range longer than the 4 s the saved file must last.
-    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 7 });
+    // 7 s: an archive range longer than the 4 s the saved file must last, sent faster than real time.
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 7, speed: 4 });
     await enc.done;
     await waitFor(
       'stopped',

@@ -20,17 +20,22 @@ export interface PublishOptions {
   rate?: number;
   /** Key frame interval in frames. */
   gop?: number;
+  /**
+   * Times real time the encoder sends (ffmpeg's `-readrate`); 1, the default, is a live encoder. Tests that
+   * are not about real time (an archive's contents) feed faster.
+   */
+  speed?: number;
   extraOutputArgs?: string[];
 }
 
 /** Publishes `testsrc2` + `sine` to `url` (the full ffmpeg-style URL: broadcast URL + `/` + stream name). */
 export function publish(url: string, o: PublishOptions = {}): Publisher {
-  const { seconds = 15, size = '640x360', rate = 30, gop = 2 * (o.rate ?? 30) } = o;
+  const { seconds = 15, size = '640x360', rate = 30, gop = 2 * (o.rate ?? 30), speed = 1 } = o;
   const args = [
     '-hide_banner',
     '-loglevel',
     'warning',
-    '-re',
+    ...(speed === 1 ? ['-re'] : ['-readrate', String(speed)]),
     '-f',
     'lavfi',
     '-i',
