@@ -276,7 +276,8 @@ export class IngestFeeds {
     const pp = this.o.pps.get(entryId);
     const { fragmentDuration, hlsLowLatency, hlsPartDuration } = resolvePpOptions(pp?.options ?? {});
     const plan = planTranscode(profile, sourceInfo(s.metadata), {
-      inputUrl: this.o.ingest.pullUrl(s.internalPath ?? ''),
+      // Each ffmpeg process gets its own single-use pull URL (below); the plan names the stream without a key.
+      inputUrl: this.o.ingest.streamUrl(s.internalPath ?? ''),
       fragmentDuration,
       // Low-latency HLS: part-sized fragments, key frames still every fragment_duration.
       ...(hlsLowLatency ? { partDuration: hlsPartDuration } : {}),
@@ -298,6 +299,7 @@ export class IngestFeeds {
       ffmpegPath: this.o.ffmpegPath,
       plan,
       // ffmpeg keeps RTMP time plus OUTPUT_TS_OFFSET; RTMP time 0 is the encoder's clock origin.
+      inputUrl: () => this.o.ingest.pullUrl(s.internalPath ?? ''),
       beginRun: () =>
         this.o.fragments.beginRun(entryId, tracks, serverIndex, () => ({
           wallClock: s.clockOrigin ?? s.startedAt,

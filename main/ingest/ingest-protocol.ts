@@ -15,12 +15,15 @@ export interface IngestMetadata {
 export interface IngestChildOptions {
   bind: string;
   rtmpPort: number;
-  /** Secret a loopback player (our ffmpeg) must present in its play query as `k`. */
-  pullKey: string;
   /** Directory node-media-server may use for its own store. */
   workDir: string;
   limits: RtmpLimits;
 }
+
+/** How long an issued pull key stays usable: ffmpeg connects within moments of being started. */
+export const PULL_KEY_TTL_MS = 30_000;
+/** At most this many unused pull keys are kept (the oldest is dropped). */
+export const MAX_PULL_KEYS = 256;
 
 export type ChildToCore =
   | { type: 'ready'; port: number }
@@ -47,4 +50,10 @@ export type CoreToChild =
   | { type: 'authorized'; requestId: number; allow: true; internalName: string }
   | { type: 'authorized'; requestId: number; allow: false; code: string; reason: string }
   | { type: 'disconnect'; sessionId: string }
+  /**
+   * A single-use pull key: the next loopback play of `internalPath` presenting `key` (as `k`) is our ffmpeg.
+   * Used once, and forgotten after {@link PULL_KEY_TTL_MS} if never used, so a key read off a process list is
+   * worth nothing.
+   */
+  | { type: 'pull-key'; key: string; internalPath: string }
   | { type: 'shutdown' };

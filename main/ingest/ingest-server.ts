@@ -46,8 +46,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD_MODULE = path.join(here, `rtmp-child${path.extname(fileURLToPath(import.meta.url))}`);
 
 export class IngestServer extends EventEmitter<IngestServerEvents> {
-  /** Our ffmpeg's key for pulling streams from the ingest. */
-  readonly pullKey = randomToken(18);
   private child: ChildProcess | undefined;
   private listening = false;
   private stopping = false;
@@ -60,9 +58,19 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     super();
   }
 
-  /** The loopback URL our ffmpeg pulls a stream from. */
+  /** The loopback URL of a stream, without a pull key (the ingest refuses to play it). */
+  streamUrl(internalPath: string): string {
+    return `rtmp://127.0.0.1:${this.opts.rtmpPort}${internalPath}`;
+  }
+
+  /**
+   * The loopback URL one ffmpeg process pulls a stream from, with a pull key good for one play of that stream
+   * (the key is visible in ffmpeg's command line to every local user; by the time they read it, it is spent).
+   */
   pullUrl(internalPath: string): string {
-    return `rtmp://127.0.0.1:${this.opts.rtmpPort}${internalPath}?k=${this.pullKey}`;
+    const key = randomToken(18);
+    this.send({ type: 'pull-key', key, internalPath });
+    return `${this.streamUrl(internalPath)}?k=${key}`;
   }
 
   /** Starts the child and resolves once it listens; rejects if the port cannot be used. */
@@ -70,7 +78,6 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     const childOpts: IngestChildOptions = {
       bind: this.opts.bind,
       rtmpPort: this.opts.rtmpPort,
-      pullKey: this.pullKey,
       workDir: this.opts.workDir,
       limits: this.opts.limits ?? DEFAULT_RTMP_LIMITS,
     };

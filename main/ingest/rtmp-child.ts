@@ -3,7 +3,8 @@
  * - malformed input (an invalid tcUrl, an undecodable command) closes that socket instead of crashing the process;
  * - the Kaltura app query (`kLive/?p=..&e=..`) is split off at connect, so the app name check passes;
  * - a publish waits for the core's decision before `NetStream.Publish.Start` is sent and before any media is relayed;
- * - only loopback players holding the pull key may play (our ffmpeg); nothing else can read the ingest;
+ * - only loopback players holding an unused pull key for that stream may play (our ffmpeg, one key per
+ *   process); nothing else can read the ingest;
  * - what a peer can make it hold is bounded (rtmp-limits.ts): message sizes (small until a publish is accepted),
  *   chunk streams, buffers grown only as bytes arrive, connections per address and overall, a deadline to
  *   publish and an idle timeout; it reports its memory so the core can restart it past its bound.
@@ -12,7 +13,14 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { splitConnectApp } from './broadcast-url.js';
-import type { ChildToCore, CoreToChild, IngestChildOptions, IngestMetadata } from './ingest-protocol.js';
+import {
+  MAX_PULL_KEYS,
+  PULL_KEY_TTL_MS,
+  type ChildToCore,
+  type CoreToChild,
+  type IngestChildOptions,
+  type IngestMetadata,
+} from './ingest-protocol.js';
 import { DEFAULT_RTMP_LIMITS, type RtmpLimits } from './rtmp-limits.js';
 
 const require = createRequire(import.meta.url);
@@ -96,7 +104,27 @@ function remoteOf(s: NmsSession | undefined): string {
   return s?.socket.remoteAddress ?? 'unknown';
 }
 
-let pullKey = '';
+/** Issued single-use pull keys: key -> the stream it plays and when it was issued. */
+const pullKeys = new Map<string, { internalPath: string; issuedAt: number }>();
+
+function issuePullKey(key: string, internalPath: string): void {
+  const now = Date.now();
+  for (const [k, v] of pullKeys) if (now - v.issuedAt > PULL_KEY_TTL_MS) pullKeys.delete(k);
+  while (pullKeys.size >= MAX_PULL_KEYS) pullKeys.delete(pullKeys.keys().next().value as string);
+  pullKeys.set(key, { internalPath, issuedAt: now });
+}
+
+/** Whether `key` was issued for `internalPath` and is still unused; it is used up either way. */
+function spendPullKey(key: string | null, internalPath: string): boolean {
+  if (key === null) return false;
+  const issued = pullKeys.get(key);
+  pullKeys.delete(key);
+  return (
+    issued !== undefined &&
+    issued.internalPath === internalPath &&
+    Date.now() - issued.issuedAt <= PULL_KEY_TTL_MS
+  );
+}
 let nextRequestId = 1;
 const pending = new Map<number, (m: Extract<CoreToChild, { type: 'authorized' }>) => void>();
 
@@ -310,14 +338,14 @@ Rtmp.prototype.onPublish = function (this: RtmpProto, m: InvokeMessage) {
   });
 };
 
-// 4. Play: only our own loopback puller, holding the pull key.
+// 4. Play: only our own loopback puller, holding an unused pull key for this stream.
 Rtmp.prototype.onPlay = function (this: RtmpProto, m: InvokeMessage) {
   const [name, qs] = String(m.streamName ?? '').split('?');
   const session = sessionOf(this);
   const key = new URLSearchParams(qs ?? '').get('k');
   const remote = remoteOf(session);
   const loopback = remote === '127.0.0.1' || remote === '::1' || remote === '::ffff:127.0.0.1';
-  if (!session || !loopback || key !== pullKey) {
+  if (!session || !loopback || !spendPullKey(key, `/${this.streamApp}/${name ?? ''}`)) {
     send({ type: 'refused', remote, reason: 'RTMP play is not offered; watch over HLS or DASH' });
     session?.socket.end();
     return;
@@ -451,7 +479,6 @@ function admitConnections(nms: { rtmpServer?: { tcpServer?: net.Server } }): voi
 }
 
 async function main(opts: IngestChildOptions): Promise<void> {
-  pullKey = opts.pullKey;
   limits = opts.limits ?? DEFAULT_RTMP_LIMITS;
   // Check the port ourselves: node-media-server calls process.exit on a listen error.
   const probe = net.createServer();
@@ -478,6 +505,8 @@ async function main(opts: IngestChildOptions): Promise<void> {
     if (m.type === 'authorized') {
       pending.get(m.requestId)?.(m);
       pending.delete(m.requestId);
+    } else if (m.type === 'pull-key') {
+      issuePullKey(m.key, m.internalPath);
     } else if (m.type === 'disconnect') {
       Context.sessions.get(m.sessionId)?.socket.destroy();
     } else if (m.type === 'shutdown') {

@@ -23,6 +23,11 @@ export interface TranscoderOptions {
   plan: TranscodePlan;
   /** Called once per ffmpeg process: where its track outputs go. */
   beginRun: () => TranscoderRun;
+  /**
+   * Called once per ffmpeg process: its input URL, in place of the plan's (the ingest's pull keys are single-use,
+   * so a restarted ffmpeg needs a new one).
+   */
+  inputUrl?: () => string;
   log: Logger;
   /** Backoff steps in ms between restarts; the last repeats. */
   backoff?: readonly number[];
@@ -65,7 +70,9 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
       ...plan.tracks.map(() => 'pipe' as const),
     ];
     const startedAt = Date.now();
-    const child = spawn(ffmpegPath, plan.args, { stdio });
+    const args = [...plan.args];
+    if (this.opts.inputUrl) args[args.indexOf('-i') + 1] = this.opts.inputUrl();
+    const child = spawn(ffmpegPath, args, { stdio });
     this.child = child;
     log.info({ pid: child.pid, tracks: plan.tracks.map((t) => t.trackName) }, 'transcoder started');
     const progress = new ProgressParser((p) => {

@@ -3,28 +3,37 @@
  * declares huge messages on many chunk streams, a connection flood, a lockout attempt with wrong tokens, HEAD on a
  * publishing point, a publishing point dressed as a dashboard asset. Each asserts the safe outcome.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createChannel,
-  startAppliance,
-  waitFor,
-  type ChannelJson,
-  type RunningAppliance,
-} from '../helpers/appliance.js';
-import { publish } from '../helpers/encoder.js';
+import { createChannel, waitFor, type ChannelJson, type RunningAppliance } from '../helpers/appliance.js';
+import { FFPROBE, publish } from '../helpers/encoder.js';
+import { describe, expect, test } from '../helpers/fixtures.js';
 import { sendAfterHandshake } from '../helpers/rtmp-raw.js';
 
 let a: RunningAppliance;
 
-beforeAll(async () => {
-  a = await startAppliance();
+// Every test here attacks the file's one appliance (`a`); the fixture starts it and stops it after the file.
+const it = test.extend('attacked', { auto: true }, async ({ appliance }) => {
+  a = appliance;
+  return appliance;
 });
 
-afterAll(async () => {
-  await a?.stop();
-});
+/** The ingest URLs (with their pull keys) on the command lines of this machine's processes, as `ps` shows them. */
+function pulledUrls(rtmpPort: number): string[] {
+  const urls: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let argv: string[];
+    try {
+      argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    for (const arg of argv)
+      if (arg.startsWith(`rtmp://127.0.0.1:${rtmpPort}/`) && arg.includes('?k=')) urls.push(arg);
+  }
+  return urls;
+}
 
 async function ingestPid(): Promise<number> {
   const st = (await (await a.api('GET', '/api/v1/status')).json()) as { ingest: { pid: number } };
@@ -196,11 +205,53 @@ describe('local users', () => {
   it('cannot read the data directory (database with stream tokens, admin token)', () => {
     expect(fs.statSync(a.dataDir).mode & 0o077).toBe(0);
   });
+
+  it("cannot play a stream with the pull key read off ffmpeg's command line: each key is spent by its ffmpeg", async () => {
+    const c = await createChannel(a, 'pull key');
+    const enc = publish(`${c.broadcastUrl}/${c.streamName}`, { seconds: 8 });
+    try {
+      // Our ffmpeg pulls the stream: the channel goes live.
+      await waitFor(
+        'the channel started',
+        async () =>
+          ((await (await a.api('GET', `/api/v1/channels/${c.entryId}`)).json()) as { state: string })
+            .state === 'started',
+        30_000,
+      );
+      // What any local user sees in `ps` meanwhile: our ffmpeg's input URL, key included.
+      const url = await waitFor(
+        'our ffmpeg pulling the stream',
+        async () => pulledUrls(a.rtmpPort)[0],
+        30_000,
+      );
+      expect(url).toMatch(/\?k=[\w-]+$/);
+      const stolen = spawnSync(FFPROBE, ['-v', 'error', '-rw_timeout', '5000000', '-show_streams', url], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(stolen.status).not.toBe(0);
+      expect(stolen.stdout).not.toContain('codec_type=video');
+      // The same stream without a key, or with a made-up one, is no better.
+      const guessed = spawnSync(
+        FFPROBE,
+        ['-v', 'error', '-rw_timeout', '5000000', '-show_streams', url.replace(/k=.*/, 'k=guess')],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
+      expect(guessed.status).not.toBe(0);
+      // And the stream our ffmpeg pulls is unharmed.
+      const ch = (await (await a.api('GET', `/api/v1/channels/${c.entryId}`)).json()) as { state: string };
+      expect(ch.state).toBe('started');
+    } finally {
+      await enc.stop();
+    }
+  });
 });
 
 describe('operator resources behind a local edge', () => {
-  it('the viewer behind a trusted proxy counts, not the proxy; no CORS on them; admin credentials only from allowed addresses', async () => {
-    const b = await startAppliance({
+  it('the viewer behind a trusted proxy counts, not the proxy; no CORS on them; admin credentials only from allowed addresses', async ({
+    startOtherAppliance,
+  }) => {
+    const b = await startOtherAppliance({
       extraArgs: [
         '--trusted-proxies',
         '127.0.0.1',
@@ -210,7 +261,7 @@ describe('operator resources behind a local edge', () => {
         '127.0.0.1',
       ],
     });
-    try {
+    {
       const auth = { authorization: `Bearer ${b.token}` };
       expect(
         (await fetch(`${b.admin}/edge/edge.isml`, { method: 'POST', headers: auth, body: '<smil/>' })).status,
@@ -236,8 +287,6 @@ describe('operator resources behind a local edge', () => {
         headers: auth,
       });
       expect(purgeOk.status).toBeLessThan(400);
-    } finally {
-      await b.stop();
     }
   });
 });

@@ -24,8 +24,12 @@ class FakeIngest extends EventEmitter {
   disconnect(sessionId: string): void {
     this.disconnected.push(sessionId);
   }
-  pullUrl(p: string): string {
+  pulls = 0;
+  streamUrl(p: string): string {
     return `rtmp://127.0.0.1:1/${p}`;
+  }
+  pullUrl(p: string): string {
+    return `rtmp://127.0.0.1:1/${p}?k=${++this.pulls}`;
   }
 }
 
