@@ -12,8 +12,11 @@ import type { SigningKey } from './signing-keys.js';
 /** How long a signed URL lasts when the caller doesn't say (DuraCloud's default): 8 hours, in seconds. */
 export const DEFAULT_SIGNED_URL_TTL_S = 8 * 60 * 60;
 
-/** The query parameters a signature consists of, in canonical order (`ip` only when bound). */
-export const SIGNATURE_PARAMS = ['exp', 'scope', 'ip', 'kid', 'sig'] as const;
+/**
+ * The query parameters a signature consists of, in canonical order (`ip` only when bound, `gen` only after the
+ * channel's signed URLs were revoked once).
+ */
+export const SIGNATURE_PARAMS = ['exp', 'scope', 'ip', 'gen', 'kid', 'sig'] as const;
 
 export class SignedUrlError extends Error {
   readonly code = 'INVALID_SIGN_OPTIONS';
@@ -26,16 +29,26 @@ export interface SignOptions {
   expiresAt: number;
   /** One address, CIDR or `first-last` range (IPv4 or IPv6); validated with parseAllowList, exactly one entry. */
   ipRange?: string;
+  /** The scope's signature generation (0, the default, is not written into the URL). */
+  generation?: number;
 }
 
 export type Denial =
-  'missing' | 'malformed' | 'unknown-key' | 'bad-signature' | 'expired' | 'wrong-scope' | 'wrong-ip';
+  | 'missing'
+  | 'malformed'
+  | 'unknown-key'
+  | 'bad-signature'
+  | 'expired'
+  | 'revoked'
+  | 'wrong-scope'
+  | 'wrong-ip';
 
 const MAX_SCOPE_LENGTH = 1024;
 /** Unix seconds up to 9999999999 (year 2286): a 13-digit value is almost certainly milliseconds. */
 const MAX_EXP = 9_999_999_999;
 const EXP_RE = /^(0|[1-9][0-9]{0,9})$/;
 const KID_RE = /^[a-z0-9]{8}$/;
+const GEN_RE = /^[1-9][0-9]{0,8}$/;
 /** HMAC-SHA256 is 32 bytes: 43 base64url characters, unpadded. */
 const SIG_RE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -59,21 +72,40 @@ function parseIpRange(text: string): { list: AllowList } | { problem: string } {
   }
 }
 
-function signature(key: SigningKey, scope: string, exp: string, ip: string | undefined): string {
+function signature(
+  key: SigningKey,
+  scope: string,
+  exp: string,
+  ip: string | undefined,
+  gen: string | undefined,
+): string {
   return crypto
     .createHmac('sha256', Buffer.from(key.secret, 'base64url'))
-    .update(`${scope}\n${exp}\n${ip ?? ''}`, 'utf8')
+    .update(`${scope}\n${exp}\n${ip ?? ''}${gen === undefined ? '' : `\n${gen}`}`, 'utf8')
     .digest('base64url');
 }
 
-function encode(p: { exp: string; scope: string; ip: string | undefined; kid: string; sig: string }): string {
+interface SignatureValues {
+  exp: string;
+  scope: string;
+  ip: string | undefined;
+  gen: string | undefined;
+  kid: string;
+  sig: string;
+}
+
+function encode(p: SignatureValues): string {
   const parts = [`exp=${p.exp}`, `scope=${encodeURIComponent(p.scope)}`];
   if (p.ip !== undefined) parts.push(`ip=${encodeURIComponent(p.ip)}`);
+  if (p.gen !== undefined) parts.push(`gen=${p.gen}`);
   parts.push(`kid=${p.kid}`, `sig=${p.sig}`);
   return parts.join('&');
 }
 
-/** The query string (without '?') that authorises every URL under `scope`: `exp=<unix>&scope=<enc>&ip=<enc, when bound>&kid=<key id>&sig=<base64url HMAC-SHA256 over "scope\nexp\nip">`. */
+/**
+ * The query string (without '?') that authorises every URL under `scope`: `exp=<unix>&scope=<enc>&ip=<enc, when
+ * bound>&gen=<generation, when not 0>&kid=<key id>&sig=<base64url HMAC-SHA256 over "scope\nexp\nip" (+ "\ngen")>`.
+ */
 export function signQuery(key: SigningKey, o: SignOptions): string {
   const bad = scopeProblem(o.scope);
   if (bad) throw new SignedUrlError(`scope ${JSON.stringify(o.scope)} ${bad}`);
@@ -87,8 +119,12 @@ export function signQuery(key: SigningKey, o: SignOptions): string {
     if ('problem' in parsed)
       throw new SignedUrlError(`ipRange ${JSON.stringify(o.ipRange)}: ${parsed.problem}`);
   }
+  const generation = o.generation ?? 0;
+  if (!Number.isSafeInteger(generation) || generation < 0 || generation > 999_999_999)
+    throw new SignedUrlError(`generation must be a whole number from 0, got ${generation}`);
+  const gen = generation === 0 ? undefined : String(generation);
   const exp = String(o.expiresAt);
-  return encode({ exp, scope: o.scope, ip, kid: key.id, sig: signature(key, o.scope, exp, ip) });
+  return encode({ exp, scope: o.scope, ip, gen, kid: key.id, sig: signature(key, o.scope, exp, ip, gen) });
 }
 
 /** True when a decoded path holds a '.' or '..' segment, a backslash or a NUL: never inside a scope. */
@@ -96,13 +132,18 @@ function traverses(path: string): boolean {
   return path.includes('\0') || path.split(/[/\\]/).some((s) => s === '..' || s === '.');
 }
 
-/** Checks a request: `path` is the URL path (decoded, no query); `query` the parsed query; `clientIp` the viewer's address. Constant-time signature comparison. */
+/**
+ * Checks a request: `path` is the URL path (decoded, no query); `query` the parsed query; `clientIp` the viewer's
+ * address; `generation` the current signature generation of what `path` reaches (a URL of an older one was
+ * revoked). Constant-time signature comparison.
+ */
 export function verifyRequest(
   keys: { find(id: string): SigningKey | undefined },
   path: string,
   query: Record<string, string | string[] | undefined>,
   clientIp: string | undefined,
   now: number = Math.floor(Date.now() / 1000),
+  generation = 0,
 ):
   | {
       ok: true;
@@ -117,7 +158,7 @@ export function verifyRequest(
     if (Array.isArray(v)) return deny('malformed', `parameter "${name}" is repeated`);
     if (v !== undefined) values[name] = v;
   }
-  const { exp, scope, ip, kid, sig } = values;
+  const { exp, scope, ip, gen, kid, sig } = values;
   if (exp === undefined || scope === undefined || kid === undefined || sig === undefined) {
     const absent = (['exp', 'scope', 'kid', 'sig'] as const).filter((n) => values[n] === undefined);
     return absent.length === 4 && ip === undefined
@@ -135,13 +176,14 @@ export function verifyRequest(
     if (ip !== ip.trim()) return deny('malformed', '"ip" has surrounding whitespace');
     allowed = parsed.list;
   }
+  if (gen !== undefined && !GEN_RE.test(gen)) return deny('malformed', '"gen" must be a whole number from 1');
   if (!KID_RE.test(kid)) return deny('malformed', '"kid" must be 8 characters [a-z0-9]');
   if (!SIG_RE.test(sig)) return deny('malformed', '"sig" must be 43 base64url characters');
 
   const key = keys.find(kid);
   if (!key) return deny('unknown-key', `signing key ${kid} is unknown or no longer honoured`);
 
-  const expected = Buffer.from(signature(key, scope, exp, ip), 'ascii');
+  const expected = Buffer.from(signature(key, scope, exp, ip, gen), 'ascii');
   if (!crypto.timingSafeEqual(expected, Buffer.from(sig, 'ascii'))) {
     return deny('bad-signature', 'the signature does not match the signed parameters');
   }
@@ -149,13 +191,16 @@ export function verifyRequest(
   if (now >= Number(exp)) {
     return deny('expired', `the URL expired at ${new Date(Number(exp) * 1000).toISOString()}`);
   }
+  if (Number(gen ?? 0) !== generation) {
+    return deny('revoked', 'the signed URLs of this channel were revoked; ask for a new link');
+  }
   if (!path.startsWith(scope) || traverses(path)) {
     return deny('wrong-scope', `the URL is signed for ${scope} only`);
   }
   if (allowed && !allowed.allows(clientIp)) {
     return deny('wrong-ip', `the URL is signed for ${ip} only, not ${clientIp ?? 'an unknown address'}`);
   }
-  return { ok: true, suffix: `?${encode({ exp, scope, ip, kid, sig })}` };
+  return { ok: true, suffix: `?${encode({ exp, scope, ip, gen, kid, sig })}` };
 }
 
 /** A bare address from a socket or a forwarded hop (`[v6]:port` and `v4:port` accepted); v4-mapped IPv6 unwrapped. */

@@ -279,6 +279,7 @@ export class ControlService implements ControlDispatcher {
           query = signQuery(key, {
             scope: `${c.publishingPoint.path}/`,
             expiresAt,
+            generation: o.channels.get(entryId)?.signedGeneration ?? 0,
             ...(ipRange !== undefined ? { ipRange } : {}),
           });
         } catch (err) {
@@ -293,6 +294,18 @@ export class ControlService implements ControlDispatcher {
           ...(ipRange !== undefined ? { ipRange } : {}),
           keyId: key.id,
         };
+      },
+      'channels.revokeSignedUrls': async (req) => {
+        const { entryId } = split(req);
+        this.view(entryId);
+        o.channels.revokeSignedUrls(entryId);
+        o.channels.addEvent(
+          entryId,
+          'warn',
+          'SIGNED_URLS_REVOKED',
+          'every signed link handed out so far stopped working: viewers need a new one',
+        );
+        return this.view(entryId);
       },
       'publishingPoints.get': async (req) => this.ppView(split(req).entryId),
       'publishingPoints.update': async (req) => {

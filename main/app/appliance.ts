@@ -170,18 +170,24 @@ export class Appliance {
     const stats = new ViewerStats();
     stats.start();
     // Asked on every origin request: remembered, forgotten when the channel changes.
-    const accessByPp = new Map<string, 'open' | 'secure'>();
+    const accessByPp = new Map<string, { access: 'open' | 'secure'; signedGeneration: number }>();
     channels.on('changed', (entryId) => accessByPp.delete(entryId));
+    const accessOf = (pp: string) => {
+      let a = accessByPp.get(pp);
+      if (a === undefined) {
+        const c = channels.get(pp);
+        a = { access: c?.access ?? 'open', signedGeneration: c?.signedGeneration ?? 0 };
+        accessByPp.set(pp, a);
+      }
+      return a;
+    };
     const origin = createOriginServer({
       index,
       storage,
       pps,
       keys,
-      accessFor: (pp) => {
-        let a = accessByPp.get(pp);
-        if (a === undefined) accessByPp.set(pp, (a = channels.get(pp)?.access ?? 'open'));
-        return a;
-      },
+      accessFor: (pp) => accessOf(pp).access,
+      signedGeneration: (pp) => accessOf(pp).signedGeneration,
       stats,
       spaces: { spaces, files: spaceFiles },
       portal: { listChannels: channelLister(channels, index), listSpaces: spaceLister(spaces) },

@@ -50,6 +50,8 @@ export interface OriginServerOptions {
   adminAllow: AllowList;
   /** Viewer access of a publishing point: `secure` ones need a signed URL. */
   accessFor: (pp: string) => 'open' | 'secure';
+  /** A secure publishing point's signature generation: signed URLs made in an older one were revoked. */
+  signedGeneration: (pp: string) => number;
   keys: { find(id: string): SigningKey | undefined };
   /** Proxies whose X-Forwarded-For names the viewer. */
   trustedProxies: AllowList;
@@ -174,7 +176,11 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
 
   registerSignedCaching(app);
   if (o.spaces) registerSpaceRoutes(app, { ...o.spaces, keys: o.keys, trustedProxies: o.trustedProxies });
-  if (o.portal) registerPortal(app, { ...o.portal, verify: signatureVerifier(o.keys, o.trustedProxies) });
+  if (o.portal)
+    registerPortal(app, {
+      ...o.portal,
+      verify: signatureVerifier(o.keys, o.trustedProxies, o.signedGeneration),
+    });
 
   // A publishing point's resources, tried in this order: the status resources (before viewer access: they
   // have their own rule), then viewer access, then manifests and media.
@@ -185,7 +191,12 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     clientOf,
     isAdmin,
   });
-  const access = viewerAccess({ accessFor: o.accessFor, keys: o.keys, trustedProxies: o.trustedProxies });
+  const access = viewerAccess({
+    accessFor: o.accessFor,
+    signedGeneration: o.signedGeneration,
+    keys: o.keys,
+    trustedProxies: o.trustedProxies,
+  });
   const manifests = manifestResources({ index: o.index, accessFor: o.accessFor, caches, waiters, blocking });
   const media = fragmentResources({ index: o.index, storage: o.storage, caches, waiters, blocking });
   app.get('/*', async (req, reply) => {

@@ -14,6 +14,11 @@ export interface ChannelRecord {
   accepting: boolean;
   /** Viewer access: `open` (predictable URLs) or `secure` (signed URLs only). */
   access: ChannelAccess;
+  /**
+   * The channel's signature generation: signed URLs carry the generation they were made in, and only the current
+   * one opens the channel. Revoking its signed URLs moves it on.
+   */
+  signedGeneration: number;
 }
 
 export type ChannelAccess = 'open' | 'secure';
@@ -64,6 +69,7 @@ interface ChannelRow {
   created_at: number;
   accepting: number;
   access: ChannelAccess;
+  signed_generation: number;
 }
 
 export interface ChannelStoreEvents {
@@ -103,6 +109,7 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
         createdAt: now,
         accepting: true,
         access: 'open',
+        signedGeneration: 0,
       };
       try {
         insert.run(rec.entryId, rec.partnerId, rec.name, rec.token, rec.createdAt);
@@ -155,6 +162,15 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
   /** A new stream token (the old one stops working for new publishes); the new record. */
   rotateToken(entryId: string): ChannelRecord | undefined {
     this.stmt('UPDATE channels SET token = ? WHERE entry_id = ?').run(randomBase36(16), entryId);
+    this.emit('changed', entryId);
+    return this.get(entryId);
+  }
+
+  /** Every signed URL handed out for the channel stops working (its generation moves on); the new record. */
+  revokeSignedUrls(entryId: string): ChannelRecord | undefined {
+    this.stmt('UPDATE channels SET signed_generation = signed_generation + 1 WHERE entry_id = ?').run(
+      entryId,
+    );
     this.emit('changed', entryId);
     return this.get(entryId);
   }
@@ -234,5 +250,6 @@ function toRecord(r: ChannelRow): ChannelRecord {
     createdAt: r.created_at,
     accepting: r.accepting === 1,
     access: r.access,
+    signedGeneration: r.signed_generation,
   };
 }

@@ -31,6 +31,7 @@ export function channelView(
     token: c.token,
     createdAt: new Date(c.createdAt).toISOString(),
     access: c.access,
+    signedGeneration: c.signedGeneration,
     accepting: c.accepting,
     broadcastUrl: primary,
     backupBroadcastUrl: backup,

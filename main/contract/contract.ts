@@ -88,6 +88,8 @@ export interface ChannelView {
   token: string;
   createdAt: string;
   access: 'open' | 'secure';
+  /** Moves on each time the channel's signed URLs are revoked (a link made before no longer opens it). */
+  signedGeneration: number;
   /** False after `stop`: publishes are refused until `start`. */
   accepting: boolean;
   /** OBS "server" and the full URL for ffmpeg-style encoders. */
@@ -365,6 +367,8 @@ export interface ControlOperations {
     request: EntryRef & { expiresIn?: number; ipRange?: string; resourcePrefix?: string };
     response: SignedUrlView;
   };
+  /** Every signed URL handed out for the channel stops working at once (links made afterwards work). */
+  'channels.revokeSignedUrls': { request: EntryRef; response: ChannelView };
   'publishingPoints.get': { request: EntryRef; response: PublishingPointView };
   'publishingPoints.update': {
     request: EntryRef & { options: Record<string, string> };
@@ -409,6 +413,7 @@ export const CONTROL_ROUTES = {
   'channels.events': { method: 'GET', path: '/api/v1/channels/:entryId/events' },
   'channels.statistics': { method: 'GET', path: '/api/v1/channels/:entryId/statistics' },
   'channels.signedUrl': { method: 'POST', path: '/api/v1/channels/:entryId/signed-url' },
+  'channels.revokeSignedUrls': { method: 'POST', path: '/api/v1/channels/:entryId/signed-url/revoke' },
   'publishingPoints.get': { method: 'GET', path: '/api/v1/channels/:entryId/publishing-point' },
   'publishingPoints.update': { method: 'PUT', path: '/api/v1/channels/:entryId/publishing-point' },
   'publishingPoints.archive': { method: 'GET', path: '/api/v1/channels/:entryId/archive' },

@@ -74,14 +74,19 @@ const A_DAY = 'public, max-age=86400';
 // ---------------------------------------------------------------------------------------------------------
 // Wiring helpers: what the appliance passes in.
 
-/** `PortalDeps.verify` from the origin's signing keys and trusted proxies: verifyRequest for the viewer's address. */
+/**
+ * `PortalDeps.verify` from the origin's signing keys and trusted proxies: verifyRequest for the viewer's address,
+ * at the signature generation of the publishing point the path starts with (`/<entry>/<entry>.isml/`).
+ */
 export function signatureVerifier(
   keys: { find(id: string): SigningKey | undefined },
   trustedProxies: AllowList,
+  signedGeneration: (pp: string) => number = () => 0,
 ): PortalDeps['verify'] {
   return (path, query, req) => {
     const viewer = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies);
-    const v = verifyRequest(keys, path, query, viewer);
+    const pp = path.split('/')[1] ?? '';
+    const v = verifyRequest(keys, path, query, viewer, undefined, signedGeneration(pp));
     return v.ok ? { ok: true, suffix: v.suffix } : { ok: false, reason: v.reason };
   };
 }

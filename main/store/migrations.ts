@@ -136,4 +136,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE events ADD COLUMN first_at INTEGER;
     `,
   },
+  {
+    version: 8,
+    name: "a channel's signed URLs can be revoked before they expire: its signature generation",
+    sql: `
+      ALTER TABLE channels ADD COLUMN signed_generation INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

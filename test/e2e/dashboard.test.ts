@@ -47,6 +47,14 @@ let entryId = '';
 
 const dash = (): DashboardPage => d as DashboardPage;
 const page = () => dash().page;
+/** The preview's master playlist requests (signed ones once the channel is secure), from when watchPreview ran. */
+const previewSeen: string[] = [];
+const previewRequests = () => previewSeen;
+function watchPreview(p: ReturnType<typeof page>): void {
+  p.on('request', (r) => {
+    if (r.url().includes(`/${entryId}/${entryId}.isml/.m3u8`)) previewSeen.push(r.url());
+  });
+}
 
 async function visible(l: Locator, what: string, timeoutMs = 15_000): Promise<void> {
   try {
@@ -349,10 +357,7 @@ describe('the dashboard in a browser', () => {
   });
   test('makes the channel secure and a signed link bound to an address', async () => {
     const p = page();
-    const previewRequests: string[] = [];
-    p.on('request', (r) => {
-      if (r.url().includes(`/${entryId}/${entryId}.isml/.m3u8`)) previewRequests.push(r.url());
-    });
+    watchPreview(p);
     await p.getByLabel(/^Secure/).check();
     await until(
       dash(),
@@ -374,8 +379,31 @@ describe('the dashboard in a browser', () => {
     expect(codes).toContain('ACCESS_CHANGED');
     // The preview asks for a signed URL of its own once the channel is secure.
     await until(dash(), 'a signed preview request', async () =>
-      previewRequests.some((u) => u.includes('.m3u8?')),
+      previewRequests().some((u) => u.includes('.m3u8?')),
     );
+  });
+
+  test('revokes every signed link after asking: the old link is refused, the preview signs again', async () => {
+    const p = page();
+    const url = await p
+      .getByTestId('signed-link')
+      .getByLabel('Signed HLS link', { exact: true })
+      .inputValue();
+    // The channel is not live now (its master may be a 404), but the link is accepted.
+    const before = await fetch(url);
+    expect(before.status).not.toBe(403);
+    expect(before.headers.get('x-ecdn-denied')).toBeNull();
+    const signings = previewRequests().length;
+    await p.getByRole('button', { name: 'Revoke all signed links' }).click();
+    const dialog = p.getByRole('dialog');
+    await visible(dialog, 'the revoke confirmation');
+    expect(await dialog.innerText()).toContain('lose the stream at their next request');
+    await dialog.getByRole('button', { name: 'Revoke all links' }).click();
+    await visible(p.getByText('Every earlier signed link was revoked.'), 'the revocation said');
+    const r = await fetch(url);
+    expect(r.status).toBe(403);
+    expect(r.headers.get('x-ecdn-denied')).toBe('revoked');
+    await until(dash(), 'the preview to sign again', async () => previewRequests().length > signings);
   });
 
   test('deletes the channel from the list after asking', async ({ appliance: a }) => {

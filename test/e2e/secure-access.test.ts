@@ -217,6 +217,41 @@ describe('open and secure access', () => {
     expect(new URL((await signed(a, c)).url).searchParams.get('kid')).toBe(keys.current);
   });
 
+  test('revokes every signed URL of one channel before it expires; links made afterwards play', async ({
+    appliance: a,
+    liveChannel: c,
+    other,
+  }) => {
+    expect((await a.api('PATCH', `/api/v1/channels/${other.entryId}`, { access: 'secure' })).status).toBe(
+      200,
+    );
+    const leaked = await signed(a, c);
+    const otherLink = await signed(a, other);
+    const master = await (await fetch(leaked.url)).text();
+    const media = new URL(
+      master.split('\n').find((l) => l.endsWith('.m3u8') || l.includes('.m3u8?')) as string,
+      leaked.url,
+    );
+    expect((await fetch(media)).status).toBe(200);
+    const r = await a.api('POST', `/api/v1/channels/${c.entryId}/signed-url/revoke`);
+    expect(r.status).toBe(200);
+    const view = (await r.json()) as { signedGeneration: number };
+    expect(view.signedGeneration).toBeGreaterThan(0);
+    // The leaked link and the child URLs it carried stop at once, with the reason.
+    expect(await denial(leaked.url)).toBe('revoked');
+    expect(await denial(media.toString())).toBe('revoked');
+    expect(await denial(leaked.dash)).toBe('revoked');
+    // Another channel's links are untouched; a link made now plays.
+    expect((await fetch(otherLink.url)).status).toBe(200);
+    expect((await fetch((await signed(a, c)).url)).status).toBe(200);
+    const events = (await (await a.api('GET', `/api/v1/channels/${c.entryId}/events`)).json()) as {
+      events: Array<{ code: string }>;
+    };
+    expect(events.events.map((e) => e.code)).toContain('SIGNED_URLS_REVOKED');
+    expect((await a.api('POST', '/api/v1/channels/0_missing1/signed-url/revoke')).status).toBe(404);
+    expect((await a.api('PATCH', `/api/v1/channels/${other.entryId}`, { access: 'open' })).status).toBe(200);
+  });
+
   test('hls.js plays a signed URL in Chromium, without cookies', async ({
     appliance: a,
     liveChannel: c,

@@ -112,6 +112,7 @@ async function served() {
     isAdmin: adminCheck('admin-token'),
     adminAllow: parseAllowList(''),
     statusAllow: parseAllowList('127.0.0.1'),
+    signedGeneration: () => 0,
     accessFor: () => access.mode,
     keys: { find: () => undefined },
     trustedProxies: parseAllowList(''),

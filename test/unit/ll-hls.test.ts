@@ -108,6 +108,7 @@ function setup(options: Record<string, string> = {}, access: 'open' | 'secure' =
     isAdmin: adminCheck('admin-token'),
     adminAllow: parseAllowList(''),
     statusAllow: parseAllowList('127.0.0.1'),
+    signedGeneration: () => 0,
     accessFor: () => access,
     keys: { find: (id) => (id === key.id ? key : undefined) },
     trustedProxies: parseAllowList(''),

@@ -366,6 +366,7 @@ describe('wiring helpers', () => {
       createdAt: 0,
       accepting: true,
       access,
+      signedGeneration: 0,
     });
     const list = channelLister(
       { list: () => [rec('0_a', 'open'), rec('0_b', 'secure')] },

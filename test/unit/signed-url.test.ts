@@ -43,9 +43,16 @@ function sign(o: Partial<SignOptions> = {}, k: SigningKey = key): Record<string,
 
 function denial(
   q: Record<string, string | string[] | undefined>,
-  opts: { path?: string; ip?: string; now?: number } = {},
+  opts: { path?: string; ip?: string; now?: number; generation?: number } = {},
 ) {
-  const r = verifyRequest(keys, opts.path ?? PATH, q, opts.ip ?? '10.0.0.5', opts.now ?? NOW);
+  const r = verifyRequest(
+    keys,
+    opts.path ?? PATH,
+    q,
+    opts.ip ?? '10.0.0.5',
+    opts.now ?? NOW,
+    opts.generation,
+  );
   return r.ok ? 'ok' : r.denial;
 }
 
@@ -188,6 +195,24 @@ describe('verifyRequest', () => {
     expect(r.reason).not.toContain(key.secret);
     const real = parse(signQuery(key, { scope: SCOPE, expiresAt: NOW + 7200 })).sig as string;
     expect(r.reason).not.toContain(real);
+  });
+
+  it('revoked: a URL of an earlier signature generation; the generation is signed, and 0 is not written', () => {
+    const first = sign();
+    expect(first.gen).toBeUndefined();
+    expect(denial(first)).toBe('ok');
+    // The channel's links were revoked once: the first URL is refused, one made now opens it.
+    expect(denial(first, { generation: 1 })).toBe('revoked');
+    const second = sign({ generation: 1 });
+    expect(second.gen).toBe('1');
+    expect(denial(second, { generation: 1 })).toBe('ok');
+    expect(denial(second, { generation: 2 })).toBe('revoked');
+    // The generation cannot be edited into an old URL, nor taken out of a new one.
+    expect(denial({ ...first, gen: '1' }, { generation: 1 })).toBe('bad-signature');
+    const { gen: _gen, ...stripped } = second;
+    expect(denial(stripped, { generation: 0 })).toBe('bad-signature');
+    expect(denial({ ...second, gen: '01' }, { generation: 1 })).toBe('malformed');
+    expect(() => signQuery(key, { scope: SCOPE, expiresAt: NOW + 1, generation: -1 })).toThrow(/generation/);
   });
 
   it('expired when now >= exp', () => {

@@ -14,6 +14,8 @@ export interface ViewerAccessDeps {
   /** Viewer access of a publishing point: `secure` ones need a signed URL. */
   accessFor: (pp: string) => 'open' | 'secure';
   keys: { find(id: string): SigningKey | undefined };
+  /** A secure publishing point's signature generation: signed URLs made in an older one were revoked. */
+  signedGeneration: (pp: string) => number;
   /** Proxies whose X-Forwarded-For names the viewer. */
   trustedProxies: AllowList;
 }
@@ -50,7 +52,7 @@ export function viewerAccess(o: ViewerAccessDeps): ViewerAccess {
       } catch {
         return badRequest(reply, 'invalid URL encoding in the path');
       }
-      const v = verifyRequest(o.keys, path, query, viewer);
+      const v = verifyRequest(o.keys, path, query, viewer, undefined, o.signedGeneration(pp.name));
       if (!v.ok) return denySigned(reply, v);
       urlSuffix = urlSuffix ? `${urlSuffix}&${v.suffix.replace(/^\?/, '')}` : v.suffix;
       markSigned(req, query);

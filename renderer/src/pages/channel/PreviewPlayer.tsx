@@ -18,7 +18,7 @@ export function PreviewPlayer({ channel }: { channel: ChannelView }) {
   const [attempt, setAttempt] = useState(0);
   const [signings, setSignings] = useState(0);
   const live = channel.state === 'started' || channel.state === 'starting';
-  const { entryId, access } = channel;
+  const { entryId, access, signedGeneration } = channel;
   const hlsUrl = channel.playback.hls;
 
   useEffect(() => {
@@ -40,7 +40,8 @@ export function PreviewPlayer({ channel }: { channel: ChannelView }) {
       on = false;
       clearTimeout(again);
     };
-  }, [bridge, entryId, access, hlsUrl, signings]);
+    // A new signature generation (the channel's links were revoked): the preview signs again at once.
+  }, [bridge, entryId, access, hlsUrl, signings, signedGeneration]);
 
   useEffect(() => {
     const el = video.current;
