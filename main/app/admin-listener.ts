@@ -6,7 +6,12 @@ import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasAdminCredentials } from '../access/admin-credentials.js';
-import { ADMIN_SOCKET_LIMITS, applySocketLimits, listenerOptions } from '../lib/http-server.js';
+import {
+  ADMIN_SOCKET_LIMITS,
+  applySocketLimits,
+  listenerOptions,
+  serverOptions,
+} from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
 import type { ChannelStore } from '../channels/channel-store.js';
 import { channelView, type PublicEndpoints } from '../channels/channel-view.js';
@@ -78,7 +83,7 @@ export function crossSiteOrigin(req: FastifyRequest): string | undefined {
 }
 
 export function createAdminServer(o: AdminServerOptions): FastifyInstance {
-  const app = Fastify(listenerOptions(o.log, 'admin'));
+  const app = Fastify({ ...listenerOptions(o.log, 'admin'), http: serverOptions(ADMIN_SOCKET_LIMITS) });
 
   app.get('/api/v1/health', async (_req, reply) => {
     if (!o.isReady()) return reply.code(503).send({ status: 'starting' });

@@ -14,7 +14,12 @@ import type { AdminCheck } from '../access/admin-credentials.js';
 import { clientAddress } from '../access/signed-url.js';
 import { registerSignedCaching } from '../access/signed-cache.js';
 import type { SigningKey } from '../access/signing-keys.js';
-import { applySocketLimits, listenerOptions, VIEWER_SOCKET_LIMITS } from '../lib/http-server.js';
+import {
+  applySocketLimits,
+  listenerOptions,
+  serverOptions,
+  VIEWER_SOCKET_LIMITS,
+} from '../lib/http-server.js';
 import type { AllowList } from '../lib/ip-allow-list.js';
 import type { Logger } from '../lib/logger.js';
 import type { IndexVersion } from '../origin/answer-memo.js';
@@ -100,7 +105,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   const app = Fastify({
     ...base,
     serverFactory: (handler) => {
-      const server = http.createServer((req, res) => {
+      const server = http.createServer(serverOptions(VIEWER_SOCKET_LIMITS), (req, res) => {
         if (!replay(req, res)) handler(req, res);
       });
       applySocketLimits(server, VIEWER_SOCKET_LIMITS);

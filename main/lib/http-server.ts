@@ -30,6 +30,16 @@ export interface SocketLimits {
   keepAliveTimeoutMs: number;
   /** Connections at once; more are refused by the kernel's accept queue. */
   maxConnections: number;
+  /**
+   * How often the header timeout is checked (Node's `connectionsCheckingInterval`, 30 s by default, which would
+   * let a slowloris peer keep a socket three times longer than the header timeout says).
+   */
+  checkIntervalMs: number;
+}
+
+/** What `http.createServer` needs to apply {@link SocketLimits} (the rest is set by {@link applySocketLimits}). */
+export function serverOptions(l: SocketLimits): http.ServerOptions {
+  return { connectionsCheckingInterval: l.checkIntervalMs };
 }
 
 export const VIEWER_SOCKET_LIMITS: SocketLimits = {
@@ -38,6 +48,7 @@ export const VIEWER_SOCKET_LIMITS: SocketLimits = {
   idleTimeoutMs: 120_000,
   keepAliveTimeoutMs: 72_000,
   maxConnections: 8192,
+  checkIntervalMs: 1000,
 };
 
 export const ADMIN_SOCKET_LIMITS: SocketLimits = {
@@ -45,6 +56,7 @@ export const ADMIN_SOCKET_LIMITS: SocketLimits = {
   idleTimeoutMs: 120_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 512,
+  checkIntervalMs: 1000,
 };
 
 /** Applies {@link SocketLimits} to a listener's server. */

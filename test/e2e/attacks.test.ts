@@ -309,3 +309,90 @@ describe('a leaked stream token', () => {
     await publishesAndStarts(fresh);
   });
 });
+
+describe('slow clients', () => {
+  /** Opens `n` connections to `port` that send a request line and then one header line a second, for ever. */
+  function trickle(port: number, n: number): { sockets: net.Socket[]; closedByServer: () => number } {
+    const sockets: net.Socket[] = [];
+    let closed = 0;
+    for (let i = 0; i < n; i++) {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.once('connect', () => s.write('GET / HTTP/1.1\r\nHost: slow\r\n'));
+      const drip = setInterval(() => s.writable && s.write(`X-Slow-${i}: still here\r\n`), 1000);
+      s.once('close', () => {
+        clearInterval(drip);
+        closed++;
+      });
+      sockets.push(s);
+    }
+    return { sockets, closedByServer: () => closed };
+  }
+
+  it('headers trickled on many connections (slowloris): both listeners close them; viewers and staff are served meanwhile', async () => {
+    const origin = trickle(a.httpPort, 150);
+    const admin = trickle(a.adminPort, 50);
+    try {
+      // While they hold their sockets, a viewer and the staff are answered.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await fetch(`${a.origin}`)).status).toBe(200);
+      expect((await a.api('GET', '/api/v1/status')).status).toBe(200);
+      // The header timeout closes every trickling connection although each keeps sending.
+      await waitFor(
+        'the trickling connections to be closed by the appliance',
+        async () => origin.closedByServer() === 150 && admin.closedByServer() === 50,
+        30_000,
+      );
+    } finally {
+      for (const s of [...origin.sockets, ...admin.sockets]) s.destroy();
+    }
+  });
+
+  it('downloaders that never read: other viewers are served and the appliance does not buffer for them', async () => {
+    const c = await createChannel(a, 'slow readers');
+    const enc = publish(`${c.broadcastUrl}/${c.streamName}`, { seconds: 12 });
+    const sockets: net.Socket[] = [];
+    try {
+      const base = `${a.origin}/${c.entryId}/${c.entryId}.isml/tracks/`;
+      const playlist = await waitFor(
+        'a fragment',
+        async () => {
+          const r = await fetch(`${base}video_source.m3u8`);
+          const t = r.status === 200 ? await r.text() : '';
+          return t.includes('.m4s') && t;
+        },
+        30_000,
+      );
+      const fragment = playlist.split('\n').find((l) => l.endsWith('.m4s')) as string;
+      const path = new URL(`${base}${fragment}`).pathname;
+      const size = (await (await fetch(`${base}${fragment}`)).arrayBuffer()).byteLength;
+      const before = rss(a.proc.pid as number);
+      // 100 connections ask for the fragment 200 times each (pipelined: 20 000 answers, ~${size}-byte each), and
+      // never read a byte of the answers.
+      const requests = `GET ${path} HTTP/1.1\r\nHost: slow\r\n\r\n`.repeat(200);
+      for (let i = 0; i < 100; i++) {
+        const s = net.connect(a.httpPort, '127.0.0.1');
+        s.on('error', () => undefined);
+        s.once('connect', () => {
+          s.pause();
+          s.write(requests);
+        });
+        sockets.push(s);
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+      // Everyone else is served, complete.
+      for (let i = 0; i < 20; i++) {
+        const r = await fetch(`${base}${fragment}`);
+        expect(r.status).toBe(200);
+        expect((await r.arrayBuffer()).byteLength).toBe(size);
+        expect((await fetch(`${base}video_source.m3u8`)).status).toBe(200);
+      }
+      // What was not read stays in the sockets' bounded buffers, not in the appliance: 20 000 answers would be
+      // gigabytes.
+      expect(rss(a.proc.pid as number) - before).toBeLessThan(256 * 1024 * 1024);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await enc.stop();
+    }
+  });
+});

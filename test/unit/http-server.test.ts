@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
-import { applySocketLimits, listenerOptions } from '../../main/lib/http-server.js';
+import { applySocketLimits, listenerOptions, serverOptions } from '../../main/lib/http-server.js';
 import { createLogger } from '../../main/lib/logger.js';
 import http from 'node:http';
 import net from 'node:net';
@@ -49,13 +49,15 @@ describe('request loggers', () => {
 
 describe('socket limits', () => {
   it('a peer that never finishes its headers, or goes silent, loses its socket', async () => {
-    const server = http.createServer((_req, res) => res.end('ok'));
-    applySocketLimits(server, {
+    const limits = {
       headersTimeoutMs: 300,
       idleTimeoutMs: 600,
       keepAliveTimeoutMs: 100,
       maxConnections: 3,
-    });
+      checkIntervalMs: 100,
+    };
+    const server = http.createServer(serverOptions(limits), (_req, res) => res.end('ok'));
+    applySocketLimits(server, limits);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as net.AddressInfo).port;
     const closedAfter = (send: string) =>
