@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-step set-up on a fresh machine: system packages (when root with apt), then npm dependencies.
 #   bash scripts/setup.sh            what `npm run serve` needs (ffmpeg)
-#   bash scripts/setup.sh --test     also what the tests need (Chromium, nginx)
+#   bash scripts/setup.sh --test     also what the tests and `npm run bench` need (Chromium, nginx, wrk)
 # Headless set-up skips Electron's binary download; desktop users run a plain `npm install` instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,7 @@ command -v ffmpeg >/dev/null 2>&1 || packages+=(ffmpeg)
 if [ "$want_test" = 1 ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   [ -x /usr/sbin/nginx ] || packages+=(nginx)
+  command -v wrk >/dev/null 2>&1 || packages+=(wrk)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
