@@ -1,16 +1,36 @@
-/** The admin listener's bearer token: configured, or generated once and kept in the data directory. */
+/**
+ * The admin listener's bearer token: configured (flag, environment or settings), or generated. Headless, a
+ * generated token is kept in the data directory (mode 0600) so it survives restarts. The desktop app keeps secrets
+ * only in the OS keychain: there a generated token lives in memory for this run (the app's own window needs none),
+ * and a token file left by an earlier version is removed.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomToken } from '../lib/random-id.js';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
+/** Where a generated token is kept: the data directory's file (headless) or nowhere (desktop). */
+export type GeneratedTokenKeeping = 'file' | 'memory';
+
+export interface AdminToken {
+  token: string;
+  generated: boolean;
+  /** Where a generated token is kept (absent when it was configured). */
+  keptIn?: GeneratedTokenKeeping;
+}
+
 export function resolveAdminToken(
   configured: string | undefined,
   dataDir: string,
-): { token: string; generated: boolean } {
-  if (configured) return { token: configured, generated: false };
+  keeping: GeneratedTokenKeeping = 'file',
+): AdminToken {
   const file = path.join(dataDir, ADMIN_TOKEN_FILE);
+  if (configured) return { token: configured, generated: false };
+  if (keeping === 'memory') {
+    fs.rmSync(file, { force: true });
+    return { token: randomToken(24), generated: true, keptIn: 'memory' };
+  }
   try {
     const stored = fs.readFileSync(file, 'utf8').trim();
     if (stored.length >= 16) return { token: stored, generated: false };
@@ -20,5 +40,5 @@ export function resolveAdminToken(
   const token = randomToken(24);
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return { token, generated: true };
+  return { token, generated: true, keptIn: 'file' };
 }

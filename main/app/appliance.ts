@@ -42,7 +42,7 @@ import { ViewerStats } from '../origin/viewer-stats.js';
 import { PublishingPoints } from '../origin/publishing-points.js';
 import { PublishingPointStates } from '../origin/publishing-point-state.js';
 import { reconcile } from '../origin/reconcile.js';
-import { resolveAdminToken } from './admin-token.js';
+import { resolveAdminToken, type AdminToken, type GeneratedTokenKeeping } from './admin-token.js';
 import { APP_VERSION, appRoot } from '../lib/app-root.js';
 import { stopHelpers } from '../lib/helper-processes.js';
 import { parseAllowList } from '../lib/ip-allow-list.js';
@@ -74,7 +74,7 @@ export class Appliance {
   private constructor(
     readonly options: ApplianceOptions,
     readonly log: Logger,
-    readonly adminToken: { token: string; generated: boolean },
+    readonly adminToken: AdminToken,
     readonly urls: ApplianceUrls,
     private readonly parts: ApplianceParts,
   ) {}
@@ -88,7 +88,13 @@ export class Appliance {
     return this.parts.control.events;
   }
 
-  static async start(options: ApplianceOptions, log: Logger, settings?: SettingsPort): Promise<Appliance> {
+  /** `tokenKeeping`: where a generated admin token is kept (the desktop app keeps secrets only in the keychain). */
+  static async start(
+    options: ApplianceOptions,
+    log: Logger,
+    settings?: SettingsPort,
+    tokenKeeping: GeneratedTokenKeeping = 'file',
+  ): Promise<Appliance> {
     const ffmpeg = resolveFfmpeg(options.ffmpeg);
     log.info({ ffmpeg: ffmpeg.path, source: ffmpeg.source }, 'ffmpeg resolved');
     const profile: ConversionProfile = options.conversionProfile
@@ -97,7 +103,7 @@ export class Appliance {
     // Private to the user the appliance runs as: the database holds stream tokens, the directory the admin token.
     fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     fs.chmodSync(options.dataDir, 0o700);
-    const adminToken = resolveAdminToken(options.adminToken, options.dataDir);
+    const adminToken = resolveAdminToken(options.adminToken, options.dataDir, tokenKeeping);
     const db = openDatabase(options.dataDir);
     const channels = new ChannelStore(db);
     const index = new SegmentIndex(db);

@@ -9,6 +9,7 @@ import type { ControlEvent } from '../contract/contract.js';
 import type { ControlDispatcher } from '../api/control-dispatcher.js';
 import { SettingsService } from '../settings/settings-service.js';
 import type { SettingsStore } from '../settings/settings-store.js';
+import type { GeneratedTokenKeeping } from './admin-token.js';
 import { Appliance, type ApplianceUrls } from './appliance.js';
 import type { Logger } from '../lib/logger.js';
 import { loadOptions, optionsSource, type ApplianceOptions } from './options.js';
@@ -24,6 +25,11 @@ export interface HostOptions {
   dataDirEditable?: boolean;
   /** Called after each (re)start, e.g. to print the ready line. */
   onStarted?: (appliance: Appliance) => void;
+  /**
+   * Where a generated admin token is kept: `file` (the data directory, headless) or `memory` (the desktop app,
+   * which keeps secrets only in the OS keychain: set a token in the settings to sign in from a browser).
+   */
+  generatedAdminToken?: GeneratedTokenKeeping;
 }
 
 /** How long after answering a settings change the core restarts (so the answer reaches the dashboard). */
@@ -130,7 +136,7 @@ export class ApplianceHost {
   }
 
   private async boot(options: ApplianceOptions): Promise<void> {
-    const appliance = await Appliance.start(options, this.o.log, this.settings);
+    const appliance = await Appliance.start(options, this.o.log, this.settings, this.o.generatedAdminToken);
     this.current = appliance;
     this.detach = appliance.events.on((e) => this.emitter.emit('event', e));
     this.o.onStarted?.(appliance);

@@ -122,6 +122,8 @@ async function startApp(): Promise<void> {
       exists: (file) => fs.existsSync(file),
     }),
     dataDirEditable: true,
+    // Secrets only in the keychain: a generated admin token is never written in plain text.
+    generatedAdminToken: 'memory',
     onStarted: (appliance) => log.info({ urls: appliance.urls }, 'appliance core started'),
   }).catch((err: Error) => {
     log.fatal({ err: err.message }, 'the appliance core could not start');

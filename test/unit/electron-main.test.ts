@@ -244,6 +244,10 @@ describe('the Electron main process (fake electron, real core)', () => {
     });
   });
 
+  it('never writes a generated admin token in plain text (secrets only in the keychain)', () => {
+    expect(fs.readdirSync(path.join(dir, 'data'))).not.toContain('admin-token');
+  });
+
   it('shows an idle tray', () => {
     expect(report.tray).toEqual({
       tooltip: 'eCDN Appliance: idle',
