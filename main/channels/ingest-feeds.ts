@@ -74,16 +74,28 @@ export interface IngestFeedsOptions {
     ingestEnded?: (s: IngestSession) => void;
     problem?: (p: IngestProblem) => void;
   };
+
   record: RecordEvent;
   log: Logger;
   /** How long ffmpeg may take to finish on its own after its input ended (ms); default 3 000. */
   drainMs?: number;
 }
 
+/**
+ * A follower of a channel's live stream (push targets, the content monitor): told when an ingest session starts
+ * feeding the origin and when it stops (failover moves the feed to the other session); it pulls the stream from
+ * the ingest at `internalPath` (with `IngestServer.pullUrl`, a single-use key per process).
+ */
+export interface FeedListener {
+  feedStarted(f: { entryId: string; streamIndex: number; internalPath: string }): void;
+  feedStopped(f: { entryId: string; streamIndex: number }): void;
+}
+
 export class IngestFeeds {
   private readonly pending = new Map<string, IngestSession>();
   private readonly sessions = new Map<string, IngestSession>();
   private readonly feeds = new Map<string, Feed>();
+  private readonly listeners = new Set<FeedListener>();
 
   constructor(private readonly o: IngestFeedsOptions) {
     // A failure here must never take the process down: it is recorded and that encoder disconnected.
@@ -112,6 +124,17 @@ export class IngestFeeds {
   /** The gate accepted a publish: it becomes a session once the ingest announces it. */
   expect(p: { sessionId: string; request: BroadcastRequest; entry: LiveEntry; remote: string }): void {
     this.pending.set(p.sessionId, { ...p, metadata: {}, startedAt: Date.now() });
+  }
+
+  /** Adds a follower of the feeds (told of the ones running now); returns how to remove it. */
+  follow(listener: FeedListener): () => void {
+    this.listeners.add(listener);
+    for (const f of this.feeds.values()) {
+      const { entryId, streamIndex } = f.session.request;
+      if (!f.stopped)
+        listener.feedStarted({ entryId, streamIndex, internalPath: f.session.internalPath ?? '' });
+    }
+    return () => this.listeners.delete(listener);
   }
 
   /** Whether a transcoder feeds the publishing point now. */
@@ -318,6 +341,8 @@ export class IngestFeeds {
       this.o.hooks?.problem?.({ entryId, serverIndex, code: 'TRANSCODER_FAILED', parameter: streamName });
     });
     this.feeds.set(feed.key, feed);
+    for (const l of this.listeners)
+      l.feedStarted({ entryId, streamIndex: s.request.streamIndex, internalPath: s.internalPath ?? '' });
     this.o.record(
       entryId,
       'info',
@@ -329,6 +354,10 @@ export class IngestFeeds {
 
   /** `drainMs`: how long ffmpeg may take to finish on its own (its input ended) before it is interrupted. */
   private stopFeed(feed: Feed, drainMs = this.o.drainMs ?? 3000): Promise<void> {
+    if (!feed.stopped) {
+      const { entryId, streamIndex } = feed.session.request;
+      for (const l of this.listeners) l.feedStopped({ entryId, streamIndex });
+    }
     feed.stopped ??= feed.transcoder.stop(drainMs).finally(() => {
       if (this.feeds.get(feed.key) === feed) this.feeds.delete(feed.key);
     });

@@ -18,7 +18,7 @@ import type { Transcoder } from '../transcode/transcoder.js';
 import { channelLog } from './channel-log.js';
 import { ChannelControl } from './channel-control.js';
 import type { ChannelStore } from './channel-store.js';
-import { IngestFeeds, type IngestSession } from './ingest-feeds.js';
+import { IngestFeeds, type FeedListener, type IngestSession } from './ingest-feeds.js';
 import { PublishGate, type IngestProblem } from './publish-gate.js';
 
 export type { IngestSession };
@@ -104,6 +104,11 @@ export class LiveChannels {
 
   /** The ingest's question: may this publish start? */
   authorize = (req: PublishRequest): Promise<AuthorizeDecision> => this.gate.authorize(req);
+
+  /** Adds a follower of the channels' live streams (push targets, the content monitor); returns how to remove it. */
+  follow(listener: FeedListener): () => void {
+    return this.feeds.follow(listener);
+  }
 
   /** Ingest sessions of an entry, with whether each feeds the origin. */
   ingestsOf(entryId: string): Array<IngestSession & { feeding: boolean }> {

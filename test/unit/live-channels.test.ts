@@ -148,6 +148,37 @@ describe('LiveChannels races', () => {
   });
 });
 
+describe('followers of the live streams (push targets, the content monitor)', () => {
+  it('are told when a feed starts (with where to pull it) and stops; one added later hears of the running ones', async () => {
+    const { live, ingest, channel, request } = setup();
+    const heard: string[] = [];
+    const follower = {
+      feedStarted: (f: { entryId: string; streamIndex: number; internalPath: string }) =>
+        heard.push(`started ${f.entryId} ${f.streamIndex} ${f.internalPath}`),
+      feedStopped: (f: { entryId: string; streamIndex: number }) =>
+        heard.push(`stopped ${f.entryId} ${f.streamIndex}`),
+    };
+    const unfollow = live.follow(follower);
+    await live.authorize(request('s5'));
+    ingest.emit('published', {
+      sessionId: 's5',
+      internalPath: `/kLive/${channel.entryId}_1`,
+      metadata: METADATA,
+    });
+    await tick();
+    expect(heard).toEqual([`started ${channel.entryId} 1 /kLive/${channel.entryId}_1`]);
+    const late: string[] = [];
+    live.follow({ feedStarted: (f) => late.push(f.internalPath), feedStopped: () => late.push('stopped') });
+    expect(late).toEqual([`/kLive/${channel.entryId}_1`]);
+    await live.stopChannel(channel.entryId);
+    expect(heard).toEqual([
+      `started ${channel.entryId} 1 /kLive/${channel.entryId}_1`,
+      `stopped ${channel.entryId} 1`,
+    ]);
+    unfollow();
+  });
+});
+
 describe('ingest problems for Kaltura health beacons', () => {
   it('a refused publish and a dying transcoder are reported with the entry, the index and the code', async () => {
     const problems: Array<{ entryId: string; serverIndex: 0 | 1; code: string; parameter?: string }> = [];
