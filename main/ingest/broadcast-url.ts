@@ -84,6 +84,12 @@ export function parseBroadcastRequest(
   if (!ENTRY_ID_PATTERN.test(e)) return reject('INVALID_ENTRY_ID', `Invalid entry id [${e}]`);
   if (i !== '0' && i !== '1')
     return reject('INVALID_SERVER_INDEX', `Invalid server index [${i}], use 0 (primary) or 1 (backup)`);
+  if (streamName === '') {
+    return reject(
+      'MISSING_STREAM_NAME',
+      `No stream name: publish to the broadcast URL followed by "/${e}_1" (OBS: Server = the broadcast URL, Stream Key = ${e}_1)`,
+    );
+  }
   const m = STREAM_NAME_PATTERN.exec(streamName);
   if (!m) return reject('INCORRECT_STREAM_NAME', `Incorrect stream name [${streamName}], expected ${e}_1`);
   if (m[1] !== e)

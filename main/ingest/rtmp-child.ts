@@ -289,7 +289,14 @@ Rtmp.prototype.onConnect = function (this: RtmpProto, m: InvokeMessage) {
 // 3. Publish: ask the core first; only then answer Publish.Start and register the stream.
 Rtmp.prototype.onPublish = function (this: RtmpProto, m: InvokeMessage) {
   const streamId = this.parserPacket.header.stream_id;
-  const streamName = String(m.streamName ?? '').split('?')[0] ?? '';
+  const [streamName = '', ...streamQuery] = String(m.streamName ?? '').split('?');
+  // The broadcast URL alone, without "/<entry>_1": the encoder sent the Kaltura query as its stream name. Read
+  // it from there, so the refusal names the channel and says what is missing (not "Missing argument: entryId").
+  const connectQuery = this.ecdnQuery ?? {};
+  const query =
+    Object.keys(connectQuery).length === 0 && streamName === '' && streamQuery.length > 0
+      ? splitConnectApp(`?${streamQuery.join('?')}`).query
+      : connectQuery;
   const session = sessionOf(this);
   if (!session || this.ecdnPublishing) return;
   this.ecdnPublishing = true;
@@ -333,7 +340,7 @@ Rtmp.prototype.onPublish = function (this: RtmpProto, m: InvokeMessage) {
     sessionId: session.id,
     remote: remoteOf(session),
     app: this.streamApp,
-    query: this.ecdnQuery ?? {},
+    query,
     streamName,
   });
 };

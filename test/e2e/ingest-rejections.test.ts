@@ -84,6 +84,16 @@ describe('publishes the ingest refuses', () => {
     );
   });
 
+  test('the broadcast URL without "/<stream name>": the channel hears why, not "Missing argument"', async ({
+    appliance: a,
+  }) => {
+    const c = await createChannel(a, 'no stream name');
+    await expectRefused(a, c, c.broadcastUrl, 'MISSING_STREAM_NAME');
+    const ev = (await events(a, c.entryId)).find((e) => e.code === 'MISSING_STREAM_NAME');
+    expect(ev?.message).toContain(`followed by "/${c.entryId}_1"`);
+    expect((await events(a, c.entryId)).map((e) => e.code)).not.toContain('MISSING_ARGUMENT');
+  });
+
   test('keeps the reasons in the log without the token', async ({ appliance: a }) => {
     const out = a.stdout();
     expect(out).toContain('publish rejected');

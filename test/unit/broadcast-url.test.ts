@@ -65,11 +65,15 @@ describe('parseBroadcastRequest', () => {
     ['0_rkij47dr_x', 'INCORRECT_STREAM_NAME'],
     ['0_rkij47dr_4', 'INCORRECT_STREAM_NAME'],
     ['0_rkij47dr_0', 'INCORRECT_STREAM_NAME'],
-    ['', 'INCORRECT_STREAM_NAME'],
+    ['', 'MISSING_STREAM_NAME'],
   ])('rejects stream name %j', (name, code) => {
     const r = parseBroadcastRequest('kLive', q, name);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.rejection.code).toBe(code);
+  });
+  it('says what an empty stream name means: the broadcast URL without "/<entry>_1"', () => {
+    const r = parseBroadcastRequest('kLive', q, '');
+    expect(!r.ok && r.rejection.message).toContain('followed by "/0_rkij47dr_1"');
   });
   it('names the other entry when the stream belongs to it', () => {
     const r = parseBroadcastRequest('kLive', q, '0_aaaaaaaa_1');
