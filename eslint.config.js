@@ -10,14 +10,18 @@ import tseslint from 'typescript-eslint';
  */
 const ROLES = [
   'access',
+  'alerts',
   'api',
   'channels',
+  'edge',
   'ingest',
+  'monitor',
   'origin',
   'partner',
   'portal',
   'settings',
   'spaces',
+  'push',
   'store',
   'transcode',
 ];

@@ -9,7 +9,7 @@ import { SAMPLE_INTERVAL_MS, type ChannelStatistics } from '../channels/channel-
 import { eventView } from '../channels/channel-view.js';
 import type { PublishingPointState } from '../contract/contract.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
-import type { ControlEvent } from '../contract/contract.js';
+import type { ControlEvent, EdgeView } from '../contract/contract.js';
 
 /** The publishing point state machine, as the events need it (origin/publishing-point-state.ts). */
 export interface StateChanges {
@@ -22,6 +22,8 @@ export interface ControlEventsOptions {
   states: StateChanges;
   index: SegmentIndex;
   statistics: ChannelStatistics;
+  /** The edge: its statistics are pushed with the channels' while it is on. */
+  edge?: { readonly enabled: boolean; view(): EdgeView };
 }
 
 export class ControlEvents {
@@ -64,6 +66,7 @@ export class ControlEvents {
     this.timer = setInterval(() => {
       const samples = this.o.statistics.sample();
       if (samples.length > 0) this.publish({ type: 'statistics', samples });
+      if (this.o.edge?.enabled) this.publish({ type: 'edge.statistics', edge: this.o.edge.view() });
     }, SAMPLE_INTERVAL_MS);
     this.timer.unref();
   }

@@ -8,7 +8,12 @@ import { SignedUrlError, signQuery } from '../access/signed-url.js';
 import type { SigningKeys } from '../access/signing-keys.js';
 import type { ChannelStore } from '../channels/channel-store.js';
 import type { ChannelStatistics } from '../channels/channel-statistics.js';
-import { channelView, eventView, type PublicEndpoints } from '../channels/channel-view.js';
+import {
+  channelView,
+  eventView,
+  type ChannelContent,
+  type PublicEndpoints,
+} from '../channels/channel-view.js';
 import type { LiveChannels } from '../channels/live-channels.js';
 import { parseAllowList } from '../lib/ip-allow-list.js';
 import type { Logger } from '../lib/logger.js';
@@ -32,14 +37,19 @@ import {
   type ControlEvent,
   type ControlOperations,
   type ControlResult,
+  type EdgeView,
   type OperationName,
   type PublishingPointView,
   type RequestOf,
   type ResponseOf,
   isOperationName,
   ControlFailure,
+  createPushTargetBody,
+  updatePushTargetBody,
 } from '../contract/contract.js';
 import type { ControlDispatcher } from './control-dispatcher.js';
+import { PushTargetUrlError, maskPushUrl } from '../push/push-target-url.js';
+import { PushTargetLimitError, pushTargetView, type PushTargets } from '../push/push-targets.js';
 
 export interface ControlServiceOptions {
   mode: 'standalone' | 'ecdn';
@@ -53,8 +63,19 @@ export interface ControlServiceOptions {
   statistics: ChannelStatistics;
   settings: SettingsPort;
   status: () => Omit<ApplianceStatus, 'firstRun'>;
+  /** The edge (`/kCache/`): its statistics and allow list, its node at Kaltura. */
+  edge?: { view(): EdgeView };
+  /** Push targets: where channels' streams also go. */
+  push: PushTargets;
+  /** Alerts as webhooks (`--webhook-url`): the settings page's test button. */
+  webhooks?: {
+    enabled: boolean;
+    test(): Promise<Array<{ url: string; ok: boolean; status?: number; error?: string }>>;
+  };
   /** Subscribes to the appliance's control events (control-events.ts). */
   onEvent: (listener: (e: ControlEvent) => void) => () => void;
+  /** The content monitor (main/monitor/): each channel's raised conditions and its monitor. */
+  content?: ChannelContent;
   log: Logger;
 }
 
@@ -116,7 +137,7 @@ export class ControlService implements ControlDispatcher {
   private view(entryId: string): ChannelView {
     const c = this.o.channels.get(entryId);
     if (!c) throw new ControlFailure(404, 'CHANNEL_NOT_FOUND', `no channel with entry id ${entryId}`);
-    return channelView(c, this.o.endpoints, this.o.index, this.o.live);
+    return channelView(c, this.o.endpoints, this.o.index, this.o.live, this.o.content);
   }
 
   private publishingPoint(entryId: string) {
@@ -186,6 +207,19 @@ export class ControlService implements ControlDispatcher {
   private build(): Handlers {
     const o = this.o;
     return {
+      'edge.get': async (req) => {
+        validate(noRequest, req);
+        return (
+          o.edge?.view() ?? {
+            enabled: false,
+            origins: [],
+            cache: { bytes: 0, maxBytes: 0, objects: 0 },
+            refused: 0,
+            hosts: [],
+            at: new Date().toISOString(),
+          }
+        );
+      },
       'status.get': async (req) => {
         validate(noRequest, req);
         return { ...o.status(), firstRun: o.settings.firstRun() };
@@ -193,7 +227,7 @@ export class ControlService implements ControlDispatcher {
       'channels.list': async (req) => {
         validate(noRequest, req);
         return {
-          channels: o.channels.list().map((c) => channelView(c, o.endpoints, o.index, o.live)),
+          channels: o.channels.list().map((c) => channelView(c, o.endpoints, o.index, o.live, o.content)),
         };
       },
       'channels.get': async (req) => this.view(split(req).entryId),
@@ -208,7 +242,7 @@ export class ControlService implements ControlDispatcher {
         }
         const c = o.channels.create(body.name, o.partnerId);
         o.channels.addEvent(c.entryId, 'info', 'CHANNEL_CREATED', `channel "${c.name}" created`);
-        return channelView(c, o.endpoints, o.index, o.live);
+        return channelView(c, o.endpoints, o.index, o.live, o.content);
       },
       'channels.update': async (req) => {
         const { entryId, body } = split(req);
@@ -223,8 +257,70 @@ export class ControlService implements ControlDispatcher {
         const { entryId } = split(req);
         this.view(entryId);
         await o.live.deleteEntry(entryId);
+        await o.push.deleteChannel(entryId);
         o.channels.delete(entryId);
         return { deleted: entryId };
+      },
+      'targets.list': async (req) => {
+        const { entryId } = split(req);
+        this.view(entryId);
+        return { targets: o.push.list(entryId).map(pushTargetView) };
+      },
+      'targets.create': async (req) => {
+        const { entryId, body } = split(req);
+        this.view(entryId);
+        const b = validate(createPushTargetBody, body);
+        let created;
+        try {
+          created = o.push.create(entryId, {
+            url: b.url.trim(),
+            name: b.name ?? maskPushUrl(b.url.trim()),
+            enabled: b.enabled ?? true,
+          });
+        } catch (err) {
+          if (err instanceof PushTargetUrlError)
+            throw new ControlFailure(400, 'BAD_REQUEST', `url: ${err.message}`);
+          if (err instanceof PushTargetLimitError)
+            throw new ControlFailure(409, 'TOO_MANY_TARGETS', err.message);
+          throw err;
+        }
+        o.channels.addEvent(entryId, 'info', 'TARGET_ADDED', `push target ${created.name} added`);
+        return pushTargetView(o.push.get(entryId, created.id) as NonNullable<ReturnType<PushTargets['get']>>);
+      },
+      'targets.update': async (req) => {
+        const { entryId, body } = split(req);
+        this.view(entryId);
+        const { targetId, ...rest } = body as { targetId?: unknown };
+        const change = validate(updatePushTargetBody, rest);
+        if (typeof targetId !== 'string' || !(await o.push.update(entryId, targetId, change)))
+          throw new ControlFailure(
+            404,
+            'TARGET_NOT_FOUND',
+            `no push target ${String(targetId)} on ${entryId}`,
+          );
+        const t = o.push.get(entryId, targetId) as NonNullable<ReturnType<PushTargets['get']>>;
+        if (change.enabled !== undefined)
+          o.channels.addEvent(
+            entryId,
+            'info',
+            change.enabled ? 'TARGET_ENABLED' : 'TARGET_DISABLED',
+            `push target ${t.name} ${change.enabled ? 'enabled' : 'disabled'}`,
+          );
+        return pushTargetView(t);
+      },
+      'targets.delete': async (req) => {
+        const { entryId, body } = split(req);
+        this.view(entryId);
+        const targetId = (body as { targetId?: unknown }).targetId;
+        const t = typeof targetId === 'string' ? o.push.get(entryId, targetId) : undefined;
+        if (!t || !(await o.push.delete(entryId, t.id)))
+          throw new ControlFailure(
+            404,
+            'TARGET_NOT_FOUND',
+            `no push target ${String(targetId)} on ${entryId}`,
+          );
+        o.channels.addEvent(entryId, 'info', 'TARGET_REMOVED', `push target ${t.name} removed`);
+        return { deleted: t.id };
       },
       'channels.start': async (req) => this.control(split(req).entryId, 'start'),
       'channels.stop': async (req) => this.control(split(req).entryId, 'stop'),
@@ -347,6 +443,11 @@ export class ControlService implements ControlDispatcher {
         return o.settings.view();
       },
       'settings.update': async (req) => o.settings.update(validate(settingsInput, req ?? {})),
+      'alerts.testWebhooks': async (req) => {
+        validate(noRequest, req);
+        if (!o.webhooks?.enabled) return { configured: false, results: [] };
+        return { configured: true, results: await o.webhooks.test() };
+      },
       'settings.testConnection': async (req) =>
         o.settings.testConnection(validate(testConnectionBody, req ?? {})),
     } satisfies { [K in keyof ControlOperations]: (r: unknown) => Promise<ResponseOf<K>> };

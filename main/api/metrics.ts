@@ -1,8 +1,26 @@
 /** Prometheus metrics (`/metrics` on the admin listener): viewers, bytes and requests per channel, and the process. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EdgeHostStatsView } from '../contract/contract.js';
 import type { ViewerStats } from '../origin/viewer-stats.js';
 
-export function createMetrics(stats: ViewerStats): Registry {
+/** The edge's per-origin-host counters (main/edge/edge-stats.ts). */
+export interface EdgeMetricsSource {
+  hosts(): EdgeHostStatsView[];
+}
+
+/** The content monitors (main/monitor/): every channel watched since start and its raised conditions. */
+export interface AlertMetricsSource {
+  watched(): Array<{ entryId: string; alerts: Array<{ condition: string }> }>;
+}
+
+/** The content conditions `ecdn_channel_alert` reports (0 or 1 each, per channel watched). */
+const ALERT_CONDITIONS = ['BLACK', 'FROZEN', 'SILENCE'] as const;
+
+export function createMetrics(
+  stats: ViewerStats,
+  edge?: EdgeMetricsSource,
+  alerts?: AlertMetricsSource,
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ecdn_' });
   new Gauge({
@@ -38,5 +56,59 @@ export function createMetrics(stats: ViewerStats): Registry {
       }
     },
   });
+  if (edge) edgeMetrics(registry, edge);
+  if (alerts)
+    new Gauge({
+      name: 'ecdn_channel_alert',
+      help: 'A content condition of the channel: 1 while raised (black picture, frozen picture, silence), else 0',
+      labelNames: ['entry', 'condition'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const w of alerts.watched())
+          for (const condition of ALERT_CONDITIONS)
+            this.set(
+              { entry: w.entryId, condition },
+              w.alerts.some((a) => a.condition === condition) ? 1 : 0,
+            );
+      },
+    });
   return registry;
+}
+
+/** `ecdn_edge_*{origin="host"}`: what the edge did per origin host since start. */
+function edgeMetrics(registry: Registry, edge: EdgeMetricsSource): void {
+  const gauges: Array<[string, string, (h: EdgeHostStatsView) => number]> = [
+    ['ecdn_edge_requests', 'Requests the edge answered for the origin host', (h) => h.requests],
+    [
+      'ecdn_edge_hits',
+      'Requests answered without an upstream request of their own (cache, collapsed, stale)',
+      (h) => h.hits + h.stale,
+    ],
+    ['ecdn_edge_upstream_requests', 'Requests the edge sent to the origin host', (h) => h.upstreamRequests],
+    ['ecdn_edge_hit_ratio', 'Hits / requests (0 to 1)', (h) => h.hitRatio],
+    ['ecdn_edge_bytes_from_upstream', 'Bytes fetched from the origin host', (h) => h.bytesFromUpstream],
+    ['ecdn_edge_bytes_served', 'Bytes served to viewers from the origin host', (h) => h.bytesServed],
+    [
+      'ecdn_edge_wan_saving_percent',
+      '1 - bytes from upstream / bytes served, in percent',
+      (h) => h.wanSavingPercent,
+    ],
+    [
+      'ecdn_edge_viewers',
+      'Distinct client addresses pulling through the edge within the last 30 s',
+      (h) => h.viewers,
+    ],
+  ];
+  for (const [name, help, value] of gauges)
+    new Gauge({
+      name,
+      help,
+      labelNames: ['origin'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const h of edge.hosts()) this.set({ origin: h.host }, value(h));
+      },
+    });
 }

@@ -22,7 +22,7 @@ import { ArchiveExportError, archiveSegments, exportSegment } from '../origin/ar
 import type { PublishingPoints } from '../origin/publishing-points.js';
 import type { SigningKeys } from '../access/signing-keys.js';
 import type { ViewerStats } from '../origin/viewer-stats.js';
-import { createMetrics } from '../api/metrics.js';
+import { createMetrics, type AlertMetricsSource, type EdgeMetricsSource } from '../api/metrics.js';
 import { registerSpacesApi, type SpacesApiOptions } from '../api/spaces-api.js';
 import type { ApiError } from '../contract/contract.js';
 import type { ControlService } from '../api/control-service.js';
@@ -50,6 +50,10 @@ export interface AdminServerOptions {
   /** URL-signing secrets (secure viewer access). */
   keys: SigningKeys;
   stats: ViewerStats;
+  /** The edge's per-origin-host counters, in /metrics. */
+  edge?: EdgeMetricsSource;
+  /** The content monitors' raised conditions, in /metrics. */
+  alerts?: AlertMetricsSource;
   spaces: Omit<SpacesApiOptions, 'fail' | 'keys' | 'pps' | 'ffmpegPath'>;
   /** The control API's operations, events and WebSocket tickets. */
   service: ControlService;
@@ -157,7 +161,7 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     },
   );
 
-  const metrics = createMetrics(o.stats);
+  const metrics = createMetrics(o.stats, o.edge, o.alerts);
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
   app.get('/api/v1/access/keys', async () => ({ keys: o.keys.list() }));

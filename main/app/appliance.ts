@@ -47,8 +47,17 @@ import { APP_VERSION, appRoot } from '../lib/app-root.js';
 import { stopHelpers } from '../lib/helper-processes.js';
 import { parseAllowList } from '../lib/ip-allow-list.js';
 import type { Logger } from '../lib/logger.js';
-import { defaultPublicHost, defaultServerNodeName, type ApplianceOptions } from './options.js';
+import { PushTargetStore } from '../push/push-target-store.js';
+import { PushTargets } from '../push/push-targets.js';
+import { alertOf, AlertStates } from '../alerts/channel-alerts.js';
+import { Webhooks } from '../alerts/webhooks.js';
+import { defaultPublicHost, defaultServerNodeName, webhookUrls, type ApplianceOptions } from './options.js';
 import { bracketHost } from '../lib/host-name.js';
+import { Edge, GIB } from '../edge/edge.js';
+import { ServerNodeReporter } from '../partner/server-node.js';
+import { channelLog } from '../channels/channel-log.js';
+import { changeEvent } from '../monitor/content-conditions.js';
+import { ContentMonitors, monitorSource } from '../monitor/content-monitor.js';
 
 export interface ApplianceUrls {
   rtmp: string;
@@ -66,6 +75,12 @@ interface ApplianceParts {
   control: { service: ControlService; events: ControlEvents };
   readiness: { ready: boolean };
   ecdn: EcdnParts | undefined;
+  push: PushTargets;
+  webhooks: Webhooks;
+  /** The edge server node at Kaltura (`--edge-name`). */
+  edgeNode: ServerNodeReporter | undefined;
+  /** On-air confidence: each live channel's content monitor. */
+  monitors: ContentMonitors;
 }
 
 export class Appliance {
@@ -159,6 +174,41 @@ export class Appliance {
       log: log.child({ part: 'channels' }),
     });
     ingest.on('restarting', (r) => log.error(r, 'RTMP ingest restarting'));
+    // Push targets follow each channel's live stream (copied from the ingest, one ffmpeg per target).
+    const push = new PushTargets({
+      store: new PushTargetStore(db),
+      ffmpegPath: ffmpeg.path,
+      pullUrl: (internalPath) => ingest.pullUrl(internalPath),
+      log: log.child({ part: 'push' }),
+    });
+    live.follow(push);
+    // Alerts (a channel event that starts or ends one) as signed webhooks.
+    const webhooks = new Webhooks({
+      urls: webhookUrls(options.webhookUrl),
+      secret: options.webhookSecret ?? '',
+      log: log.child({ part: 'webhooks' }),
+    });
+    const alerts = new AlertStates();
+    channels.on('event', (e) => {
+      const n = alertOf(e);
+      if (n && alerts.accept(n)) webhooks.notify(n);
+    });
+    // On-air confidence: one cheap ffmpeg per started channel (black, frozen, silence; the thumbnail).
+    const thumbnailFile = (pp: string) => path.join(storage.ppDir(pp), 'thumbnail.jpg');
+    const monitors = new ContentMonitors({
+      ffmpegPath: ffmpeg.path,
+      states,
+      sourceOf: (entryId) => monitorSource(live.ingestsOf(entryId)),
+      pullUrl: (internalPath) => ingest.pullUrl(internalPath),
+      thumbnailFile,
+      log: log.child({ part: 'monitor' }),
+    });
+    const recordCondition = channelLog(channels, log.child({ part: 'monitor' }));
+    monitors.on('change', (c) => {
+      const e = changeEvent(c);
+      recordCondition(c.entryId, e.level, e.code, e.message);
+    });
+    monitors.start();
     // A publishing point with an encoder on it is active even before its first fragment.
     pps.busy = (id) => live.isLive(id) || live.transcodersOf(id).length > 0;
 
@@ -187,7 +237,33 @@ export class Appliance {
       }
       return a;
     };
+    // The edge (Kaltura's KES role): /kCache/ on the origin listener, off unless --edge-origins lists hosts.
+    const edge = new Edge({
+      dataDir: options.dataDir,
+      origins: options.edgeOrigins,
+      cacheBytes: Math.floor(options.edgeCacheSize * GIB),
+      log: log.child({ part: 'edge' }),
+    });
+    const host = bracketHost(publicHost);
+    const edgeNode =
+      ecdn && options.edgeName !== undefined
+        ? new ServerNodeReporter(ecdn.partner.client, {
+            name: options.edgeName,
+            role: 'edge',
+            objectType: 'KalturaEdgeServerNode',
+            // Kaltura sends players to <scheme>://<playbackDomain>/kCache/<origin-host>/<path>.
+            fields: {
+              playbackDomain: options.httpPort === 80 ? host : `${host}:${options.httpPort}`,
+              ...(options.edgeParentId !== undefined ? { parentId: options.edgeParentId } : {}),
+            },
+            partnerId: options.partnerId,
+            intervalMs: options.serverNodeInterval * 1000,
+            log: log.child({ part: 'edge-node' }),
+          })
+        : undefined;
+    if (edgeNode) edge.node = () => edgeNode.view();
     const origin = createOriginServer({
+      edge,
       index,
       storage,
       pps,
@@ -201,6 +277,7 @@ export class Appliance {
       isAdmin: adminCheck(adminToken.token),
       statusAllow: parseAllowList(options.statusAllow),
       adminAllow: parseAllowList(options.adminAllow),
+      thumbnailFile,
       log,
     });
     const readiness = { ready: false };
@@ -209,9 +286,9 @@ export class Appliance {
       viewers: (entryId) => stats.totals(entryId),
       renditions: (entryId) => renditionProgress(live, entryId).map(({ restarts: _restarts, ...r }) => r),
     });
-    const events = new ControlEvents({ channels, states, index, statistics });
+    const events = new ControlEvents({ channels, states, index, statistics, edge });
+    push.on('changed', (entryId) => events.publish({ type: 'targets.changed', entryId }));
     const startedAt = new Date().toISOString();
-    const host = bracketHost(publicHost);
     const urls: ApplianceUrls = {
       rtmp: `rtmp://${host}:${options.rtmpPort}/kLive`,
       origin: `http://${host}:${options.httpPort}/`,
@@ -227,8 +304,12 @@ export class Appliance {
       keys,
       endpoints,
       statistics,
+      edge,
+      push,
+      webhooks,
       settings: settings ?? readOnlySettings(options),
       onEvent: (l) => events.on(l),
+      content: monitors,
       log: log.child({ part: 'control' }),
       status: () => ({
         version: APP_VERSION,
@@ -255,6 +336,8 @@ export class Appliance {
       pps,
       keys,
       stats,
+      edge,
+      alerts: monitors,
       spaces: {
         spaces,
         files: spaceFiles,
@@ -283,6 +366,8 @@ export class Appliance {
       throw err;
     }
     events.start();
+    // Reported once the origin listener answers /kCache/; failures are kept on the node's view, and retried.
+    void edgeNode?.start();
     readiness.ready = true;
     return new Appliance(options, log, adminToken, urls, {
       store: { db, channels, index },
@@ -292,6 +377,10 @@ export class Appliance {
       control: { service, events },
       readiness,
       ecdn,
+      push,
+      webhooks,
+      edgeNode,
+      monitors,
     });
   }
 
@@ -306,9 +395,13 @@ export class Appliance {
       p.readiness.ready = false;
       this.log.info('shutting down');
       p.control.events.stop();
+      await p.push.stopAll();
+      await p.webhooks.close();
       await p.ingest.stop();
       await p.live.stopAll();
+      await p.monitors.stopAll();
       await p.ecdn?.registration.stopAll();
+      await p.edgeNode?.stop();
       // Last: the server node reported not operational once nothing is registered on it.
       await p.ecdn?.partner.stop();
       await Promise.allSettled([p.listeners.origin.close(), p.listeners.admin.close()]);

@@ -11,6 +11,8 @@ import { ControlFailure, SETTING_RULES } from '../contract/contract.js';
 import { serviceUrlProblem } from '../partner/kaltura/client.js';
 import type { OptionsSource } from '../settings/settings-service.js';
 import { parseAllowList } from '../lib/ip-allow-list.js';
+import { parseEdgeOrigins } from '../edge/edge-origins.js';
+import { checkWebhookUrl } from '../alerts/webhooks.js';
 
 export interface OptionSpec {
   /** Key in {@link ApplianceOptions}. */
@@ -70,10 +72,51 @@ export const optionsSchema = z.object({
   fragmentDuration: z.coerce.number().min(1).max(20),
   dvrWindow: z.coerce.number().int().min(4).max(86_400),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  edgeOrigins: z.string().superRefine((v, ctx) => {
+    try {
+      parseEdgeOrigins(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }),
+  edgeCacheSize: z.coerce.number().positive().max(1_000_000),
+  edgeName: SETTING_RULES.serverNodeName.optional(),
+  webhookUrl: z.string().superRefine((v, ctx) => {
+    for (const u of webhookUrls(v)) {
+      try {
+        checkWebhookUrl(u);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }
+  }),
+  webhookSecret: z.string().min(16, 'the webhook secret needs at least 16 characters').optional(),
+  edgeParentId: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, "the parent's Kaltura server node id(s), comma-separated")
+    .optional(),
 });
 
 /** Checks that need more than one option. */
 function crossCheck(o: z.infer<typeof optionsSchema>, ctx: z.RefinementCtx): void {
+  if (webhookUrls(o.webhookUrl).length > 0 && o.webhookSecret === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['webhookSecret'],
+      message: 'webhooks are signed: give ECDN_WEBHOOK_SECRET (the receiver checks X-Ecdn-Signature with it)',
+    });
+  if (o.edgeName !== undefined && o.mode !== 'ecdn')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['edgeName'],
+      message: "an edge server node is reported with the partner's service: it needs eCDN mode",
+    });
+  if (o.edgeName !== undefined && o.edgeOrigins.trim() === '')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['edgeName'],
+      message: 'an edge server node needs the edge on: give --edge-origins',
+    });
   if (o.mode !== 'ecdn') return;
   if (!o.serviceUrl)
     ctx.addIssue({
@@ -323,6 +366,49 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'Default dvr_window_length in seconds for new publishing points.',
   },
   {
+    key: 'edgeOrigins',
+    flag: '--edge-origins',
+    env: 'ECDN_EDGE_ORIGINS',
+    defaultText: 'none (edge off)',
+    doc: 'Edge (Kaltura KES): origin hosts `/kCache/<host>/...` may fetch from, comma-separated; `host[:port]` over https, `http://host[:port]` over http (a parent on the LAN); empty: /kCache/ answers 404.',
+  },
+  {
+    key: 'edgeCacheSize',
+    flag: '--edge-cache-size',
+    env: 'ECDN_EDGE_CACHE_SIZE',
+    defaultText: '10',
+    doc: 'Edge: disk (GB, 2^30 bytes; fractions allowed) for cached segments under `<data dir>/edge-cache/`, least recently used out first.',
+  },
+  {
+    key: 'edgeName',
+    flag: '--edge-name',
+    env: 'ECDN_EDGE_NAME',
+    defaultText: 'off',
+    doc: "Edge, eCDN mode: host name of this appliance's edge server node at Kaltura, reported with serverNode.reportStatus (at most every 60 s) so access control can send viewers to it.",
+  },
+  {
+    key: 'edgeParentId',
+    flag: '--edge-parent-id',
+    env: 'ECDN_EDGE_PARENT_ID',
+    defaultText: 'none',
+    doc: "Edge, eCDN mode: Kaltura id of the parent edge server node this edge pulls from (tiers), sent as the node's parentId.",
+  },
+  {
+    key: 'webhookUrl',
+    flag: '--webhook-url',
+    env: 'ECDN_WEBHOOK_URL',
+    defaultText: 'none',
+    doc: 'Alerts (black, frozen, silence, ingest lost, backup took over, transcoder failed) POSTed as signed JSON to these http(s) URLs, comma-separated.',
+  },
+  {
+    key: 'webhookSecret',
+    flag: '',
+    env: 'ECDN_WEBHOOK_SECRET',
+    defaultText: 'none',
+    doc: 'The shared secret webhooks are signed with (HMAC-SHA256 of the body in `X-Ecdn-Signature: sha256=<hex>`); needed with `--webhook-url`.',
+    secret: true,
+  },
+  {
     key: 'logLevel',
     flag: '--log-level',
     env: 'ECDN_LOG_LEVEL',
@@ -355,7 +441,18 @@ const DEFAULTS: Record<string, string | undefined> = {
   fragmentDuration: '2',
   dvrWindow: '30',
   logLevel: 'info',
+  edgeOrigins: '',
+  edgeCacheSize: '10',
+  webhookUrl: '',
 };
+
+/** The webhook URLs of `--webhook-url` (comma-separated). */
+export function webhookUrls(text: string): string[] {
+  return text
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+}
 
 export class OptionsError extends Error {
   readonly code = 'INVALID_OPTIONS';

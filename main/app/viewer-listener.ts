@@ -6,7 +6,7 @@
  *
  * This file only wires: the Fastify instance, its hooks (CORS, viewer statistics, the answer memo, signed
  * caching), the portal and spaces routes, and the resources of main/origin/viewer/ in the order they are
- * tried.
+ * tried. The edge (main/edge/) is answered before all of them.
  */
 import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -14,6 +14,8 @@ import type { AdminCheck } from '../access/admin-credentials.js';
 import { clientAddress } from '../access/signed-url.js';
 import { registerSignedCaching } from '../access/signed-cache.js';
 import type { SigningKey } from '../access/signing-keys.js';
+import type { Edge } from '../edge/edge.js';
+import { isEdgeUrl } from '../edge/edge-resource.js';
 import {
   applySocketLimits,
   listenerOptions,
@@ -34,6 +36,7 @@ import { manifestResources } from '../origin/viewer/manifests.js';
 import { registerPurge } from '../origin/viewer/purge.js';
 import { notFound } from '../origin/viewer/replies.js';
 import { STATUS_RESOURCE, statusResources } from '../origin/viewer/status.js';
+import { THUMBNAIL_RESOURCE, thumbnailResource } from '../origin/viewer/thumbnail.js';
 import { viewerAccess } from '../origin/viewer/viewer-access.js';
 import { ViewerCacheSet } from '../origin/viewer/viewer-caches.js';
 import { ppLookup, renditionOf, targetOf } from '../origin/viewer/viewer-url.js';
@@ -66,6 +69,10 @@ export interface OriginServerOptions {
   spaces?: { spaces: SpaceStore; files: SpaceFiles };
   /** The viewer portal (/, /watch, /embed, /spaces, /player): what it lists. No portal when absent. */
   portal?: Pick<PortalDeps, 'listChannels' | 'listSpaces'>;
+  /** The edge (`/kCache/`, `/kVOD/`, `/kThumbnail/`): its own resource, answered before the router and its hooks. */
+  edge?: Edge;
+  /** Where a publishing point's live thumbnail is (main/monitor/ writes it); no thumbnails when absent. */
+  thumbnailFile?: (pp: string) => string;
   log: Logger;
 }
 
@@ -101,12 +108,14 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     countViewer(req, a.pp, a.rendition, a.body.length);
     return true;
   };
+  const edge = o.edge?.handler(clientOf);
   const base = listenerOptions(o.log, 'origin');
   const app = Fastify({
     ...base,
     serverFactory: (handler) => {
       const server = http.createServer(serverOptions(VIEWER_SOCKET_LIMITS), (req, res) => {
-        if (!replay(req, res)) handler(req, res);
+        if (edge && isEdgeUrl(req.url)) edge(req, res);
+        else if (!replay(req, res)) handler(req, res);
       });
       applySocketLimits(server, VIEWER_SOCKET_LIMITS);
       return server;
@@ -126,7 +135,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     try {
       if (!o.stats || req.method !== 'GET' || reply.statusCode >= 300) return;
       const target = targetOf(req);
-      if (!target || STATUS_RESOURCE.test(target.rest)) return;
+      if (!target || STATUS_RESOURCE.test(target.rest) || target.rest === THUMBNAIL_RESOURCE) return;
       const bytes = Number(reply.getHeader('content-length') ?? 0) || 0;
       countViewer(req.raw, target.id, renditionOf(target.rest), bytes);
     } finally {
@@ -164,6 +173,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       !url.includes('?') &&
       target &&
       !STATUS_RESOURCE.test(target.rest) &&
+      target.rest !== THUMBNAIL_RESOURCE &&
       (typeof payload === 'string' || Buffer.isBuffer(payload)) &&
       o.accessFor(target.id) === 'open'
     ) {
@@ -204,6 +214,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   });
   const manifests = manifestResources({ index: o.index, accessFor: o.accessFor, caches, waiters, blocking });
   const media = fragmentResources({ index: o.index, storage: o.storage, caches, waiters, blocking });
+  const thumbnail = o.thumbnailFile ? thumbnailResource({ thumbnailFile: o.thumbnailFile }) : () => undefined;
   app.get('/*', async (req, reply) => {
     const found = lookup(req);
     if (!found) return notFound(reply, 'no such publishing point');
@@ -213,7 +224,10 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     if (typeof urlSuffix !== 'string') return urlSuffix;
     const granted = { ...found, opts: resolvePpOptions(found.pp.options), urlSuffix };
     return (
-      manifests(req, reply, granted) ?? media(req, reply, granted) ?? notFound(reply, 'unknown resource')
+      manifests(req, reply, granted) ??
+      media(req, reply, granted) ??
+      thumbnail(req, reply, granted) ??
+      notFound(reply, 'unknown resource')
     );
   });
 

@@ -1,5 +1,11 @@
 /** Turns a channel record and its live state into the control API's ChannelView. */
-import type { ChannelEventView, ChannelView, RenditionStats } from '../contract/contract.js';
+import type {
+  ChannelAlertView,
+  ChannelEventView,
+  ChannelView,
+  ContentMonitorView,
+  RenditionStats,
+} from '../contract/contract.js';
 import { buildBroadcastUrl } from '../ingest/broadcast-url.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
 import type { ChannelEvent, ChannelRecord } from './channel-store.js';
@@ -12,12 +18,20 @@ export interface PublicEndpoints {
   httpPort: number;
 }
 
+/** The content monitor (main/monitor/), as a channel's view shows it. */
+export interface ChannelContent {
+  channelAlerts(entryId: string): ChannelAlertView[];
+  channelMonitor(entryId: string): ContentMonitorView | undefined;
+}
+
 export function channelView(
   c: ChannelRecord,
   ep: PublicEndpoints,
   index: SegmentIndex,
   live: LiveChannels,
+  content?: ChannelContent,
 ): ChannelView {
+  const monitor = content?.channelMonitor(c.entryId);
   const host = bracketHost(ep.host);
   const primary = buildBroadcastUrl(ep.host, ep.rtmpPort, c.partnerId, c.entryId, c.token, 0);
   const backup = buildBroadcastUrl(ep.host, ep.rtmpPort, c.partnerId, c.entryId, c.token, 1);
@@ -48,8 +62,19 @@ export function channelView(
       startedAt: new Date(s.startedAt).toISOString(),
       feeding: s.feeding,
       metadata: { ...s.metadata },
+      ...(s.health
+        ? {
+            health: {
+              ...(({ lastPacketAt: _at, ...h }) => h)(s.health),
+              lastPacketAgeMs: Math.max(0, Date.now() - s.health.lastPacketAt),
+            },
+          }
+        : {}),
+      warnings: (s.warnings ?? []).map((w) => ({ code: w.code, message: w.message })),
     })),
     statistics: renditionProgress(live, c.entryId).map(({ bytes: _bytes, ...r }) => r),
+    alerts: content?.channelAlerts(c.entryId) ?? [],
+    ...(monitor ? { monitor } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  * backup (`i=1`) feeds it only while no primary does. When the last feed of a point ends, its state moves on.
  */
 import type { BroadcastRequest } from '../ingest/broadcast-url.js';
+import { ingestWarnings, type IngestHealthSnapshot, type IngestWarning } from '../ingest/ingest-health.js';
 import type { IngestMetadata } from '../ingest/ingest-protocol.js';
 import type { IngestServer } from '../ingest/ingest-server.js';
 import type { Logger } from '../lib/logger.js';
@@ -30,6 +31,11 @@ export interface IngestSession {
   startedAt: number;
   /** Wall-clock instant (ms) of the encoder's RTMP timestamp 0, as the ingest estimates it. */
   clockOrigin?: number;
+  /** Measured from its packets (every 2 s), with what is wrong in plain words. */
+  health?: IngestHealthSnapshot;
+  warnings?: IngestWarning[];
+  /** Warnings already on the channel's events (each said once per session). */
+  said?: Set<string>;
 }
 
 interface Feed {
@@ -106,6 +112,25 @@ export class IngestFeeds {
     });
     o.ingest.on('unpublished', (m) => {
       this.onUnpublished(m.sessionId).catch((err: Error) => this.failed(m.sessionId, err));
+    });
+    o.ingest.on('health', (m) => {
+      const s = this.sessions.get(m.sessionId);
+      if (!s) return;
+      const pp = this.o.pps.get(s.request.entryId);
+      s.health = m.health;
+      s.warnings = ingestWarnings(m.health, resolvePpOptions(pp?.options ?? {}).fragmentDuration);
+      s.said ??= new Set();
+      for (const w of s.warnings) {
+        if (s.said.has(w.code)) continue;
+        s.said.add(w.code);
+        const role = s.request.serverIndex === 0 ? 'primary' : 'backup';
+        o.record(
+          s.request.entryId,
+          'warn',
+          `INGEST_${w.code}`,
+          `${role} ingest ${s.request.streamName}: ${w.message}`,
+        );
+      }
     });
     o.ingest.on('clock', (m) => {
       const s = this.pending.get(m.sessionId) ?? this.sessions.get(m.sessionId);

@@ -58,6 +58,27 @@ export interface IngestView {
   startedAt: string;
   feeding: boolean;
   metadata: Record<string, string | number>;
+  /** Measured from the encoder's packets (every 2 s); absent until the first measurement. */
+  health?: IngestHealthView;
+  /** What is wrong with this ingest, in plain words with the fix (also on the channel's events, once each). */
+  warnings: Array<{ code: string; message: string }>;
+}
+
+export interface IngestHealthView {
+  fps: number | null;
+  /** bit/s over the last 10 s, and the highest one-second rate in them. */
+  bitrate: number;
+  peakBitrate: number;
+  /** As measured between key frames, not as announced. */
+  keyFrameIntervalMs: number | null;
+  bFrames: boolean;
+  audio: boolean;
+  video: boolean;
+  timestampJumps: number;
+  /** How far the encoder's timestamps fall behind the wall clock since it started. */
+  driftMs: number;
+  /** Since the last packet arrived. */
+  lastPacketAgeMs: number;
 }
 
 export interface RenditionStats {
@@ -102,6 +123,35 @@ export interface ChannelView {
   playback: { hls: string; dash: string };
   ingests: IngestView[];
   statistics: RenditionStats[];
+  /** On-air confidence: the content conditions raised now (none when all is well or the channel is not live). */
+  alerts: ChannelAlertView[];
+  /** The content monitor, while the channel is live. */
+  monitor?: ContentMonitorView;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// On-air confidence: what the content monitor sees in a live channel (main/monitor/). Each condition raised
+// and cleared is also a channel event (`BLACK_STARTED` / `BLACK_ENDED`, `FROZEN_…`, `SILENCE_…`).
+
+/** A black picture, a frozen picture, silence. */
+export type ContentCondition = 'BLACK' | 'FROZEN' | 'SILENCE';
+
+export interface ChannelAlertView {
+  condition: ContentCondition;
+  level: 'warn' | 'error';
+  /** When it began (the detector's time, before the minimum duration that raised it). */
+  since: string;
+  /** What staff read, e.g. "black picture". */
+  message: string;
+}
+
+export interface ContentMonitorView {
+  /** Whether its ffmpeg runs now (it restarts with backoff). */
+  running: boolean;
+  /** Seconds between key frames, as measured in the decoded stream (not as announced); null until known. */
+  keyFrameInterval: number | null;
+  /** When the thumbnail (`<publishing point>/thumbnail.jpg` on the origin) was last written; null when none. */
+  thumbnailAt: string | null;
 }
 
 export interface ApiError {
@@ -244,6 +294,52 @@ export interface SignedUrlView {
   keyId: string;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Push targets: where a channel's stream also goes (copied, no re-encode).
+
+export const createPushTargetBody = z
+  .object({
+    url: z.string().min(1, 'url is required').max(2048, 'url is longer than 2048 characters'),
+    name: z.string().trim().min(1, 'name must not be empty').max(200).optional(),
+    rendition: z.literal('source', { message: 'only the source rendition is pushed (copied)' }).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+export type CreatePushTargetBody = z.infer<typeof createPushTargetBody>;
+
+export const updatePushTargetBody = z
+  .object({
+    name: z.string().trim().min(1, 'name must not be empty').max(200).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict()
+  .refine(
+    (b) => b.name !== undefined || b.enabled !== undefined,
+    'nothing to change: give name and/or enabled',
+  );
+
+export type PushTargetState = 'idle' | 'connecting' | 'live' | 'retrying' | 'disabled';
+
+export interface PushTargetView {
+  id: string;
+  entryId: string;
+  name: string;
+  /** The URL with its stream key masked (the full URL never leaves the core). */
+  url: string;
+  protocol: 'rtmp' | 'rtmps' | 'srt';
+  rendition: 'source';
+  enabled: boolean;
+  /** idle: the channel is not live; connecting, live, retrying (see lastError, retryAt); disabled. */
+  state: PushTargetState;
+  lastError?: string;
+  /** Bytes sent since this push (re)connected. */
+  bytesSent: number;
+  liveSince?: string;
+  retryAt?: string;
+  /** Failed attempts in a row. */
+  failures: number;
+}
+
 /** Settings as the dashboard shows them. Secrets never leave the core: only whether one is set. */
 export interface SettingsView {
   mode: 'standalone' | 'ecdn';
@@ -342,11 +438,77 @@ export const purgeBody = z.union([
 export type PurgeBody = z.infer<typeof purgeBody>;
 
 // ---------------------------------------------------------------------------------------------------------
+// Edge (Kaltura's KES role: `/kCache/<origin-host>/<path>` on the origin listener). One operation (`edge.get`), one
+// event (`edge.statistics`, every couple of seconds while the edge is on); joined into the operations, routes and
+// events below.
+
+export const edgeHostStatsSchema = z.object({
+  /** The origin host as /kCache/ URLs name it (`host[:port]`). */
+  host: z.string(),
+  requests: z.number(),
+  /** Answered from the cache (or by waiting for a fetch already under way). */
+  hits: z.number(),
+  /** Answered by an upstream request of their own. */
+  misses: z.number(),
+  /** Playlists served stale while upstream failed. */
+  stale: z.number(),
+  /** Upstream failures answered 502/504. */
+  errors: z.number(),
+  upstreamRequests: z.number(),
+  bytesFromUpstream: z.number(),
+  bytesServed: z.number(),
+  /** (hits + stale) / requests, 0 to 1. */
+  hitRatio: z.number(),
+  /** 1 − bytes from upstream / bytes served, in percent. */
+  wanSavingPercent: z.number(),
+  /** Distinct client addresses that fetched through the edge within the last 30 s. */
+  viewers: z.number(),
+});
+export type EdgeHostStatsView = z.infer<typeof edgeHostStatsSchema>;
+
+export const edgeNodeSchema = z.object({
+  name: z.string(),
+  role: z.enum(['media', 'edge']),
+  state: z.enum(['reporting', 'active', 'unmanaged', 'failed', 'stopped']),
+  id: z.number().optional(),
+  code: z.string().optional(),
+  message: z.string().optional(),
+  fix: z.string().optional(),
+  lastReportAt: z.string().optional(),
+});
+
+export const edgeViewSchema = z.object({
+  /** Off when `--edge-origins` is empty (/kCache/ answers 404). */
+  enabled: z.boolean(),
+  /** The allowed origins (`host[:port]` over https, `http://host[:port]` over http). */
+  origins: z.array(z.string()),
+  /** The disk cache of immutable objects (`--edge-cache-size`). */
+  cache: z.object({ bytes: z.number(), maxBytes: z.number(), objects: z.number() }),
+  /** Requests for hosts not in the list (403, no upstream request). */
+  refused: z.number(),
+  hosts: z.array(edgeHostStatsSchema),
+  /** The edge server node at Kaltura (`--edge-name`), when reported. */
+  node: edgeNodeSchema.optional(),
+  at: z.string(),
+});
+export type EdgeView = z.infer<typeof edgeViewSchema>;
+
+export interface EdgeOperations {
+  'edge.get': { request: void; response: EdgeView };
+}
+
+export const EDGE_ROUTES = {
+  'edge.get': { method: 'GET', path: '/api/v1/edge' },
+} as const;
+
+export type EdgeEvent = { type: 'edge.statistics'; edge: EdgeView };
+
+// ---------------------------------------------------------------------------------------------------------
 // Operations.
 
 type EntryRef = { entryId: string };
 
-export interface ControlOperations {
+export interface ControlOperations extends EdgeOperations {
   'status.get': { request: void; response: ApplianceStatus };
   'channels.list': { request: void; response: { channels: ChannelView[] } };
   'channels.get': { request: EntryRef; response: ChannelView };
@@ -369,6 +531,13 @@ export interface ControlOperations {
   };
   /** Every signed URL handed out for the channel stops working at once (links made afterwards work). */
   'channels.revokeSignedUrls': { request: EntryRef; response: ChannelView };
+  'targets.list': { request: EntryRef; response: { targets: PushTargetView[] } };
+  'targets.create': { request: EntryRef & CreatePushTargetBody; response: PushTargetView };
+  'targets.update': {
+    request: EntryRef & { targetId: string; name?: string; enabled?: boolean };
+    response: PushTargetView;
+  };
+  'targets.delete': { request: EntryRef & { targetId: string }; response: { deleted: string } };
   'publishingPoints.get': { request: EntryRef; response: PublishingPointView };
   'publishingPoints.update': {
     request: EntryRef & { options: Record<string, string> };
@@ -380,6 +549,14 @@ export interface ControlOperations {
   'settings.update': {
     request: SettingsInput;
     response: { settings: SettingsView; restartRequired: boolean; restarting: boolean };
+  };
+  /** Sends a test notification to every webhook URL (`--webhook-url`); each receiver's answer. */
+  'alerts.testWebhooks': {
+    request: void;
+    response: {
+      configured: boolean;
+      results: Array<{ url: string; ok: boolean; status?: number; error?: string }>;
+    };
   };
   'settings.testConnection': {
     request: TestConnectionBody;
@@ -400,6 +577,7 @@ export interface ControlRoute {
 
 /** Where each operation lives on the admin listener. */
 export const CONTROL_ROUTES = {
+  ...EDGE_ROUTES,
   'status.get': { method: 'GET', path: '/api/v1/status' },
   'channels.list': { method: 'GET', path: '/api/v1/channels' },
   'channels.get': { method: 'GET', path: '/api/v1/channels/:entryId' },
@@ -414,6 +592,10 @@ export const CONTROL_ROUTES = {
   'channels.statistics': { method: 'GET', path: '/api/v1/channels/:entryId/statistics' },
   'channels.signedUrl': { method: 'POST', path: '/api/v1/channels/:entryId/signed-url' },
   'channels.revokeSignedUrls': { method: 'POST', path: '/api/v1/channels/:entryId/signed-url/revoke' },
+  'targets.list': { method: 'GET', path: '/api/v1/channels/:entryId/targets' },
+  'targets.create': { method: 'POST', path: '/api/v1/channels/:entryId/targets', status: 201 },
+  'targets.update': { method: 'PATCH', path: '/api/v1/channels/:entryId/targets/:targetId' },
+  'targets.delete': { method: 'DELETE', path: '/api/v1/channels/:entryId/targets/:targetId' },
   'publishingPoints.get': { method: 'GET', path: '/api/v1/channels/:entryId/publishing-point' },
   'publishingPoints.update': { method: 'PUT', path: '/api/v1/channels/:entryId/publishing-point' },
   'publishingPoints.archive': { method: 'GET', path: '/api/v1/channels/:entryId/archive' },
@@ -421,6 +603,7 @@ export const CONTROL_ROUTES = {
   'settings.get': { method: 'GET', path: '/api/v1/settings' },
   'settings.update': { method: 'PATCH', path: '/api/v1/settings' },
   'settings.testConnection': { method: 'POST', path: '/api/v1/settings/test-connection' },
+  'alerts.testWebhooks': { method: 'POST', path: '/api/v1/alerts/webhooks/test' },
 } as const satisfies Record<OperationName, ControlRoute>;
 
 export const OPERATION_NAMES = Object.keys(CONTROL_ROUTES) as OperationName[];
@@ -435,13 +618,17 @@ export function isOperationName(v: unknown): v is OperationName {
 export type ControlEvent =
   /** A channel was created, changed (name, access, accepting) or deleted: refetch the list. */
   | { type: 'channels.changed'; entryId: string }
+  /** A channel's push targets changed (added, removed, enabled, disabled) or one changed state. */
+  | { type: 'targets.changed'; entryId: string }
   | { type: 'channel.state'; entryId: string; state: PublishingPointState }
   /** A channel's event log grew (rejections, restart steps, purge progress...). */
   | { type: 'channel.event'; entryId: string; event: ChannelEventView }
   /** Every couple of seconds, one sample per channel with any activity. */
   | { type: 'statistics'; samples: StatisticsSample[] }
   /** The appliance core is about to restart (settings applied); reconnect at `adminUrl`. */
-  | { type: 'appliance.restarting'; adminUrl: string };
+  | { type: 'appliance.restarting'; adminUrl: string }
+  /** The edge's statistics (see "Edge" above). */
+  | EdgeEvent;
 
 /** The surface the preload exposes as `window.ecdn` (and the browser client implements). */
 export interface ControlBridge {

@@ -1,4 +1,5 @@
 /** Messages between the core and the RTMP ingest child process (node-media-server). */
+import type { IngestHealthSnapshot } from './ingest-health.js';
 import type { RtmpLimits } from './rtmp-limits.js';
 
 /** Encoder metadata (RTMP onMetaData), as Kaltura's extraParams name it. */
@@ -43,6 +44,8 @@ export type ChildToCore =
   /** Best estimate (ms since epoch) of the wall-clock instant of the encoder's RTMP timestamp 0: min(arrival − dts). */
   | { type: 'clock'; sessionId: string; origin: number }
   | { type: 'refused'; remote: string; reason: string }
+  /** A publishing session's health, measured from its packets, every 2 s. */
+  | { type: 'health'; sessionId: string; health: IngestHealthSnapshot }
   /** The child's resident memory (bytes), every few seconds: the core restarts a runaway child. */
   | { type: 'memory'; rss: number };
 

@@ -2,6 +2,7 @@
  * Runs the RTMP ingest (node-media-server) in its own child process and restarts it if it dies.
  * Every publish request is put to the core's `authorize` callback before the encoder may send media.
  */
+import type { IngestHealthSnapshot } from './ingest-health.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
@@ -26,6 +27,7 @@ export interface IngestServerEvents {
   published: [{ sessionId: string; internalPath: string; metadata: IngestMetadata }];
   unpublished: [{ sessionId: string; bytesIn: number }];
   clock: [{ sessionId: string; origin: number }];
+  health: [{ sessionId: string; health: IngestHealthSnapshot }];
   publishFailed: [{ sessionId: string; reason: string }];
   refused: [{ remote: string; reason: string }];
   /** The child died and is being restarted. */
@@ -166,6 +168,9 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
         break;
       case 'clock':
         this.emit('clock', m);
+        break;
+      case 'health':
+        if (this.live.has(m.sessionId)) this.emit('health', m);
         break;
       case 'publish-failed':
         this.emit('publishFailed', m);

@@ -13,6 +13,7 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { splitConnectApp } from './broadcast-url.js';
+import { IngestHealthMeter } from './ingest-health.js';
 import {
   MAX_PULL_KEYS,
   PULL_KEY_TTL_MS,
@@ -76,7 +77,13 @@ interface RtmpProto {
   onConnectCallback(req: { app: string; name: string; host: string; query: Record<string, unknown> }): void;
   onPushCallback(): void;
   onPlayCallback(): void;
-  onPacketCallback(packet: { codec_type: number; dts: number }): void;
+  onPacketCallback(packet: {
+    codec_type: number;
+    dts: number;
+    pts: number;
+    flags: number;
+    size: number;
+  }): void;
 }
 type InvokeMessage = { cmdObj?: Record<string, unknown>; streamName?: unknown };
 
@@ -332,6 +339,7 @@ Rtmp.prototype.onPublish = function (this: RtmpProto, m: InvokeMessage) {
       return;
     }
     watchClock(this, session.id);
+    watchHealth(this, session);
     void announceWhenDescribed(session, `/${this.streamApp}/${this.streamName}`);
   });
   send({
@@ -391,6 +399,22 @@ function watchClock(rtmp: RtmpProto, sessionId: string): void {
     }
     forward(packet);
   };
+}
+
+/** Measures the ingest's health from its packets and sends a snapshot to the core every 2 s, until it closes. */
+function watchHealth(rtmp: RtmpProto, session: NmsSession): void {
+  const meter = new IngestHealthMeter();
+  const forward = rtmp.onPacketCallback;
+  rtmp.onPacketCallback = (packet) => {
+    meter.packet(packet);
+    forward(packet);
+  };
+  const timer = setInterval(
+    () => send({ type: 'health', sessionId: session.id, health: meter.snapshot() }),
+    2000,
+  );
+  timer.unref();
+  session.socket.once('close', () => clearInterval(timer));
 }
 
 const AUDIO_CODECS: Record<string, string> = { '10': 'aac', '2': 'mp3', mp4a: 'aac', '.mp3': 'mp3' };

@@ -365,8 +365,13 @@ export function registerPortal(app: FastifyInstance, deps: PortalDeps): void {
     const live = channels.filter((c) => LIVE_STATES.has(c.state));
     const others = channels.filter((c) => !LIVE_STATES.has(c.state));
     const spaces = deps.listSpaces().filter((s) => s.access === 'open' && s.streaming);
+    // Live channels show their live thumbnail (refreshed by portal.js; hidden while there is none).
+    const thumbnail = (c: PortalChannel) =>
+      LIVE_STATES.has(c.state)
+        ? `<img class="card-thumb" src="${esc(c.path)}/thumbnail.jpg" alt="" width="320" height="180" data-thumbnail>`
+        : '';
     const card = (c: PortalChannel) =>
-      `<li><a class="card" href="/watch/${encodeURIComponent(c.entryId)}">${stateBadge(c.state)}<span class="card-title">${esc(c.name)}</span></a></li>`;
+      `<li><a class="card" href="/watch/${encodeURIComponent(c.entryId)}">${thumbnail(c)}${stateBadge(c.state)}<span class="card-title">${esc(c.name)}</span></a></li>`;
     const spaceCard = (s: PortalSpace) => {
       const n = s.items.length;
       return `<li><a class="card" href="/spaces/${encodeURIComponent(s.id)}"><span class="badge">${n} ${n === 1 ? 'item' : 'items'}</span><span class="card-title">${esc(s.name)}</span></a></li>`;

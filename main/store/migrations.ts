@@ -143,4 +143,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE channels ADD COLUMN signed_generation INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 9,
+    name: "push targets: where a channel's stream also goes (the URL holds the destination's stream key)",
+    sql: `
+      CREATE TABLE push_targets (
+        id TEXT PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        rendition TEXT NOT NULL DEFAULT 'source',
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX push_targets_entry ON push_targets (entry_id);
+    `,
+  },
 ];

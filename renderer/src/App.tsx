@@ -9,6 +9,7 @@ import { Progress } from './components/Progress.js';
 import { RestartingBanner } from './components/RestartingBanner.js';
 import { ChannelPage } from './pages/channel/ChannelPage.js';
 import { ChannelsPage } from './pages/channels/ChannelsPage.js';
+import { EdgePage } from './pages/edge/EdgePage.js';
 import { LoginPage } from './pages/LoginPage.js';
 import { FirstRunWizard } from './pages/settings/FirstRunWizard.js';
 import { SettingsPage } from './pages/settings/SettingsPage.js';
@@ -145,6 +146,7 @@ function Dashboard() {
         <span className="brand">eCDN Appliance</span>
         <nav aria-label="Main">
           <NavLink route={{ page: 'channels' }} current={route} label="Channels" />
+          <NavLink route={{ page: 'edge' }} current={route} label="Edge" />
           <NavLink route={{ page: 'settings' }} current={route} label="Settings" />
         </nav>
         <span className="topbar-info muted small" data-testid="appliance-mode">
@@ -158,6 +160,8 @@ function Dashboard() {
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
         {route.page === 'channel' ? (
           <ChannelPage key={route.entryId} entryId={route.entryId} ecdn={status.data.mode === 'ecdn'} />
+        ) : route.page === 'edge' ? (
+          <EdgePage />
         ) : route.page === 'settings' ? (
           <SettingsPage onSaved={() => setStatusTick((n) => n + 1)} onRestarting={onRestarting} />
         ) : (

@@ -10,6 +10,7 @@
 
   var Hls = window.Hls;
   var RETRY_MS = 10000;
+  var THUMBNAIL_MS = 10000;
 
   function statusLine(text) {
     var el = document.getElementById('player-status');
@@ -288,7 +289,34 @@
     });
   }
 
+  // ---- live thumbnails on the portal's cards: hidden until there is one, fetched again every 10 s ----
+  function setupThumbnails() {
+    var thumbs = Array.prototype.slice.call(document.querySelectorAll('img[data-thumbnail]'));
+    if (thumbs.length === 0) return;
+    thumbs.forEach(function (img) {
+      var base = img.getAttribute('src');
+      img.setAttribute('data-base', base);
+      img.addEventListener('load', function () {
+        img.classList.remove('card-thumb-none');
+      });
+      img.addEventListener('error', function () {
+        img.classList.add('card-thumb-none');
+      });
+      // An image that failed before this script ran fired its error already.
+      if (img.complete && img.naturalWidth === 0) img.classList.add('card-thumb-none');
+    });
+    var timer = setInterval(function () {
+      thumbs.forEach(function (img) {
+        img.src = img.getAttribute('data-base') + '?t=' + Date.now();
+      });
+    }, THUMBNAIL_MS);
+    window.addEventListener('pagehide', function () {
+      clearInterval(timer);
+    });
+  }
+
   setupSnippets();
+  setupThumbnails();
   var player = document.querySelector('video[data-player]');
   if (player) setupPlayer(player);
   var playlist = document.querySelector('[data-playlist]');

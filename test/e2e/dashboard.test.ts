@@ -271,6 +271,48 @@ describe('the dashboard in a browser', () => {
     await screenshot('channel');
   });
 
+  test('shares the channel: the watch page with a QR code, and it plays for a viewer', async ({
+    appliance: a,
+  }) => {
+    const p = page();
+    const share = p.getByTestId('share-card');
+    await visible(share.getByTestId('watch-qr'), 'the QR code');
+    const watch = await share.getByLabel('Viewer page', { exact: true }).inputValue();
+    expect(watch).toBe(`${a.origin.replace(/\/$/, '')}/watch/${entryId}`);
+    expect(await share.getByLabel('Embed', { exact: true }).inputValue()).toContain(`/embed/${entryId}`);
+    const r = await fetch(watch);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain(CHANNEL);
+  });
+
+  test('adds a push target, shows its state live, refuses a bad URL, removes it after asking', async () => {
+    const p = page();
+    const panel = p.getByTestId('push-targets');
+    await panel.getByLabel('Target URL (holds its stream key)').fill('http://not-a-push-target');
+    await panel.getByRole('button', { name: 'Add target' }).click();
+    await visible(panel.getByText(/not a push protocol/), 'the refusal');
+    // Nobody listens there: the target retries on its own, with the reason, and the channel goes on.
+    await panel.getByLabel('Target URL (holds its stream key)').fill('rtmp://127.0.0.1:9/live/dashboard-key');
+    await panel.getByLabel('Name (optional)').fill('Nowhere');
+    await panel.getByRole('button', { name: 'Add target' }).click();
+    const row = panel.getByTestId('push-target');
+    await visible(row, 'the target row');
+    expect(await row.innerText()).toContain('rtmp://127.0.0.1:9/live/••••');
+    expect(await row.innerText()).not.toContain('dashboard-key');
+    await until(
+      dash(),
+      'the target to retry',
+      async () => (await row.getAttribute('data-state')) === 'retrying',
+      20_000,
+    );
+    expect(await pageBadge().innerText()).toBe('started');
+    await panel.getByRole('button', { name: 'Remove target Nowhere' }).click();
+    const dialog = p.getByRole('dialog');
+    await visible(dialog, 'the remove confirmation');
+    await dialog.getByRole('button', { name: 'Remove target' }).click();
+    await until(dash(), 'the row to go', async () => (await row.count()) === 0, 10_000);
+  });
+
   test('stops the channel: the state becomes "stopped"', async () => {
     const p = page();
     await p.getByRole('button', { name: 'Stop', exact: true }).click();

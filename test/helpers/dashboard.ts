@@ -15,7 +15,7 @@ const SOURCES = [
   path.join(RENDERER, 'src'),
   path.join(RENDERER, 'index.html'),
   path.join(RENDERER, 'vite.config.ts'),
-  path.join(ROOT, 'main', 'api', 'contract.ts'),
+  path.join(ROOT, 'main', 'contract', 'contract.ts'),
   path.join(ROOT, 'package-lock.json'),
 ];
 

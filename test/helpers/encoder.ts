@@ -26,11 +26,35 @@ export interface PublishOptions {
    */
   speed?: number;
   extraOutputArgs?: string[];
+  /**
+   * `black`: a black picture and silence instead of `testsrc2` and `sine` (content detection). With `blackFrom` /
+   * `blackUntil` (seconds), `testsrc2` + `sine` that are black and silent only between those times. `still`: a
+   * grey picture that never changes, with the sine.
+   */
+  source?: 'testsrc' | 'black' | 'still';
+  blackFrom?: number;
+  blackUntil?: number;
 }
 
-/** Publishes `testsrc2` + `sine` to `url` (the full ffmpeg-style URL: broadcast URL + `/` + stream name). */
+/** The lavfi inputs (video, audio) of a publish. */
+function sources(o: PublishOptions, size: string, rate: number): [string, string] {
+  if (o.source === 'still')
+    return [`color=gray:size=${size}:rate=${rate}`, 'sine=frequency=440:sample_rate=48000'];
+  if (o.source !== 'black')
+    return [`testsrc2=size=${size}:rate=${rate}`, 'sine=frequency=440:sample_rate=48000'];
+  if (o.blackFrom === undefined && o.blackUntil === undefined)
+    return [`color=black:size=${size}:rate=${rate}`, 'anullsrc=channel_layout=mono:sample_rate=48000'];
+  const when = `enable='between(t,${o.blackFrom ?? 0},${o.blackUntil ?? 1e9})'`;
+  return [
+    `testsrc2=size=${size}:rate=${rate},lutyuv=y=16:u=128:v=128:${when}`,
+    `sine=frequency=440:sample_rate=48000,volume=volume=0:${when}`,
+  ];
+}
+
+/** Publishes `testsrc2` + `sine` (or black and silence: `source`) to `url` (broadcast URL + `/` + stream name). */
 export function publish(url: string, o: PublishOptions = {}): Publisher {
   const { seconds = 15, size = '640x360', rate = 30, gop = 2 * (o.rate ?? 30), speed = 1 } = o;
+  const [video, audio] = sources(o, size, rate);
   const args = [
     '-hide_banner',
     '-loglevel',
@@ -39,9 +63,9 @@ export function publish(url: string, o: PublishOptions = {}): Publisher {
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=size=${size}:rate=${rate}`,
+    video,
   ];
-  args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(seconds));
+  args.push('-f', 'lavfi', '-i', audio, '-t', String(seconds));
   args.push(
     '-c:v',
     'libx264',

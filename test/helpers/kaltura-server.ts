@@ -154,6 +154,10 @@ const TEMPLATES: Record<string, { args: string[]; message: string }> = {
     message: 'Entry server node with entry id [@ENTRY_ID@] and server type [@SERVER_TYPE@] not found',
   },
   HOST_NAME_ALREADY_EXISTS: { args: ['HOST_NAME'], message: 'Host Name [@HOST_NAME@] already exists' },
+  SERVER_NODE_PROVIDED_AS_PARENT_NOT_FOUND: {
+    args: ['NODE_IDS'],
+    message: 'The following parentIds where not found [@NODE_IDS@]',
+  },
   SERVICE_FORBIDDEN_CONTENT_BLOCKED: {
     args: [],
     message: 'The access to this service is forbidden since the specified partner is blocked',
@@ -196,6 +200,22 @@ const HYBRID_ECDN_ACTIONS = new Set([
   'livestream.registermediaserver',
   'livestream.unregistermediaserver',
 ]);
+
+/**
+ * The properties a KalturaEdgeServerNode has besides hostName and name (KalturaServerNode, KalturaDeliveryServerNode,
+ * KalturaEdgeServerNode); the API ignores any other property it is sent, so the double keeps only these.
+ */
+const EDGE_NODE_FIELDS = [
+  'systemName',
+  'description',
+  'tags',
+  'dc',
+  'parentId',
+  'environment',
+  'deliveryProfileIds',
+  'config',
+  'playbackDomain',
+];
 
 /** serverNode objectTypes reportStatus can create, and whether they are media server nodes. */
 const NODE_OBJECT_TYPES: Record<string, FakeNodeType> = {
@@ -354,6 +374,22 @@ export class FakeKaltura {
       n.heartbeatTime !== undefined &&
       this.now() - n.heartbeatTime < SERVER_NODE_TTL_MS
     );
+  }
+
+  /**
+   * Whether access control's SERVE_FROM_REMOTE_SERVER would use this edge (kAccessControlServeRemoteEdgeServerAction):
+   * registered itself, and so is every parent up its tree.
+   */
+  edgeServes(hostName: string): boolean {
+    const n = this.node(hostName, 'edge');
+    if (!n || !this.isRegistered(hostName, 'edge')) return false;
+    const parents = String(n.fields.parentId ?? '')
+      .split(',')
+      .filter((id) => id.trim() !== '');
+    return parents.every((id) => {
+      const p = this.serverNodes.find((x) => String(x.id) === id.trim());
+      return p !== undefined && p.hostName !== hostName && this.edgeServes(p.hostName);
+    });
   }
 
   /** Starts listening; resolves with the service URL (`http://127.0.0.1:<port>`). */
@@ -743,7 +779,19 @@ export class FakeKaltura {
       }
       if (this.serverNodes.some((n) => n.hostName === object.hostName && n.type === type))
         throw ApiException.of('HOST_NAME_ALREADY_EXISTS', String(object.hostName));
-      const { objectType: _t, hostName: h, name, ...fields } = object;
+      const { objectType: _t, hostName: h, name, ...given } = object;
+      const fields =
+        type === 'edge'
+          ? Object.fromEntries(Object.entries(given).filter(([k]) => EDGE_NODE_FIELDS.includes(k)))
+          : given;
+      // validateParentId: every id of a comma-separated parentId is a server node.
+      if (fields.parentId !== undefined && String(fields.parentId) !== '') {
+        const missing = String(fields.parentId)
+          .split(',')
+          .filter((id) => !this.serverNodes.some((n) => String(n.id) === id.trim()));
+        if (missing.length > 0)
+          throw ApiException.of('SERVER_NODE_PROVIDED_AS_PARENT_NOT_FOUND', missing.join(','));
+      }
       node = this.addServerNode({
         partnerId,
         hostName: String(h),

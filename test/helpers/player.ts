@@ -29,7 +29,8 @@ export const PLAYER_HTML = `<!doctype html>
   for (const e of ['loadedmetadata', 'playing', 'waiting', 'stalled', 'ended', 'error']) {
     video.addEventListener(e, () => note('video ' + e + ' @' + video.currentTime.toFixed(2)));
   }
-  const hls = new Hls({ lowLatencyMode: false });
+  // ?config= (JSON): hls.js settings over the defaults (e.g. a longer playlist retry policy).
+  const hls = new Hls(Object.assign({ lowLatencyMode: false }, JSON.parse(new URLSearchParams(location.search).get('config') || '{}')));
   window.__hls = hls;
   hls.on(Hls.Events.ERROR, (_event, data) => {
     window.__errors.push({
@@ -105,7 +106,8 @@ export interface PlayerPage {
 
 export interface PlayerServer {
   origin: string;
-  open(browser: Browser, src: string): Promise<PlayerPage>;
+  /** Opens the player page on `src`; `config` is passed to hls.js over its defaults. */
+  open(browser: Browser, src: string, config?: Record<string, unknown>): Promise<PlayerPage>;
   close(): Promise<void>;
 }
 
@@ -130,13 +132,14 @@ export async function startPlayerServer(): Promise<PlayerServer> {
   const origin = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   return {
     origin,
-    async open(browser, src) {
+    async open(browser, src, config) {
       const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
       const log: string[] = [];
       page.on('console', (m) => log.push(`console.${m.type()}: ${m.text()}`));
       page.on('pageerror', (err) => log.push(`pageerror: ${err.message}`));
       page.on('requestfailed', (r) => log.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
-      await page.goto(`${origin}/?src=${encodeURIComponent(src)}`);
+      const extra = config ? `&config=${encodeURIComponent(JSON.stringify(config))}` : '';
+      await page.goto(`${origin}/?src=${encodeURIComponent(src)}${extra}`);
       const state = () => page.evaluate<PlayerState>('window.__state()');
       const describe = (s: PlayerState | undefined) => JSON.stringify({ state: s, log }, null, 2);
       return {

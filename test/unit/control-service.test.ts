@@ -32,6 +32,7 @@ function service(over: Partial<ControlServiceOptions> = {}): ControlService {
     statistics: {} as never,
     settings: {} as never,
     status: () => ({}) as never,
+    push: {} as never,
     onEvent: () => () => undefined,
     log,
     ...over,

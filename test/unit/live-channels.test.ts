@@ -131,7 +131,7 @@ describe('LiveChannels races', () => {
   });
 
   it('stop ends a live ingest: the transcoder stops and the end is recorded', async () => {
-    const { live, ingest, channels, channel, request } = setup();
+    const { live, ingest, channels, channel, request } = setup(undefined, { drainMs: 50 });
     await live.authorize(request('s3'));
     ingest.emit('published', {
       sessionId: 's3',
@@ -150,7 +150,7 @@ describe('LiveChannels races', () => {
 
 describe('followers of the live streams (push targets, the content monitor)', () => {
   it('are told when a feed starts (with where to pull it) and stops; one added later hears of the running ones', async () => {
-    const { live, ingest, channel, request } = setup();
+    const { live, ingest, channel, request } = setup(undefined, { drainMs: 50 });
     const heard: string[] = [];
     const follower = {
       feedStarted: (f: { entryId: string; streamIndex: number; internalPath: string }) =>

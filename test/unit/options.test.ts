@@ -37,6 +37,20 @@ describe('options', () => {
     expect(() => loadOptions(['--bogus', 'x'], {})).toThrow(OptionsError);
   });
 
+  it('signs webhooks: URLs need the secret (environment only), and only http(s) URLs', () => {
+    expect(() => loadOptions(['--webhook-url', 'https://hooks.example.com/a'], {})).toThrow(
+      /ECDN_WEBHOOK_SECRET/,
+    );
+    expect(() =>
+      loadOptions(['--webhook-url', 'ftp://hooks.example.com/a'], { ECDN_WEBHOOK_SECRET: 'x'.repeat(20) }),
+    ).toThrow(/not http/);
+    const o = loadOptions(['--webhook-url', 'https://a.example/x, http://b.example/y'], {
+      ECDN_WEBHOOK_SECRET: 'x'.repeat(20),
+    });
+    expect(o.webhookUrl).toContain('b.example');
+    expect(() => loadOptions(['--webhook-secret', 'x'.repeat(20)], {})).toThrow();
+  });
+
   it('is documented in the README, row for row', () => {
     const readme = fs.readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
     expect(readme).toContain(optionsTable());

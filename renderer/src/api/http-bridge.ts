@@ -46,18 +46,18 @@ function apiError(body: unknown): { code: string; message: string } | undefined 
   return { code, message: typeof message === 'string' ? message : code };
 }
 
-/** Fills `:entryId` and splits the rest of the request off as the body (none for GET and DELETE). */
+/** Fills the path's `:params` (`:entryId`, `:targetId`) and splits the rest off as the body (none for GET and DELETE). */
 export function routeRequest(
   route: ControlRoute,
   request: unknown,
 ): { method: ControlRoute['method']; path: string; body: Record<string, unknown> | undefined } {
   const rest: Record<string, unknown> =
     typeof request === 'object' && request !== null ? { ...(request as Record<string, unknown>) } : {};
-  let path = route.path;
-  if (path.includes(':entryId')) {
-    path = path.replace(':entryId', encodeURIComponent(String(rest.entryId ?? '')));
-    delete rest.entryId;
-  }
+  const path = route.path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
+    const value = encodeURIComponent(String(rest[name] ?? ''));
+    delete rest[name];
+    return value;
+  });
   const body = route.method === 'GET' || route.method === 'DELETE' ? undefined : rest;
   return { method: route.method, path, body };
 }

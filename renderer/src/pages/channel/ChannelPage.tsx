@@ -1,5 +1,7 @@
 import { useEffect, type ReactNode } from 'react';
 import { useBridge, useControlEvents, useDebounced, useResource, useResync } from '../../api/hooks.js';
+import { ChannelAlertsBanner } from '../../components/ChannelAlerts.js';
+import { ChannelThumbnail } from '../../components/ChannelThumbnail.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';
 import { StateBadge } from '../../components/StateBadge.js';
@@ -13,6 +15,8 @@ import { ChannelEventsList } from './ChannelEventsList.js';
 import { EncoderPanel } from './EncoderPanel.js';
 import { PreviewPlayer } from './PreviewPlayer.js';
 import { PublishingPointOptions } from './PublishingPointOptions.js';
+import { PushTargetsPanel } from './PushTargetsPanel.js';
+import { ShareCard } from './ShareCard.js';
 import { StatisticsPanel } from './StatisticsPanel.js';
 
 function Panel({ title, className, children }: { title: string; className?: string; children: ReactNode }) {
@@ -67,7 +71,9 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
       <nav aria-label="Breadcrumb" className="breadcrumb">
         <a href={hrefOf({ page: 'channels' })}>Channels</a> / <span aria-current="page">{channel.name}</span>
       </nav>
+      <ChannelAlertsBanner alerts={channel.alerts} />
       <header className="channel-header" data-testid="channel-header">
+        <ChannelThumbnail channel={channel} size="large" />
         <div>
           <h1>{channel.name}</h1>
           <p className="muted small">
@@ -75,10 +81,13 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
           </p>
         </div>
         <StateBadge state={channel.state} />
-        <IngestHealth ingests={channel.ingests} />
+        <IngestHealth ingests={channel.ingests} details />
         <ChannelControls channel={channel} onChanged={ch.reload} />
       </header>
       <ErrorAlert error={ch.error} action="Could not refresh the channel" />
+      <Panel title="Share with viewers">
+        <ShareCard channel={channel} />
+      </Panel>
       <div className="grid-2">
         <Panel title="Preview">
           <PreviewPlayer channel={channel} />
@@ -96,6 +105,9 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
         </Panel>
         <Panel title="Access">
           <AccessPanel channel={channel} onChanged={ch.reload} />
+        </Panel>
+        <Panel title="Also send to">
+          <PushTargetsPanel entryId={channel.entryId} />
         </Panel>
         <Panel title="Publishing point options">
           <PublishingPointOptions entryId={entryId} state={channel.state} />

@@ -9,6 +9,7 @@ import { PortFields } from './PortFields.js';
 import { draftFrom, inputFrom, type SettingsDraft } from './settings-draft.js';
 import { SettingsSummary } from './SettingsSummary.js';
 import { useSaveSettings } from './useSaveSettings.js';
+import { WebhookTest } from './WebhookTest.js';
 
 /** Every setting on one page; flags' settings disabled with their reason; saving may restart the core. */
 export function SettingsPage({
@@ -71,6 +72,9 @@ export function SettingsPage({
         </section>
         <section className="card" aria-label="Admin credentials">
           <AdminTokenFields draft={draft} set={set} current={current} />
+        </section>
+        <section className="card" aria-label="Alert webhooks">
+          <WebhookTest />
         </section>
       </div>
       <section className="card" aria-labelledby="settings-summary-h">
