@@ -4,28 +4,16 @@
  * drift (how far the encoder's timestamps fall behind the wall clock since it started). The RTMP child keeps one per
  * publishing session and sends a snapshot to the core every 2 s; the core adds the age of the last packet.
  */
+import type { IngestHealthView } from '../contract/contract.js';
 
-/** What the core receives, every 2 s per session. */
-export interface IngestHealthSnapshot {
-  /** Video frames per second over the window. */
-  fps: number | null;
-  /** Bits per second over the window (audio + video payload). */
-  bitrate: number;
-  /** The highest one-second bitrate in the window. */
-  peakBitrate: number;
-  /** The last measured interval between key frames (ms). */
-  keyFrameIntervalMs: number | null;
-  /** Whether frames arrive out of presentation order (pts != dts). */
-  bFrames: boolean;
-  audio: boolean;
-  video: boolean;
-  /** Timestamps that went backwards or leapt ahead by more than 5 s. */
-  timestampJumps: number;
-  /** How far the encoder's clock falls behind ours since its first packet (ms; grows when it sends slower than real time). */
-  driftMs: number;
+/**
+ * What the core receives, every 2 s per session: the contract's view of it, with the wall clock of the last packet
+ * (the core turns it into the time since).
+ */
+export type IngestHealthSnapshot = Omit<IngestHealthView, 'lastPacketAgeMs'> & {
   /** Wall clock of the last packet (ms since the epoch). */
   lastPacketAt: number;
-}
+};
 
 /** The fields of a node-media-server AVPacket the measurement reads. */
 export interface HealthPacket {

@@ -133,8 +133,9 @@ describe('a dying ffmpeg', () => {
         return s.length === 1 && (s[0]?.fps ?? 0) > 0 && s;
       });
       expect(stats[0]?.restarts).toBe(0);
+      // The transcoder's ffmpeg (the content monitor pulls the same stream with its own, watching for black).
       const ffmpeg = childrenOf(a.proc.pid as number).filter(
-        (p) => p.comm === 'ffmpeg' && p.cmdline.includes(c.streamName),
+        (p) => p.comm === 'ffmpeg' && p.cmdline.includes(c.streamName) && !p.cmdline.includes('blackdetect'),
       );
       expect(ffmpeg).toHaveLength(1);
       process.kill((ffmpeg[0] as { pid: number }).pid, 'SIGKILL');

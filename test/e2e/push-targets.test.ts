@@ -26,54 +26,19 @@ interface Target {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-push-'));
 const receivers: ChildProcess[] = [];
 
-/** A receiver: ffmpeg listening on `input`, writing what arrives to `file` (MPEG-TS, stream copy). */
+/** A receiver: ffmpeg listening on `input` (`-listen 1` for RTMP), writing what arrives to `file` (MPEG-TS, copied). */
 function receive(input: string, file: string): ChildProcess {
+  const listen = input.startsWith('rtmp:') ? ['-listen', '1'] : [];
   const p = spawn(
     FFMPEG,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-listen',
-      '1',
-      '-i',
-      input,
-      '-c',
-      'copy',
-      '-f',
-      'mpegts',
-      file,
-    ],
-    {
-      stdio: 'ignore',
-    },
-  );
-  receivers.push(p);
-  return p;
-}
-
-function receiveSrt(port: number, file: string): ChildProcess {
-  const p = spawn(
-    FFMPEG,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-i',
-      `srt://127.0.0.1:${port}?mode=listener`,
-      '-c',
-      'copy',
-      '-f',
-      'mpegts',
-      file,
-    ],
+    ['-hide_banner', '-loglevel', 'error', '-y', ...listen, '-i', input, '-c', 'copy', '-f', 'mpegts', file],
     { stdio: 'ignore' },
   );
   receivers.push(p);
   return p;
 }
+
+const receiveSrt = (port: number, file: string) => receive(`srt://127.0.0.1:${port}?mode=listener`, file);
 
 async function stopReceiver(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;

@@ -1,14 +1,11 @@
 import { useEffect, useState } from 'react';
 import type { ChannelView } from '@contract';
-import { useBridge } from '../api/hooks.js';
+import { usePlaybackUrl } from '../api/use-playback-url.js';
 
 /** While the channel is live the thumbnail is fetched again this often (the monitor writes one every 5 s). */
 const REFRESH_MS = 10_000;
 /** Until the first picture of a live channel is there, it is asked for this often. */
 const FIRST_MS = 2000;
-/** Signed thumbnail URLs (secure channels) live an hour; they are made again a little before. */
-const SIGNED_SECONDS = 3600;
-const RESIGN_MS = (SIGNED_SECONDS - 300) * 1000;
 
 /** The origin's thumbnail URL of a channel: `…/<entry>.isml/thumbnail.jpg`, with a signed URL's query if any. */
 export function thumbnailUrl(playbackHls: string): string {
@@ -22,31 +19,12 @@ export function thumbnailUrl(playbackHls: string): string {
  * preview is. Refreshed every 10 s while live; the last one stays after the channel stops.
  */
 export function ChannelThumbnail({ channel, size }: { channel: ChannelView; size: 'small' | 'large' }) {
-  const bridge = useBridge();
-  const { entryId, access, signedGeneration, name } = channel;
-  const hls = channel.playback.hls;
+  const { name } = channel;
   const live = channel.state === 'started' || channel.state === 'starting';
-  const [url, setUrl] = useState<string | null>(access === 'open' ? thumbnailUrl(hls) : null);
+  const master = usePlaybackUrl(channel).url;
+  const url = master && thumbnailUrl(master);
   const [image, setImage] = useState<string | null>(null);
   const [at, setAt] = useState<string | null>(null);
-  const [signings, setSignings] = useState(0);
-
-  useEffect(() => {
-    if (access === 'open') {
-      setUrl(thumbnailUrl(hls));
-      return;
-    }
-    let on = true;
-    setUrl(null);
-    void bridge.invoke('channels.signedUrl', { entryId, expiresIn: SIGNED_SECONDS }).then((r) => {
-      if (on && r.ok) setUrl(thumbnailUrl(r.value.url));
-    });
-    const again = setTimeout(() => setSignings((n) => n + 1), RESIGN_MS);
-    return () => {
-      on = false;
-      clearTimeout(again);
-    };
-  }, [bridge, entryId, access, hls, signedGeneration, signings]);
 
   useEffect(() => {
     if (!url) return;

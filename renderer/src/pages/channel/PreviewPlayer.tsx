@@ -1,47 +1,18 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ChannelView, ControlErrorValue } from '@contract';
-import { useBridge } from '../../api/hooks.js';
+import type { ChannelView } from '@contract';
+import { usePlaybackUrl } from '../../api/use-playback-url.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 
-/** Signed preview URLs live an hour; they are made again a little before. */
-const SIGNED_SECONDS = 3600;
-const RESIGN_MS = (SIGNED_SECONDS - 300) * 1000;
 const RETRY_MS = 2500;
 
 /** The channel's HLS preview in hls.js (a signed URL when the channel is secure), retried while it is live. */
 export function PreviewPlayer({ channel }: { channel: ChannelView }) {
-  const bridge = useBridge();
   const video = useRef<HTMLVideoElement>(null);
-  const [src, setSrc] = useState<string | null>(null);
-  const [error, setError] = useState<ControlErrorValue | null>(null);
+  // Signed again at once when the channel's links are revoked (a new signature generation).
+  const { url: src, error } = usePlaybackUrl(channel);
   const [status, setStatus] = useState('Loading the preview…');
   const [attempt, setAttempt] = useState(0);
-  const [signings, setSignings] = useState(0);
   const live = channel.state === 'started' || channel.state === 'starting';
-  const { entryId, access, signedGeneration } = channel;
-  const hlsUrl = channel.playback.hls;
-
-  useEffect(() => {
-    if (access === 'open') {
-      setSrc(hlsUrl);
-      return;
-    }
-    let on = true;
-    setSrc(null);
-    void bridge.invoke('channels.signedUrl', { entryId, expiresIn: SIGNED_SECONDS }).then((r) => {
-      if (!on) return;
-      if (r.ok) {
-        setSrc(r.value.url);
-        setError(null);
-      } else setError(r.error);
-    });
-    const again = setTimeout(() => setSignings((n) => n + 1), RESIGN_MS);
-    return () => {
-      on = false;
-      clearTimeout(again);
-    };
-    // A new signature generation (the channel's links were revoked): the preview signs again at once.
-  }, [bridge, entryId, access, hlsUrl, signings, signedGeneration]);
 
   useEffect(() => {
     const el = video.current;
