@@ -7,6 +7,7 @@
  *   serving    requests/s, throughput and p99 of the origin beside nginx serving the same files
  *   viewers    1000 simulated players on 4 live channels: errors, late fragments, core CPU and memory
  *   archive    manifest, /archive and purge times with a 1 h and a 24 h archive index
+ *   edge       the appliance's /kCache/ edge beside nginx proxy_cache (ecdn-kcache.conf) under wrk
  * Shorter runs while developing: BENCH_GLASS_SECONDS (20), BENCH_SERVING_SECONDS (10), BENCH_SERVING_LEVELS
  * (50,200,1000), BENCH_VIEWERS (1000), BENCH_VIEWER_SECONDS (60), BENCH_ARCHIVE_REPS (200); BENCH_VIEWER_PROFILE,
  * BENCH_VIEWER_WORKERS, BENCH_VIEWER_AUDIO (see viewers.ts); BENCH_CPU_PROFILE=<dir> makes the appliances of the
@@ -17,6 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { archiveRows, measureArchive } from './archive-costs.js';
+import { edgeRows, measureEdge } from './edge.js';
 import { glassRows, measureGlassToGlass } from './glass-to-glass.js';
 import { startCpuAccount, type CpuAccount } from './lib/cpu.js';
 import { machineInfo, type MachineInfo } from './lib/machine.js';
@@ -34,6 +36,7 @@ const SECTIONS: Record<string, () => Promise<SectionResult>> = {
   serving: async () => servingRows(await measureServing()),
   viewers: async () => viewersRows(await measureViewers()),
   archive: async () => archiveRows(await measureArchive()),
+  edge: async () => edgeRows(await measureEdge()),
 };
 
 function selectedSections(argv: readonly string[]): string[] {

@@ -2,68 +2,19 @@
  * A caching edge in front of the origin (Debian's nginx with resources/nginx/ecdn-edge.conf, as the README
  * documents it): many viewers, one origin fetch per fragment; live playlists refresh; signed URLs still hold.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { ROOT, freePort, waitFor, type ChannelJson, type RunningAppliance } from '../helpers/appliance.js';
+import { waitFor, type ChannelJson, type RunningAppliance } from '../helpers/appliance.js';
 import { test as base, describe, expect } from '../helpers/fixtures.js';
+import { renderEdgeConfig, startNginx } from '../helpers/nginx.js';
 
-const NGINX = process.env.ECDN_TEST_NGINX ?? '/usr/sbin/nginx';
-
-/**
- * Runs nginx with the shipped edge configuration, pointed at this appliance, on a free port, in a temp prefix.
- * A free port can be taken by a parallel test before nginx binds it: nginx then exits, and another port is tried.
- */
-async function startEdge(originPort: number): Promise<{ proc: ChildProcess; url: string; dir: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-edge-'));
-  // nginx's workers run as an unprivileged user: they must be able to enter the prefix.
-  fs.chmodSync(dir, 0o755);
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const site = fs
-      .readFileSync(path.join(ROOT, 'resources/nginx/ecdn-edge.conf'), 'utf8')
-      .replace('server ORIGIN;', `server 127.0.0.1:${originPort};`)
-      .replace('/var/cache/nginx/ecdn', path.join(dir, 'cache'))
-      .replace('listen 8090;', `listen 127.0.0.1:${port};`);
-    const conf = path.join(dir, 'nginx.conf');
-    fs.writeFileSync(
-      conf,
-      `daemon off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nevents { worker_connections 256; }\n` +
-        `http {\n  access_log off;\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;\n  fastcgi_temp_path ${dir}/fcgi;\n` +
-        `  uwsgi_temp_path ${dir}/uwsgi;\n  scgi_temp_path ${dir}/scgi;\n${site}\n}\n`,
-    );
-    const proc = spawn(NGINX, ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const url = `http://127.0.0.1:${port}`;
-    try {
-      await waitFor(
-        'nginx',
-        async () => {
-          if (proc.exitCode !== null) throw new Error(`nginx exited with ${proc.exitCode}`);
-          return (await fetch(`${url}/nothing`)).status === 404 && proc.exitCode === null;
-        },
-        10_000,
-        100,
-      );
-      return { proc, url, dir };
-    } catch (err) {
-      proc.kill('SIGKILL');
-      const log = fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, 'utf8') : '';
-      if (/Address already in use/.test(stderr + log) && attempt < 4) continue;
-      throw new Error(`${(err as Error).message}\n${stderr}${log}`);
-    }
-  }
+/** Runs nginx with the shipped edge configuration, pointed at this appliance, on a free port, in a temp prefix. */
+function startEdge(originPort: number) {
+  return startNginx({ name: 'edge', http: (port, dir) => renderEdgeConfig(originPort, port, dir) });
 }
 
 /** `edge`: nginx in front of the appliance's origin; `viaEdge` turns an origin URL into the same URL on the edge. */
 const test = base.extend('edge', { scope: 'file' }, async ({ appliance: a }, { onCleanup }) => {
   const e = await startEdge(a.httpPort);
-  onCleanup(() => {
-    e.proc.kill('SIGQUIT');
-    fs.rmSync(e.dir, { recursive: true, force: true });
-  });
+  onCleanup(() => e.stop());
   return {
     url: e.url,
     viaEdge: (originUrl: string) => originUrl.replace(`http://127.0.0.1:${a.httpPort}`, e.url),
