@@ -1,6 +1,7 @@
 /**
  * Which channel events are alerts, and their start and end: the content monitor's conditions (BLACK, FROZEN,
- * SILENCE), the primary ingest lost and back, the backup taking over and giving back, a transcoder that died.
+ * SILENCE), the primary ingest lost and back, the backup taking over and giving back, a transcoder that died or
+ * runs slower than real time.
  * One table, read by the webhooks; everything else a channel records is not an alert.
  */
 import type { AlertNotification } from './webhooks.js';
@@ -42,6 +43,10 @@ export function alertOf(e: AlertSourceEvent): AlertNotification | undefined {
       return { ...base, condition: 'TRANSCODER_FAILED', phase: 'start', level: 'warn' };
     case 'TRANSCODE_STARTED':
       return { ...base, condition: 'TRANSCODER_FAILED', phase: 'end', level: 'info' };
+    case 'TRANSCODER_SLOW':
+      return { ...base, condition: 'TRANSCODER_SLOW', phase: 'start', level: 'warn' };
+    case 'TRANSCODER_CAUGHT_UP':
+      return { ...base, condition: 'TRANSCODER_SLOW', phase: 'end', level: 'info' };
     default:
       return undefined;
   }

@@ -51,6 +51,8 @@ import { PushTargetStore } from '../push/push-target-store.js';
 import { PushTargets } from '../push/push-targets.js';
 import { alertOf, AlertStates } from '../alerts/channel-alerts.js';
 import { Webhooks } from '../alerts/webhooks.js';
+import { ApplianceAlerts, diskSpace } from '../alerts/appliance-alerts.js';
+import { TranscoderSpeedWatch } from '../alerts/transcoder-speed.js';
 import { defaultPublicHost, defaultServerNodeName, webhookUrls, type ApplianceOptions } from './options.js';
 import { bracketHost } from '../lib/host-name.js';
 import { Edge, GIB } from '../edge/edge.js';
@@ -77,6 +79,7 @@ interface ApplianceParts {
   ecdn: EcdnParts | undefined;
   push: PushTargets;
   webhooks: Webhooks;
+  applianceAlerts: ApplianceAlerts;
   /** The edge server node at Kaltura (`--edge-name`). */
   edgeNode: ServerNodeReporter | undefined;
   /** On-air confidence: each live channel's content monitor. */
@@ -288,6 +291,19 @@ export class Appliance {
     });
     const events = new ControlEvents({ channels, states, index, statistics, edge });
     push.on('changed', (entryId) => events.publish({ type: 'targets.changed', entryId }));
+    // A transcoder slower than real time is a channel alert; the disk and the binding are the appliance's.
+    const speedWatch = new TranscoderSpeedWatch((entryId, level, code, message) =>
+      channels.addEvent(entryId, level, code, message),
+    );
+    events.on((e) => {
+      if (e.type === 'statistics') speedWatch.sample(e.samples);
+    });
+    const applianceAlerts = new ApplianceAlerts({
+      disk: () => diskSpace(options.dataDir),
+      ...(ecdn ? { binding: () => ecdn.partner.status } : {}),
+      notify: (n) => webhooks.notify(n),
+      log: log.child({ part: 'alerts' }),
+    });
     const startedAt = new Date().toISOString();
     const urls: ApplianceUrls = {
       rtmp: `rtmp://${host}:${options.rtmpPort}/kLive`,
@@ -323,6 +339,7 @@ export class Appliance {
         uptimeSeconds: Math.round(process.uptime()),
         ingest: { pid: ingest.pid ?? null, listening: ingest.isListening, restarts: ingest.restarts },
         ffmpeg: ffmpeg.path,
+        ...(applianceAlerts.disk ? { disk: applianceAlerts.disk } : {}),
         ...(ecdn ? { serviceUrl: options.serviceUrl, binding: ecdn.partner.status } : {}),
       }),
     });
@@ -366,6 +383,7 @@ export class Appliance {
       throw err;
     }
     events.start();
+    applianceAlerts.start();
     // Reported once the origin listener answers /kCache/; failures are kept on the node's view, and retried.
     void edgeNode?.start();
     readiness.ready = true;
@@ -379,6 +397,7 @@ export class Appliance {
       ecdn,
       push,
       webhooks,
+      applianceAlerts,
       edgeNode,
       monitors,
     });
@@ -396,6 +415,7 @@ export class Appliance {
       this.log.info('shutting down');
       p.control.events.stop();
       await p.push.stopAll();
+      p.applianceAlerts.stop();
       await p.webhooks.close();
       await p.ingest.stop();
       await p.live.stopAll();

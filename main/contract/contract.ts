@@ -209,6 +209,8 @@ export interface ApplianceStatus {
   uptimeSeconds: number;
   ingest: { pid: number | null; listening: boolean; restarts: number };
   ffmpeg: string;
+  /** The data directory's file system (checked every 30 s): nearly full below 5% or 2 GiB free. */
+  disk?: { freeBytes: number; totalBytes: number; nearlyFull: boolean };
   /** eCDN mode: the service, and whether the partner binding works right now. */
   serviceUrl?: string;
   binding?: {

@@ -38,6 +38,15 @@ describe('admin credentials', () => {
     });
     expect(basic.status).toBe(200);
   });
+
+  test("the status says how full the data directory's disk is", async ({ appliance: a }) => {
+    const s = (await (await a.api('GET', '/api/v1/status')).json()) as {
+      disk: { freeBytes: number; totalBytes: number; nearlyFull: boolean };
+    };
+    expect(s.disk.totalBytes).toBeGreaterThan(s.disk.freeBytes);
+    expect(s.disk.freeBytes).toBeGreaterThan(0);
+    expect(typeof s.disk.nearlyFull).toBe('boolean');
+  });
 });
 
 describe('channels', () => {
