@@ -50,7 +50,21 @@ export function App({ bridge }: { bridge: DashboardBridge }) {
   };
   return (
     <BridgeContext.Provider value={bridge}>
-      {authed ? <Dashboard /> : <LoginPage onSubmit={signIn} notice={notice} />}
+      {authed ? (
+        <Dashboard
+          onSignOut={
+            bridge.transport === 'ipc'
+              ? undefined
+              : () => {
+                  clearToken();
+                  setNotice('Signed out.');
+                  setAuthed(false);
+                }
+          }
+        />
+      ) : (
+        <LoginPage onSubmit={signIn} notice={notice} />
+      )}
     </BridgeContext.Provider>
   );
 }
@@ -63,7 +77,8 @@ function readSkipped(): boolean {
   }
 }
 
-function Dashboard() {
+/** `onSignOut`: in a browser, forgets the admin token (the desktop window has none to forget). */
+function Dashboard({ onSignOut }: { onSignOut?: () => void }) {
   const resync = useResync();
   const [statusTick, setStatusTick] = useState(0);
   const status = useResource('status.get', undefined, `status-${resync}-${statusTick}`);
@@ -151,8 +166,16 @@ function Dashboard() {
         </nav>
         <span className="topbar-info muted small" data-testid="appliance-mode">
           {status.data.mode === 'ecdn' ? `eCDN · partner ${status.data.partnerId}` : 'standalone'}
-          {status.data.binding ? ` · ${status.data.binding.state}` : ''} · v{status.data.version}
+          {status.data.binding ? ` · ${status.data.binding.state}` : ''} · v{status.data.version} · viewers:{' '}
+          <a href={status.data.urls.origin} target="_blank" rel="noreferrer" data-testid="portal-address">
+            {status.data.urls.origin.replace(/\/$/, '')}
+          </a>
         </span>
+        {onSignOut ? (
+          <button type="button" className="link-button" onClick={onSignOut}>
+            Sign out
+          </button>
+        ) : null}
       </header>
       <ConnectionBanner />
       <BindingBanner initial={status.data.binding} />

@@ -476,4 +476,17 @@ describe('the dashboard in a browser', () => {
     expect(await p.getByTestId('fixed-reason').count()).toBeGreaterThanOrEqual(5);
     expect(await p.getByTestId('settings-summary').innerText()).toContain('Mode: standalone (unchanged)');
   });
+
+  test('shows where viewers go, and signs out: the token is forgotten, the login screen is back', async ({
+    appliance: a,
+  }) => {
+    const p = page();
+    expect(await p.getByTestId('portal-address').getAttribute('href')).toBe(
+      `${a.origin.replace(/\/$/, '')}/`,
+    );
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await visible(p.getByLabel('Admin token', { exact: true }), 'the login screen');
+    expect(await p.getByText('Signed out.').count()).toBe(1);
+    expect(await p.evaluate<string | null>("sessionStorage.getItem('ecdn.adminToken')")).toBeNull();
+  });
 });
