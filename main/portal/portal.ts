@@ -322,9 +322,9 @@ function expiryNote(query: Record<string, unknown>): string {
 }
 
 function stateBadge(state: string): string {
-  if (state === 'started') return '<span class="badge badge-live">Live</span>';
-  if (state === 'starting') return '<span class="badge badge-live">Starting</span>';
-  return '<span class="badge">Not live</span>';
+  if (state === 'started') return '<span class="badge badge-live" data-live-badge>Live</span>';
+  if (state === 'starting') return '<span class="badge badge-live" data-live-badge>Starting</span>';
+  return '<span class="badge" data-live-badge>Not live</span>';
 }
 
 function elementId(text: string): string {

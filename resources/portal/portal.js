@@ -11,6 +11,55 @@
   var Hls = window.Hls;
   var RETRY_MS = 10000;
   var THUMBNAIL_MS = 10000;
+  /** After the broadcast stops, how often the page looks whether it is live again. */
+  var COMEBACK_MS = 3000;
+
+  /** The page's Live badge ([data-live-badge]) follows what the player sees: Live, Paused. */
+  function liveBadge(text, live) {
+    var el = document.querySelector('[data-live-badge]');
+    if (!el) return;
+    el.textContent = text;
+    el.className = live ? 'badge badge-live' : 'badge';
+  }
+
+  /** The first media playlist a master lists, as a URL. */
+  function firstMediaPlaylist(masterUrl, master) {
+    var lines = master.split('\n');
+    for (var i = 0; i < lines.length; i++) {
+      var l = lines[i].trim();
+      if (l && l.charAt(0) !== '#') return new URL(l, new URL(masterUrl, window.location.href)).toString();
+    }
+    return null;
+  }
+
+  /** Resolves once the channel is live again: its media playlist has no EXT-X-ENDLIST any more. */
+  function whenLiveAgain(src, stillWaiting) {
+    return new Promise(function (resolve) {
+      function look() {
+        if (!stillWaiting()) return;
+        fetch(src, { cache: 'no-store' })
+          .then(function (r) {
+            return r.ok ? r.text() : null;
+          })
+          .then(function (master) {
+            var media = master && firstMediaPlaylist(src, master);
+            return media
+              ? fetch(media, { cache: 'no-store' }).then(function (r) {
+                  return r.ok ? r.text() : null;
+                })
+              : null;
+          })
+          .then(function (playlist) {
+            if (playlist && playlist.indexOf('#EXT-X-ENDLIST') === -1) resolve();
+            else setTimeout(look, COMEBACK_MS);
+          })
+          .catch(function () {
+            setTimeout(look, COMEBACK_MS);
+          });
+      }
+      setTimeout(look, COMEBACK_MS);
+    });
+  }
 
   function statusLine(text) {
     var el = document.getElementById('player-status');
@@ -135,7 +184,8 @@
         autoStartLoad: autoplay,
         onReady: function () {
           statusLine('');
-          if (autoplay) start(video);
+          liveBadge('Live', true);
+          if (autoplay || resumed) start(video);
         },
         onDenied: function () {
           ctl = null;
@@ -155,10 +205,27 @@
     video.addEventListener('play', function () {
       if (ctl) ctl.startLoad();
     });
+    // The encoder stopped: nobody is stranded. The page says so over the last frame and starts again by itself
+    // when the channel is live again.
+    var waiting = false;
+    var resumed = false;
     video.addEventListener('ended', function () {
-      statusLine('The broadcast has ended.');
+      if (waiting) return;
+      waiting = true;
+      statusLine('Paused — it will continue here automatically.');
+      liveBadge('Paused', false);
+      whenLiveAgain(src, function () {
+        return waiting;
+      }).then(function () {
+        waiting = false;
+        resumed = true;
+        statusLine('Back live — reconnecting…');
+        if (ctl) ctl.destroy();
+        load();
+      });
     });
     window.addEventListener('pagehide', function () {
+      waiting = false;
       if (timer) clearTimeout(timer);
       if (ctl) ctl.destroy();
     });

@@ -224,6 +224,40 @@ describe('the viewer portal', () => {
     expect(cspRefusals(log), describeLog()).toEqual([]);
   });
 
+  test('a viewer is never stranded: the page says "Paused" when the encoder stops, and plays again by itself', async ({
+    appliance: app,
+    browser,
+    publish,
+  }) => {
+    const c = await createChannel(app, 'Portal comeback');
+    publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 8, gop: 30 });
+    const { page, describe: describeLog } = await openPage(browser);
+    await page.goto(`${app.origin}/watch/${c.entryId}`);
+    await plays(page, 1, describeLog);
+    // The encoder stops: the player plays out what it has, then says what happens, over the last frame.
+    await waitFor(
+      'the paused notice',
+      async () => (await playback(page)).status.startsWith('Paused — it will continue here automatically'),
+      40_000,
+    );
+    expect(await page.locator('[data-live-badge]').textContent()).toBe('Paused');
+    const pausedAt = (await playback(page)).currentTime;
+    // The encoder comes back (the same presentation continues): the page plays again, no viewer action.
+    publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 20, gop: 30 });
+    await waitFor(
+      'playback to resume by itself',
+      async () => {
+        const s = await playback(page);
+        return !s.paused && s.currentTime > pausedAt + 1 && s.status === '';
+      },
+      40_000,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${JSON.stringify(await playback(page))}\n${describeLog()}`);
+    });
+    expect(await page.locator('[data-live-badge]').textContent()).toBe('Live');
+    await page.close();
+  });
+
   test("a space's playlist player: listed when open, plays an item, then the next one when it ends", async ({
     appliance: app,
     browser,
