@@ -261,6 +261,28 @@ export class ControlService implements ControlDispatcher {
         o.channels.delete(entryId);
         return { deleted: entryId };
       },
+      'channels.allowNow': async (req) => {
+        const { entryId } = split(req);
+        this.view(entryId);
+        o.live.forgetAuthentication(entryId);
+        o.channels.addEvent(
+          entryId,
+          'info',
+          'PUBLISH_ALLOWED',
+          'blocks after failed publishes cleared by staff',
+        );
+        return this.view(entryId);
+      },
+      'ingest.refusals': async (req) => {
+        validate(noRequest, req);
+        return {
+          refusals: o.live.refused.list().map((r) => ({
+            ...r,
+            firstAt: new Date(r.firstAt).toISOString(),
+            lastAt: new Date(r.lastAt).toISOString(),
+          })),
+        };
+      },
       'targets.list': async (req) => {
         const { entryId } = split(req);
         this.view(entryId);

@@ -291,6 +291,7 @@ export class Appliance {
     });
     const events = new ControlEvents({ channels, states, index, statistics, edge });
     push.on('changed', (entryId) => events.publish({ type: 'targets.changed', entryId }));
+    live.refused.on('changed', () => events.publish({ type: 'refusals.changed' }));
     // A transcoder slower than real time is a channel alert; the disk and the binding are the appliance's.
     const speedWatch = new TranscoderSpeedWatch((entryId, level, code, message) =>
       channels.addEvent(entryId, level, code, message),

@@ -46,6 +46,7 @@ export function channelView(
     createdAt: new Date(c.createdAt).toISOString(),
     access: c.access,
     signedGeneration: c.signedGeneration,
+    blocks: live.blocksOf(c.entryId).map((b) => ({ ...b, until: new Date(b.until).toISOString() })),
     accepting: c.accepting,
     broadcastUrl: primary,
     backupBroadcastUrl: backup,

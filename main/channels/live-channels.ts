@@ -19,6 +19,7 @@ import { channelLog } from './channel-log.js';
 import { ChannelControl } from './channel-control.js';
 import type { ChannelStore } from './channel-store.js';
 import { IngestFeeds, type FeedListener, type IngestSession } from './ingest-feeds.js';
+import { RefusedPublishes } from './refused-publishes.js';
 import { PublishGate, type IngestProblem } from './publish-gate.js';
 
 export type { IngestSession };
@@ -57,6 +58,8 @@ export class LiveChannels {
   private readonly gate: PublishGate;
   private readonly feeds: IngestFeeds;
   private readonly control: ChannelControl;
+  /** Refused publishes that match no channel (the dashboard's "Refused publishes"). */
+  readonly refused = new RefusedPublishes();
 
   constructor(private readonly o: LiveChannelsOptions) {
     const record = channelLog(o.channels, o.log);
@@ -84,6 +87,7 @@ export class LiveChannels {
       ...(o.recordEntries !== undefined ? { recordEntries: o.recordEntries } : {}),
       ...(o.hooks?.problem ? { problem: o.hooks.problem } : {}),
       record,
+      refused: this.refused,
       log: o.log,
     });
     this.control = new ChannelControl({
@@ -146,7 +150,15 @@ export class LiveChannels {
     return this.control.restartChannel(entryId);
   }
 
-  /** Forgets a successful authentication of the entry (its token changed), so the next publish is checked again. */
+  /** The entry's blocks after failed publishes (address, until when, why): staff see them with a countdown. */
+  blocksOf(entryId: string): Array<{ address: string; until: number; reason: string }> {
+    return this.o.authenticator.blocksOf(entryId);
+  }
+
+  /**
+   * Forgets a successful authentication of the entry (its token changed) and its blocks ("Allow now"), so the
+   * next publish is checked again at once.
+   */
   forgetAuthentication(entryId: string): void {
     this.o.authenticator.forget(entryId);
   }

@@ -18,6 +18,7 @@ import { resolvePpOptions, type PublishingPointOptions } from '../origin/publish
 import type { LiveEntry } from '../partner/partner.js';
 import type { PublishAuthenticator } from '../partner/publish-authenticator.js';
 import type { RecordEvent } from './channel-log.js';
+import type { RefusedPublishes } from './refused-publishes.js';
 
 /**
  * eCDN mode: refusals the partner's service gave after it found the entry (liveStream.authenticate checks the
@@ -72,6 +73,8 @@ export interface PublishGateOptions {
   recordEntries?: boolean;
   problem?: (p: IngestProblem) => void;
   record: RecordEvent;
+  /** Refusals of publishes that match no channel (nobody's events would show them). */
+  refused: RefusedPublishes;
   log: Logger;
 }
 
@@ -128,6 +131,15 @@ export class PublishGate {
         serverIndex: req.query.i === '1' ? 1 : 0,
         code: rej.code,
         ...(req.streamName ? { parameter: req.streamName.slice(0, 100) } : {}),
+      });
+    }
+    if (!entryId || !this.o.channels.get(entryId)) {
+      this.o.refused.add({
+        remote: req.remote,
+        code: rej.code,
+        message: rej.message,
+        streamName: req.streamName,
+        ...(entryId ? { entryId } : {}),
       });
     }
     if (entryId) {

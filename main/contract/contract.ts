@@ -111,6 +111,8 @@ export interface ChannelView {
   access: 'open' | 'secure';
   /** Moves on each time the channel's signed URLs are revoked (a link made before no longer opens it). */
   signedGeneration: number;
+  /** Addresses refused without asking after a failed publish, until when, and why ("Allow now" clears them). */
+  blocks: Array<{ address: string; until: string; reason: string }>;
   /** False after `stop`: publishes are refused until `start`. */
   accepting: boolean;
   /** OBS "server" and the full URL for ffmpeg-style encoders. */
@@ -286,6 +288,18 @@ export interface StatisticsSample {
     /** Bytes of media written so far by this rendition's current run. */
     bytes: number;
   }>;
+}
+
+export interface RefusedPublishView {
+  remote: string;
+  code: string;
+  message: string;
+  hint: string;
+  streamName: string;
+  entryId?: string;
+  count: number;
+  firstAt: string;
+  lastAt: string;
 }
 
 export interface SignedUrlView {
@@ -533,6 +547,10 @@ export interface ControlOperations extends EdgeOperations {
   };
   /** Every signed URL handed out for the channel stops working at once (links made afterwards work). */
   'channels.revokeSignedUrls': { request: EntryRef; response: ChannelView };
+  /** Clears the channel's blocks after failed publishes: the next publish is asked about at once. */
+  'channels.allowNow': { request: EntryRef; response: ChannelView };
+  /** Publishes that matched no channel (newest first, repeats counted), with what to do about each. */
+  'ingest.refusals': { request: void; response: { refusals: RefusedPublishView[] } };
   'targets.list': { request: EntryRef; response: { targets: PushTargetView[] } };
   'targets.create': { request: EntryRef & CreatePushTargetBody; response: PushTargetView };
   'targets.update': {
@@ -594,6 +612,8 @@ export const CONTROL_ROUTES = {
   'channels.statistics': { method: 'GET', path: '/api/v1/channels/:entryId/statistics' },
   'channels.signedUrl': { method: 'POST', path: '/api/v1/channels/:entryId/signed-url' },
   'channels.revokeSignedUrls': { method: 'POST', path: '/api/v1/channels/:entryId/signed-url/revoke' },
+  'channels.allowNow': { method: 'POST', path: '/api/v1/channels/:entryId/allow' },
+  'ingest.refusals': { method: 'GET', path: '/api/v1/ingest/refusals' },
   'targets.list': { method: 'GET', path: '/api/v1/channels/:entryId/targets' },
   'targets.create': { method: 'POST', path: '/api/v1/channels/:entryId/targets', status: 201 },
   'targets.update': { method: 'PATCH', path: '/api/v1/channels/:entryId/targets/:targetId' },
@@ -622,6 +642,8 @@ export type ControlEvent =
   | { type: 'channels.changed'; entryId: string }
   /** A channel's push targets changed (added, removed, enabled, disabled) or one changed state. */
   | { type: 'targets.changed'; entryId: string }
+  /** A publish that matched no channel was refused (the "Refused publishes" panel). */
+  | { type: 'refusals.changed' }
   | { type: 'channel.state'; entryId: string; state: PublishingPointState }
   /** A channel's event log grew (rejections, restart steps, purge progress...). */
   | { type: 'channel.event'; entryId: string; event: ChannelEventView }

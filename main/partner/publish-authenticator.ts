@@ -114,6 +114,17 @@ export class PublishAuthenticator {
     return this.backend.partnerId;
   }
 
+  /** The entry's blocks still running: the address, until when (ms), and the failure that caused it. */
+  blocksOf(entryId: string): Array<{ address: string; until: number; reason: string }> {
+    const t = this.now();
+    const out: Array<{ address: string; until: number; reason: string }> = [];
+    for (const [key, b] of this.blocked) {
+      if (!key.startsWith(`${entryId} `) || b.until <= t) continue;
+      out.push({ address: key.slice(entryId.length + 1), until: b.until, reason: b.rejection.message });
+    }
+    return out;
+  }
+
   /** Forgets everything known about an entry (its channel was deleted, restarted or started again). */
   forget(entryId: string): void {
     this.recent.delete(entryId);

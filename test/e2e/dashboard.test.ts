@@ -477,6 +477,20 @@ describe('the dashboard in a browser', () => {
     expect(await p.getByTestId('settings-summary').innerText()).toContain('Mode: standalone (unchanged)');
   });
 
+  test('lists a publish that matched no channel under "Refused publishes", live, with what to do', async ({
+    appliance: a,
+    publish,
+  }) => {
+    const p = page();
+    await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
+    const broadcast = `rtmp://127.0.0.1:${a.rtmpPort}/kLive/?p=7&e=0_nowhere0&i=0&t=whatever`;
+    // The broadcast URL alone, without "/<entry>_1": the most common mistake.
+    await publish(broadcast, { seconds: 2 }).done;
+    const row = p.getByTestId('refused-publish').filter({ hasText: 'MISSING_STREAM_NAME' });
+    await visible(row, 'the refused publish');
+    expect(await row.innerText()).toContain('Stream Key');
+  });
+
   test('shows where viewers go, and signs out: the token is forgotten, the login screen is back', async ({
     appliance: a,
   }) => {

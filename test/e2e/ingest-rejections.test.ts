@@ -94,6 +94,44 @@ describe('publishes the ingest refuses', () => {
     expect((await events(a, c.entryId)).map((e) => e.code)).not.toContain('MISSING_ARGUMENT');
   });
 
+  test('a publish that matches no channel is listed under "Refused publishes", with what to do', async ({
+    appliance: a,
+  }) => {
+    const c = await createChannel(a, 'real one');
+    const enc = publish(urlWith(c, { e: '0_nochanel' }, '0_nochanel_1'), { seconds: 4 });
+    expect((await enc.done).code).not.toBe(0);
+    const row = await waitFor('the refusal listed', async () => {
+      const r = (await (await a.api('GET', '/api/v1/ingest/refusals')).json()) as {
+        refusals: Array<{ entryId?: string; code: string; hint: string; count: number; remote: string }>;
+      };
+      return r.refusals.find((x) => x.entryId === '0_nochanel');
+    });
+    expect(row.code).toBe('ENTRY_ID_NOT_FOUND');
+    expect(row.hint).toMatch(/check the entry id|No channel has this entry id/);
+    expect(row.remote).toBe('127.0.0.1');
+  });
+
+  test('a block after a wrong token shows on the channel with its time left; "Allow now" clears it', async ({
+    appliance: a,
+  }) => {
+    const c = await createChannel(a, 'allow now');
+    await expectRefused(a, c, urlWith(c, { t: 'wrong' }), 'LIVE_STREAM_INVALID_TOKEN');
+    const view = (await (await a.api('GET', `/api/v1/channels/${c.entryId}`)).json()) as {
+      blocks: Array<{ address: string; until: string; reason: string }>;
+    };
+    expect(view.blocks).toHaveLength(1);
+    expect(view.blocks[0]?.address).toBe('127.0.0.1');
+    expect(Date.parse(view.blocks[0]?.until ?? '')).toBeGreaterThan(Date.now());
+    const allowed = await a.api('POST', `/api/v1/channels/${c.entryId}/allow`);
+    expect(allowed.status).toBe(200);
+    expect(((await allowed.json()) as { blocks: unknown[] }).blocks).toEqual([]);
+    // The same wrong token is asked about again (not "blocked"), and refused for what it is.
+    await expectRefused(a, c, urlWith(c, { t: 'wrong' }), 'LIVE_STREAM_INVALID_TOKEN');
+    const codes = (await events(a, c.entryId)).map((e) => e.code);
+    expect(codes).toContain('PUBLISH_ALLOWED');
+    expect(codes).not.toContain('CONNECTION_BLOCKED');
+  });
+
   test('keeps the reasons in the log without the token', async ({ appliance: a }) => {
     const out = a.stdout();
     expect(out).toContain('publish rejected');

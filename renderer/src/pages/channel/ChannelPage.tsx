@@ -15,6 +15,7 @@ import { ChannelEventsList } from './ChannelEventsList.js';
 import { EncoderPanel } from './EncoderPanel.js';
 import { PreviewPlayer } from './PreviewPlayer.js';
 import { PublishingPointOptions } from './PublishingPointOptions.js';
+import { PublishBlocks } from './PublishBlocks.js';
 import { PushTargetsPanel } from './PushTargetsPanel.js';
 import { ShareCard } from './ShareCard.js';
 import { StatisticsPanel } from './StatisticsPanel.js';
@@ -84,6 +85,7 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
         <IngestHealth ingests={channel.ingests} details />
         <ChannelControls channel={channel} onChanged={ch.reload} />
       </header>
+      <PublishBlocks channel={channel} onChanged={ch.reload} />
       <ErrorAlert error={ch.error} action="Could not refresh the channel" />
       <Panel title="Share with viewers">
         <ShareCard channel={channel} />

@@ -4,6 +4,7 @@ import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';
 import { ChannelTable } from './ChannelTable.js';
 import { NewChannelForm } from './NewChannelForm.js';
+import { RefusedPublishes } from './RefusedPublishes.js';
 
 /** Every channel, live: refetched (debounced) on channel events; numbers follow `statistics` events. */
 export function ChannelsPage({ status }: { status: ApplianceStatus | null }) {
@@ -17,6 +18,7 @@ export function ChannelsPage({ status }: { status: ApplianceStatus | null }) {
     <div className="page channels-page">
       <h1>Channels</h1>
       <NewChannelForm mode={status?.mode} onCreated={list.reload} />
+      <RefusedPublishes />
       <section className="card" aria-labelledby="channels-list-h">
         <h2 id="channels-list-h">All channels</h2>
         <Progress text={list.loading && !list.data ? 'Loading the channels…' : null} />

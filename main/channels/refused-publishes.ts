@@ -1,0 +1,86 @@
+/**
+ * Publishes that match no channel, for the dashboard's "Refused publishes" panel: the most common mistake (the
+ * broadcast URL without `/<stream name>`, an entry id from another appliance, a URL typed by hand) has no channel
+ * whose events could say it. Repeats are one row with a count; at most {@link MAX_REFUSED} rows, the oldest go, so
+ * a stranger sending junk cannot grow it.
+ */
+import { EventEmitter } from 'node:events';
+
+export const MAX_REFUSED = 50;
+
+export interface RefusedPublish {
+  remote: string;
+  code: string;
+  message: string;
+  /** What to do about it, in plain words. */
+  hint: string;
+  /** The stream name and entry id the encoder sent (may be empty or made up). */
+  streamName: string;
+  entryId?: string;
+  count: number;
+  firstAt: number;
+  lastAt: number;
+}
+
+const HINTS: Record<string, string> = {
+  MISSING_STREAM_NAME:
+    'The encoder sent the broadcast URL without "/<entry>_1": in OBS put the Server field into Server and <entry>_1 into Stream Key; other encoders need the full "ffmpeg URL" from the channel page.',
+  MISSING_ARGUMENT:
+    "The broadcast URL lost part of its query (p, e, i or t): copy it again from the channel page's Encoder panel.",
+  UNKNOWN_APPLICATION: 'The URL names another application: it must be rtmp://<appliance>:<port>/kLive/?p=…',
+  INVALID_ENTRY_ID: 'The entry id in e= is not one: copy the broadcast URL again from the channel page.',
+  INCORRECT_STREAM_NAME: 'The stream name must be <entry>_1 (or _2, _3) of the entry in the broadcast URL.',
+  CHANNEL_NOT_FOUND:
+    'No channel has this entry id here: create the channel, or use the broadcast URL of an existing one.',
+  ENTRY_ID_NOT_FOUND: "The partner's service does not know this entry: check the entry id in Kaltura.",
+  PARTNER_NOT_SERVED:
+    'The partner id (p=) is not the one this appliance serves: copy the broadcast URL from the channel page.',
+};
+
+export function refusalHint(code: string): string {
+  return HINTS[code] ?? 'Copy the broadcast URL and stream key again from the channel page.';
+}
+
+export class RefusedPublishes extends EventEmitter<{ changed: [] }> {
+  private readonly rows = new Map<string, RefusedPublish>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly now: () => number = Date.now) {
+    super();
+  }
+
+  add(r: { remote: string; code: string; message: string; streamName: string; entryId?: string }): void {
+    const key = `${r.remote} ${r.code} ${r.entryId ?? ''} ${r.streamName}`;
+    const at = this.now();
+    const row = this.rows.get(key);
+    this.rows.delete(key);
+    this.rows.set(
+      key,
+      row
+        ? { ...row, message: r.message, count: row.count + 1, lastAt: at }
+        : {
+            remote: r.remote,
+            code: r.code,
+            message: r.message.slice(0, 500),
+            hint: refusalHint(r.code),
+            streamName: r.streamName.slice(0, 200),
+            ...(r.entryId ? { entryId: r.entryId.slice(0, 100) } : {}),
+            count: 1,
+            firstAt: at,
+            lastAt: at,
+          },
+    );
+    while (this.rows.size > MAX_REFUSED) this.rows.delete(this.rows.keys().next().value as string);
+    // Told at most once a second, however fast refusals come.
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.emit('changed');
+    }, 1000);
+    this.timer.unref?.();
+  }
+
+  /** Newest first. */
+  list(): RefusedPublish[] {
+    return [...this.rows.values()].reverse();
+  }
+}
