@@ -313,9 +313,14 @@ describe('the dashboard in a browser', () => {
     await until(dash(), 'the row to go', async () => (await row.count()) === 0, 10_000);
   });
 
-  test('stops the channel: the state becomes "stopped"', async () => {
+  test('ends the event after asking (naming the viewers): the state becomes "stopped", Start comes back', async () => {
     const p = page();
-    await p.getByRole('button', { name: 'Stop', exact: true }).click();
+    expect(await p.getByRole('button', { name: 'Start', exact: true }).count()).toBe(0);
+    await p.getByRole('button', { name: 'End event…', exact: true }).click();
+    const dialog = p.getByRole('dialog');
+    await visible(dialog, 'the end confirmation');
+    expect(await dialog.innerText()).toMatch(/\d+ viewers? (is|are) watching/);
+    await dialog.getByRole('button', { name: 'End the event' }).click();
     await until(
       dash(),
       'the state badge "stopped"',
@@ -325,6 +330,7 @@ describe('the dashboard in a browser', () => {
     await until(dash(), 'the refusal notice', async () =>
       (await p.getByTestId('accepting').innerText()).includes('refused until you press Start'),
     );
+    await visible(p.getByRole('button', { name: 'Start', exact: true }), 'the Start button');
   });
 
   test('purges a range selected by dragging on the timeline, then keeps the last 0 minutes', async () => {

@@ -24,13 +24,28 @@ function mergeById(a: ChannelEventView[], b: ChannelEventView[]): ChannelEventVi
   return [...m.values()].sort((x, y) => x.id - y.id);
 }
 
-/** Start, stop and restart (asks first, then shows each step as it happens). */
-export function ChannelControls({ channel, onChanged }: { channel: ChannelView; onChanged: () => void }) {
+/**
+ * The actions follow the state: while live, one primary "End event…" that asks first and names how many viewers
+ * watch; "Stop" (refuse encoders) when nothing is live; "Start" only when stopped. Restart asks first, then shows
+ * each step as it happens.
+ */
+export function ChannelControls({
+  channel,
+  viewers = 0,
+  onChanged,
+}: {
+  channel: ChannelView;
+  /** Viewers now (the latest statistics sample). */
+  viewers?: number;
+  onChanged: () => void;
+}) {
   const bridge = useBridge();
   const start = useAction('channels.start');
   const stop = useAction('channels.stop');
   const restart = useAction('channels.restart');
   const [asking, setAsking] = useState(false);
+  const [ending, setEnding] = useState(false);
+  const live = channel.state === 'started' || channel.state === 'starting';
   const [steps, setSteps] = useState<ChannelEventView[] | null>(null);
   const watching = useRef(false);
   const entryId = channel.entryId;
@@ -62,25 +77,32 @@ export function ChannelControls({ channel, onChanged }: { channel: ChannelView; 
   return (
     <div className="controls">
       <div className="button-row" role="group" aria-label="Channel control">
-        <button
-          type="button"
-          className="primary"
-          disabled={busy}
-          onClick={async () => {
-            if (await start.run({ entryId })) onChanged();
-          }}
-        >
-          Start
-        </button>
-        <button
-          type="button"
-          disabled={busy}
-          onClick={async () => {
-            if (await stop.run({ entryId })) onChanged();
-          }}
-        >
-          Stop
-        </button>
+        {!channel.accepting ? (
+          <button
+            type="button"
+            className="primary"
+            disabled={busy}
+            onClick={async () => {
+              if (await start.run({ entryId })) onChanged();
+            }}
+          >
+            Start
+          </button>
+        ) : live ? (
+          <button type="button" className="primary danger" disabled={busy} onClick={() => setEnding(true)}>
+            End event…
+          </button>
+        ) : (
+          <button
+            type="button"
+            disabled={busy}
+            onClick={async () => {
+              if (await stop.run({ entryId })) onChanged();
+            }}
+          >
+            Stop
+          </button>
+        )}
         <button type="button" className="danger" disabled={busy} onClick={() => setAsking(true)}>
           Restart
         </button>
@@ -88,6 +110,21 @@ export function ChannelControls({ channel, onChanged }: { channel: ChannelView; 
       <p className="muted" data-testid="accepting">
         {channel.accepting ? 'Accepting encoders.' : 'Stopped: encoders are refused until you press Start.'}
       </p>
+      <ConfirmDialog
+        open={ending}
+        title={`End “${channel.name}” now?`}
+        confirmLabel="End the event"
+        onCancel={() => setEnding(false)}
+        onConfirm={async () => {
+          setEnding(false);
+          if (await stop.run({ entryId })) onChanged();
+        }}
+      >
+        <p>
+          {viewers === 1 ? '1 viewer is' : `${viewers} viewers are`} watching. The encoder is disconnected and
+          the stream ends for them; encoders are refused until you press Start. The recording so far is kept.
+        </p>
+      </ConfirmDialog>
       <ConfirmDialog
         open={asking}
         title={`Restart “${channel.name}” completely?`}
@@ -103,7 +140,11 @@ export function ChannelControls({ channel, onChanged }: { channel: ChannelView; 
           <li>create it again with the same options,</li>
           <li>accept the encoder again.</li>
         </ol>
-        <p>The whole archive of this channel is lost. Encoders reconnect by themselves.</p>
+        <p>
+          The whole archive of this channel is lost. OBS reconnects by itself when its automatic reconnect is
+          on (Settings → Advanced → Automatically Reconnect); ffmpeg and most hardware encoders must be
+          started again.
+        </p>
       </ConfirmDialog>
       <Progress text={progress} testId="control-progress" />
       {steps ? <RestartSteps steps={steps} running={restart.busy} /> : null}

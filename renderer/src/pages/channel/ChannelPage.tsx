@@ -83,7 +83,7 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
         </div>
         <StateBadge state={channel.state} />
         <IngestHealth ingests={channel.ingests} details />
-        <ChannelControls channel={channel} onChanged={ch.reload} />
+        <ChannelControls channel={channel} viewers={samples.at(-1)?.viewers ?? 0} onChanged={ch.reload} />
       </header>
       <PublishBlocks channel={channel} onChanged={ch.reload} />
       <ErrorAlert error={ch.error} action="Could not refresh the channel" />
