@@ -52,12 +52,28 @@ export function alertOf(e: AlertSourceEvent): AlertNotification | undefined {
   }
 }
 
+/** After staff stop or restart a channel, its encoder's end is theirs, not a lost ingest, for this long. */
+const STAFF_STOP_MS = 15_000;
+
 /**
  * Keeps only what changes an alert's state: an end without a start (a first publish is no "ingest back") and a
- * start of what is already started are dropped.
+ * start of what is already started are dropped; so is the "ingest lost" of a channel staff just stopped or
+ * restarted.
  */
 export class AlertStates {
   private readonly active = new Set<string>();
+  private readonly stoppedByStaff = new Map<string, number>();
+
+  /** The alert an event starts or ends, if it changes anything (see {@link alertOf}). */
+  fromEvent(e: AlertSourceEvent): AlertNotification | undefined {
+    if (e.code === 'CHANNEL_STOPPING' || e.code === 'RESTART_STEP') this.stoppedByStaff.set(e.entryId, e.at);
+    const n = alertOf(e);
+    if (!n) return undefined;
+    const staff = this.stoppedByStaff.get(e.entryId);
+    if (n.condition === 'INGEST_LOST' && staff !== undefined && e.at - staff < STAFF_STOP_MS)
+      return undefined;
+    return this.accept(n) ? n : undefined;
+  }
 
   accept(n: AlertNotification): boolean {
     const key = `${n.condition} ${n.entryId ?? ''}`;

@@ -49,7 +49,7 @@ import { parseAllowList } from '../lib/ip-allow-list.js';
 import type { Logger } from '../lib/logger.js';
 import { PushTargetStore } from '../push/push-target-store.js';
 import { PushTargets } from '../push/push-targets.js';
-import { alertOf, AlertStates } from '../alerts/channel-alerts.js';
+import { AlertStates } from '../alerts/channel-alerts.js';
 import { Webhooks } from '../alerts/webhooks.js';
 import { ApplianceAlerts, diskSpace } from '../alerts/appliance-alerts.js';
 import { TranscoderSpeedWatch } from '../alerts/transcoder-speed.js';
@@ -193,8 +193,8 @@ export class Appliance {
     });
     const alerts = new AlertStates();
     channels.on('event', (e) => {
-      const n = alertOf(e);
-      if (n && alerts.accept(n)) webhooks.notify(n);
+      const n = alerts.fromEvent(e);
+      if (n) webhooks.notify(n);
     });
     // On-air confidence: one cheap ffmpeg per started channel (black, frozen, silence; the thumbnail).
     const thumbnailFile = (pp: string) => path.join(storage.ppDir(pp), 'thumbnail.jpg');

@@ -3,6 +3,7 @@ import type { DashboardBridge } from './api/dashboard-bridge.js';
 import { BridgeContext, useControlEvents, useResource, useResync } from './api/hooks.js';
 import { clearToken, currentToken, writeToken } from './api/token.js';
 import { BindingBanner } from './components/BindingBanner.js';
+import { DiskBanner } from './components/DiskBanner.js';
 import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { ErrorAlert } from './components/ErrorAlert.js';
 import { Progress } from './components/Progress.js';
@@ -179,6 +180,7 @@ function Dashboard({ onSignOut }: { onSignOut?: () => void }) {
       </header>
       <ConnectionBanner />
       <BindingBanner initial={status.data.binding} />
+      <DiskBanner initial={status.data.disk} />
       {banner}
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
         {route.page === 'channel' ? (

@@ -152,6 +152,19 @@ describe('which channel events are alerts', () => {
     expect(alertOf(ev('TRANSCODER_RESTART'))).toMatchObject({ condition: 'TRANSCODER_FAILED' });
     expect(alertOf(ev('OPTIONS_CHANGED'))).toBeUndefined();
   });
+  it('a channel staff stopped did not lose its ingest', () => {
+    const s = new AlertStates();
+    expect(s.fromEvent({ ...ev('CHANNEL_STOPPING', 'stopping'), at: 1000 })).toBeUndefined();
+    expect(
+      s.fromEvent({ ...ev('PUBLISH_STOPPED', 'primary ingest 0_x_1 stopped'), at: 2000 }),
+    ).toBeUndefined();
+    // Later, the encoder dropping on its own is an alert again.
+    expect(
+      s.fromEvent({ ...ev('PUBLISH_STOPPED', 'primary ingest 0_x_1 stopped'), at: 60_000 }),
+    ).toMatchObject({
+      condition: 'INGEST_LOST',
+    });
+  });
   it('an end without a start, and a second start, change nothing', () => {
     const s = new AlertStates();
     expect(s.accept(alert({ phase: 'end' }))).toBe(false);
