@@ -497,6 +497,16 @@ describe('the dashboard in a browser', () => {
     expect(await row.innerText()).toContain('Stream Key');
   });
 
+  test("follows the system's dark mode", async () => {
+    const p = page();
+    const background = () => p.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    expect(await background()).toBe('rgb(244, 246, 249)');
+    await p.emulateMedia({ colorScheme: 'dark' });
+    expect(await background()).toBe('rgb(17, 19, 24)');
+    await p.screenshot({ path: path.join(SCREENSHOTS, 'dark-1280x800.png') });
+    await p.emulateMedia({ colorScheme: 'light' });
+  });
+
   test('shows where viewers go, and signs out: the token is forgotten, the login screen is back', async ({
     appliance: a,
   }) => {
