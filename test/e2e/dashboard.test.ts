@@ -198,9 +198,17 @@ describe('the dashboard in a browser', () => {
     // The encoder settings, as staff would read them off the channel page.
     await row.getByRole('link', { name: CHANNEL }).click();
     await visible(p.getByRole('heading', { name: CHANNEL, level: 1 }), 'the channel page');
-    const ffmpegUrl = await p.getByTestId('ffmpeg-url').inputValue();
-    expect(ffmpegUrl).toContain(`p=7&e=${entryId}`);
     expect(await p.getByTestId('stream-key').inputValue()).toBe(`${entryId}_1`);
+    // The token is masked until "Show"; the ffmpeg tab has one complete command.
+    expect(await p.getByTestId('rtmp-server').inputValue()).toContain('t=••••••');
+    await p.getByRole('tab', { name: 'Other encoders' }).click();
+    const urlField = p.getByTestId('ffmpeg-url');
+    expect(await urlField.inputValue()).toContain(`p=7&e=${entryId}`);
+    await p.getByRole('tabpanel').getByRole('button', { name: 'Show' }).first().click();
+    const ffmpegUrl = await urlField.inputValue();
+    expect(ffmpegUrl).not.toContain('••••••');
+    await p.getByRole('tab', { name: 'ffmpeg' }).click();
+    expect(await p.getByTestId('ffmpeg-command').inputValue()).toMatch(/^ffmpeg -re -i .* -f flv "rtmp:\/\//);
     await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
     await visible(rowBadge(), 'the channel list again');
 
@@ -499,7 +507,7 @@ describe('the dashboard in a browser', () => {
 
   test("follows the system's dark mode", async () => {
     const p = page();
-    const background = () => p.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    const background = () => p.evaluate<string>('getComputedStyle(document.documentElement).backgroundColor');
     expect(await background()).toBe('rgb(244, 246, 249)');
     await p.emulateMedia({ colorScheme: 'dark' });
     expect(await background()).toBe('rgb(17, 19, 24)');

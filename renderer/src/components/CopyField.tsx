@@ -29,11 +29,26 @@ async function copyText(text: string, input: HTMLInputElement | null): Promise<b
   return ok;
 }
 
-/** A read-only value with a "Copy" button (named "Copy <label>"). */
-export function CopyField({ label, value, testId }: { label: string; value: string; testId?: string }) {
+/**
+ * A read-only value with a "Copy" button (named "Copy <label>"). `secret`: a part of the value shown masked until
+ * "Show" is pressed (Copy copies the whole value either way).
+ */
+export function CopyField({
+  label,
+  value,
+  testId,
+  secret,
+}: {
+  label: string;
+  value: string;
+  testId?: string;
+  secret?: string;
+}) {
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
   const [note, setNote] = useState('');
+  const [revealed, setRevealed] = useState(false);
+  const masked = secret && !revealed ? value.split(secret).join('••••••') : value;
   return (
     <div className="field copy-field">
       <label htmlFor={id}>{label}</label>
@@ -42,7 +57,7 @@ export function CopyField({ label, value, testId }: { label: string; value: stri
           id={id}
           ref={input}
           readOnly
-          value={value}
+          value={masked}
           data-testid={testId}
           onFocus={(e) => e.currentTarget.select()}
         />
@@ -57,6 +72,11 @@ export function CopyField({ label, value, testId }: { label: string; value: stri
         >
           Copy
         </button>
+        {secret ? (
+          <button type="button" aria-pressed={revealed} onClick={() => setRevealed((r) => !r)}>
+            {revealed ? 'Hide' : 'Show'}
+          </button>
+        ) : null}
         <span className="copy-note" role="status">
           {note}
         </span>
