@@ -11,7 +11,7 @@
  * requests per segment (from the upstream's access log). Targets: appliance >= 0.8 x nginx's requests/s, 1
  * upstream request per segment, CPU per GB <= 2 x nginx's.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,8 +28,8 @@ import { ProcessCpu } from './lib/cpu.js';
 import { childrenOf } from './lib/proc-mem.js';
 import { applianceStartEnv, fmt, progress, type SectionResult, type SectionRow } from './lib/section.js';
 import { check } from './lib/table.js';
+import { WRK, runWrk, writeWrkScript, wrkVersion } from './lib/wrk.js';
 
-export const WRK = process.env.BENCH_WRK ?? '/usr/bin/wrk';
 const LEVELS = (process.env.BENCH_EDGE_LEVELS ?? '50,500').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_EDGE_SECONDS ?? 10);
 /** Loads of each edge per level, taking turns; the best round (req/s) counts, as in serving.ts. */
@@ -43,7 +43,8 @@ export const EDGE_TARGET = { rpsRatio: 0.8, upstreamPerSegment: 1, cpuPerGbRatio
 
 type EdgeName = 'appliance' | 'nginx';
 
-interface WrkSummary {
+/** What a run reports, in the names this section's table and latest.json use. */
+interface EdgeWrkSummary {
   requests: number;
   bytes: number;
   durationSeconds: number;
@@ -53,7 +54,7 @@ interface WrkSummary {
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
 }
 
-export interface EdgeRun extends WrkSummary {
+export interface EdgeRun extends EdgeWrkSummary {
   edge: EdgeName;
   connections: number;
   round: number;
@@ -162,74 +163,23 @@ async function checkEdge(base: string, fixture: Fixture, paths: readonly string[
   }
 }
 
-/** The wrk Lua script: alternating playlist and segment, each connection from its own starting segment. */
+/** The wrk Lua script: alternating playlist and segment, the two threads starting half the list apart. */
 function wrkScript(dir: string, prefix: string, fixture: Fixture): string {
-  const list = fixture.segments.flatMap((s) => [fixture.playlist, s]);
-  const file = path.join(dir, 'edge.lua');
-  fs.writeFileSync(
-    file,
-    `local paths = { ${list.map((p) => JSON.stringify(prefix + p)).join(', ')} }\n` +
-      `local threads = 0\n` +
-      `function setup(thread) thread:set("tid", threads); threads = threads + 1 end\n` +
-      `local n = 0\n` +
-      // Each new request of a thread takes the next path; threads start half the list apart, and the
-      // connections of a thread are spread as they take turns.
-      `function init(args) n = (tid or 0) * ${Math.floor(list.length / 2)} end\n` +
-      `function request() n = n + 1; return wrk.format("GET", paths[(n % #paths) + 1]) end\n` +
-      `function done(summary, latency, requests)\n` +
-      `  local e = summary.errors\n` +
-      `  io.write(string.format('WRK_JSON {"requests":%d,"bytes":%d,"duration":%d,"p99":%d,"p50":%d,` +
-      `"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\\n', summary.requests, summary.bytes, ` +
-      `summary.duration, latency:percentile(99), latency:percentile(50), e.connect, e.read, e.write, e.status, ` +
-      `e.timeout))\n` +
-      `end\n`,
-  );
-  return file;
+  const list = fixture.segments.flatMap((s) => [prefix + fixture.playlist, prefix + s]);
+  return writeWrkScript(dir, 'edge', list, Math.floor(list.length / 2));
 }
 
-async function runWrk(url: string, script: string, connections: number): Promise<WrkSummary> {
-  const args = [
-    '-t2',
-    `-c${connections}`,
-    `-d${SECONDS}s`,
-    '--latency',
-    '--timeout',
-    '10s',
-    '-s',
-    script,
-    url,
-  ];
-  const proc = spawn(WRK, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
-  const line = /WRK_JSON (\{.*\})/.exec(out)?.[1];
-  if (code !== 0 || !line) throw new Error(`wrk exited with ${code}:\n${out}`);
-  const j = JSON.parse(line) as Record<string, number>;
-  const n = (k: string) => j[k] ?? 0;
-  const durationSeconds = n('duration') / 1e6;
+async function edgeWrk(url: string, script: string, connections: number): Promise<EdgeWrkSummary> {
+  const w = await runWrk({ url, script, connections, seconds: SECONDS });
   return {
-    requests: n('requests'),
-    bytes: n('bytes'),
-    durationSeconds,
-    rps: n('requests') / durationSeconds,
-    p99Ms: n('p99') / 1000,
-    p50Ms: n('p50') / 1000,
-    errors: {
-      connect: n('connect'),
-      read: n('read'),
-      write: n('write'),
-      status: n('status'),
-      timeout: n('timeout'),
-    },
+    requests: w.requests,
+    bytes: w.bytes,
+    durationSeconds: w.durationSeconds,
+    rps: w.rps,
+    p99Ms: w.latencyMs.p99,
+    p50Ms: w.latencyMs.p50,
+    errors: { ...w.errors, status: w.non2xx },
   };
-}
-
-/** `wrk debian/4.1.0-3+b2 [epoll]` (wrk --version prints its usage too, and exits 1). */
-function wrkVersion(): string {
-  const r = spawnSync(WRK, ['--version'], { encoding: 'utf8' });
-  return (`${r.stdout}`.split('\n')[0] ?? WRK).replace(/\s*Copyright.*$/, '').trim() || WRK;
 }
 
 /** The pid and every descendant. */
@@ -254,9 +204,9 @@ async function measure(
   const sample = () => cpu.sample(tree(rootPid));
   sample();
   const timer = setInterval(sample, 500);
-  let w: WrkSummary;
+  let w: EdgeWrkSummary;
   try {
-    w = await runWrk(url, script, connections);
+    w = await edgeWrk(url, script, connections);
   } finally {
     clearInterval(timer);
   }
@@ -277,7 +227,8 @@ async function measure(
 }
 
 export async function measureEdge(): Promise<EdgeResult> {
-  if (!fs.existsSync(WRK))
+  const version = wrkVersion();
+  if (version === null)
     return {
       wrk: null,
       rounds: ROUNDS,
@@ -343,7 +294,7 @@ export async function measureEdge(): Promise<EdgeResult> {
     }
     const segmentBytes = f.segments.reduce((s, p) => s + (f.sizes.get(p) ?? 0), 0);
     return {
-      wrk: wrkVersion(),
+      wrk: version,
       rounds: ROUNDS,
       fixture: {
         segments: f.segments.length,

@@ -10,11 +10,11 @@ import path from 'node:path';
 
 export const WRK = process.env.BENCH_WRK ?? '/usr/bin/wrk';
 
-/** wrk's version line, or null when it is not installed. */
+/** wrk's version, e.g. `wrk debian/4.1.0-3+b2 [epoll]` (it prints its usage too, and exits 1), or null when missing. */
 export function wrkVersion(): string | null {
   const r = spawnSync(WRK, ['--version'], { encoding: 'utf8' });
   if (r.error) return null;
-  return `${r.stdout}${r.stderr}`.split('\n')[0]?.trim() ?? WRK;
+  return (`${r.stdout}${r.stderr}`.split('\n')[0] ?? WRK).replace(/\s*Copyright.*$/, '').trim() || WRK;
 }
 
 export interface WrkSummary {
