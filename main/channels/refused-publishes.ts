@@ -5,22 +5,15 @@
  * a stranger sending junk cannot grow it.
  */
 import { EventEmitter } from 'node:events';
+import type { RefusedPublishView } from '../contract/contract.js';
 
 export const MAX_REFUSED = 50;
 
-export interface RefusedPublish {
-  remote: string;
-  code: string;
-  message: string;
-  /** What to do about it, in plain words. */
-  hint: string;
-  /** The stream name and entry id the encoder sent (may be empty or made up). */
-  streamName: string;
-  entryId?: string;
-  count: number;
+/** A row as kept here: the contract's view with its times as ms since the epoch. */
+export type RefusedPublish = Omit<RefusedPublishView, 'firstAt' | 'lastAt'> & {
   firstAt: number;
   lastAt: number;
-}
+};
 
 const HINTS: Record<string, string> = {
   MISSING_STREAM_NAME:
