@@ -52,6 +52,11 @@ export class ApplianceAlerts {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /** Whether the eCDN binding is lost now (as last checked). */
+  get bindingIsLost(): boolean {
+    return this.bindingLost;
+  }
+
   /** One look at the disk and the binding (the timer's; tests call it directly). */
   check(): void {
     const at = new Date((this.o.now ?? Date.now)()).toISOString();

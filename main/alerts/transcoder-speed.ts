@@ -24,6 +24,11 @@ export class TranscoderSpeedWatch {
 
   constructor(private readonly record: RecordAlertEvent) {}
 
+  /** The channels with a transcoder slower than real time now. */
+  slow(): string[] {
+    return [...new Set([...this.runs].filter(([, r]) => r.slow).map(([key]) => key.split(' ')[0] as string))];
+  }
+
   sample(samples: readonly StatisticsSample[]): void {
     const seen = new Set<string>();
     for (const s of samples) {

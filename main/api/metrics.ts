@@ -13,6 +13,14 @@ export interface AlertMetricsSource {
   watched(): Array<{ entryId: string; alerts: Array<{ condition: string }> }>;
 }
 
+/** The appliance's own alerts (main/alerts/): the data directory's disk, the binding, slow transcoders. */
+export interface ApplianceMetricsSource {
+  disk(): { freeBytes: number; totalBytes: number; nearlyFull: boolean } | undefined;
+  bindingLost(): boolean;
+  /** Channels whose transcoder runs slower than real time now. */
+  slowTranscoders(): string[];
+}
+
 /** The content conditions `ecdn_channel_alert` reports (0 or 1 each, per channel watched). */
 const ALERT_CONDITIONS = ['BLACK', 'FROZEN', 'SILENCE'] as const;
 
@@ -20,6 +28,7 @@ export function createMetrics(
   stats: ViewerStats,
   edge?: EdgeMetricsSource,
   alerts?: AlertMetricsSource,
+  appliance?: ApplianceMetricsSource,
 ): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ecdn_' });
@@ -73,7 +82,50 @@ export function createMetrics(
             );
       },
     });
+  if (appliance) applianceMetrics(registry, appliance);
   return registry;
+}
+
+/** `ecdn_disk_*` and `ecdn_alert{condition}`: the appliance's own alerts, and slow transcoders per channel. */
+function applianceMetrics(registry: Registry, a: ApplianceMetricsSource): void {
+  new Gauge({
+    name: 'ecdn_disk_free_bytes',
+    help: "Free bytes on the data directory's file system (checked every 30 s)",
+    registers: [registry],
+    collect() {
+      const d = a.disk();
+      if (d) this.set(d.freeBytes);
+    },
+  });
+  new Gauge({
+    name: 'ecdn_disk_total_bytes',
+    help: "Size of the data directory's file system",
+    registers: [registry],
+    collect() {
+      const d = a.disk();
+      if (d) this.set(d.totalBytes);
+    },
+  });
+  new Gauge({
+    name: 'ecdn_alert',
+    help: 'An alert of the whole appliance: 1 while raised (the disk nearly full, the eCDN binding lost), else 0',
+    labelNames: ['condition'],
+    registers: [registry],
+    collect() {
+      this.set({ condition: 'DISK_NEARLY_FULL' }, a.disk()?.nearlyFull ? 1 : 0);
+      this.set({ condition: 'BINDING_LOST' }, a.bindingLost() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'ecdn_channel_transcoder_slow',
+    help: 'Channels whose transcoder runs slower than real time (below 0.9x for 10 s): 1 while it does',
+    labelNames: ['entry'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const entry of a.slowTranscoders()) this.set({ entry }, 1);
+    },
+  });
 }
 
 /** `ecdn_edge_*{origin="host"}`: what the edge did per origin host since start. */

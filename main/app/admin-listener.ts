@@ -22,7 +22,12 @@ import { ArchiveExportError, archiveSegments, exportSegment } from '../origin/ar
 import type { PublishingPoints } from '../origin/publishing-points.js';
 import type { SigningKeys } from '../access/signing-keys.js';
 import type { ViewerStats } from '../origin/viewer-stats.js';
-import { createMetrics, type AlertMetricsSource, type EdgeMetricsSource } from '../api/metrics.js';
+import {
+  createMetrics,
+  type AlertMetricsSource,
+  type ApplianceMetricsSource,
+  type EdgeMetricsSource,
+} from '../api/metrics.js';
 import { registerSpacesApi, type SpacesApiOptions } from '../api/spaces-api.js';
 import type { ApiError } from '../contract/contract.js';
 import type { ControlService } from '../api/control-service.js';
@@ -54,6 +59,8 @@ export interface AdminServerOptions {
   edge?: EdgeMetricsSource;
   /** The content monitors' raised conditions, in /metrics. */
   alerts?: AlertMetricsSource;
+  /** The appliance's own alerts and the disk, in /metrics. */
+  applianceAlerts?: ApplianceMetricsSource;
   spaces: Omit<SpacesApiOptions, 'fail' | 'keys' | 'pps' | 'ffmpegPath'>;
   /** The control API's operations, events and WebSocket tickets. */
   service: ControlService;
@@ -161,7 +168,7 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     },
   );
 
-  const metrics = createMetrics(o.stats, o.edge, o.alerts);
+  const metrics = createMetrics(o.stats, o.edge, o.alerts, o.applianceAlerts);
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
   app.get('/api/v1/access/keys', async () => ({ keys: o.keys.list() }));

@@ -356,6 +356,11 @@ export class Appliance {
       stats,
       edge,
       alerts: monitors,
+      applianceAlerts: {
+        disk: () => applianceAlerts.disk,
+        bindingLost: () => applianceAlerts.bindingIsLost,
+        slowTranscoders: () => speedWatch.slow(),
+      },
       spaces: {
         spaces,
         files: spaceFiles,

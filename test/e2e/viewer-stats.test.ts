@@ -51,5 +51,10 @@ describe('viewer statistics', () => {
     );
     expect(text).toMatch(/ecdn_channel_bytes_served\{channel="[^"]+"\} \d+/);
     expect(text).toContain('ecdn_process_resident_memory_bytes');
+    // The appliance's own alerts: the data directory's disk, and nothing raised.
+    expect(text).toMatch(/ecdn_disk_free_bytes [1-9]\d*/);
+    expect(text).toMatch(/ecdn_disk_total_bytes [1-9]\d*/);
+    expect(text).toContain('ecdn_alert{condition="DISK_NEARLY_FULL"} 0');
+    expect(text).toContain('ecdn_alert{condition="BINDING_LOST"} 0');
   });
 });

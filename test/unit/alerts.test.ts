@@ -51,6 +51,7 @@ describe('appliance alerts', () => {
     state = 'ok';
     a.check();
     expect(sent.map((n) => `${n.condition} ${n.phase}`)).toEqual(['BINDING_LOST start', 'BINDING_LOST end']);
+    expect(a.bindingIsLost).toBe(false);
     expect(sent[0]?.message).toContain('MEDIA_SERVER_NOT_FOUND');
   });
 });
@@ -72,8 +73,10 @@ describe('a transcoder slower than real time', () => {
     expect(events).toEqual([]);
     w.sample(sample(0.85));
     expect(events).toEqual(['TRANSCODER_SLOW']);
+    expect(w.slow()).toEqual(['0_x']);
     for (const s of [0.8, 1, 1, 1]) w.sample(sample(s));
     expect(events).toEqual(['TRANSCODER_SLOW', 'TRANSCODER_CAUGHT_UP']);
+    expect(w.slow()).toEqual([]);
     expect(
       alertOf({ entryId: '0_x', at: 0, level: 'warn', code: 'TRANSCODER_SLOW', message: '' }),
     ).toMatchObject({
