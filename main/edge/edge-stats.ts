@@ -26,17 +26,11 @@ export interface EdgeHostCounters {
   viewers: number;
 }
 
-interface HostCounters {
-  requests: number;
-  hits: number;
-  misses: number;
-  stale: number;
-  errors: number;
-  upstreamRequests: number;
-  bytesFromUpstream: number;
-  bytesServed: number;
+/** What is counted per host; the ratios and the viewer count are derived when asked. */
+type HostCounters = Omit<EdgeHostCounters, 'host' | 'hitRatio' | 'wanSavingPercent' | 'viewers'> & {
+  /** Client address → when it last fetched (ms). */
   clients: Map<string, number>;
-}
+};
 
 export class EdgeStats {
   private readonly hosts = new Map<string, HostCounters>();
