@@ -8,8 +8,10 @@
  *   viewers    1000 simulated players on 4 live channels: errors, late fragments, core CPU and memory
  *   archive    manifest, /archive and purge times with a 1 h and a 24 h archive index
  *   edge       the appliance's /kCache/ edge beside nginx proxy_cache (ecdn-kcache.conf) under wrk
+ *   monitor    CPU of each channel's content monitor (1, 2, 4 live 720p channels) and of the SRT ingest per caller
  * Shorter runs while developing: BENCH_GLASS_SECONDS (20), BENCH_SERVING_SECONDS (10), BENCH_SERVING_LEVELS
- * (50,200,1000), BENCH_VIEWERS (1000), BENCH_VIEWER_SECONDS (60), BENCH_ARCHIVE_REPS (200); BENCH_VIEWER_PROFILE,
+ * (50,200,1000), BENCH_VIEWERS (1000), BENCH_VIEWER_SECONDS (60), BENCH_ARCHIVE_REPS (200), BENCH_MONITOR_SECONDS
+ * (30), BENCH_MONITOR_CHANNELS (1,2,4); BENCH_VIEWER_PROFILE,
  * BENCH_VIEWER_WORKERS, BENCH_VIEWER_AUDIO (see viewers.ts); BENCH_CPU_PROFILE=<dir> makes the appliances of the
  * serving and viewers sections write V8 CPU profiles there.
  * Exit status: 0 also when a target is missed (MISS); 1 when a measurement fails outright (FAILED; the other
@@ -26,6 +28,7 @@ import { progress, type SectionResult } from './lib/section.js';
 import { round } from './lib/stats.js';
 import { renderTable, type Row } from './lib/table.js';
 import { FRAGMENT, liveRows, measureLive, measureTranscode, RESULTS, transcodeRows } from './live-figures.js';
+import { measureMonitor, monitorRows } from './monitor.js';
 import { measureServing, servingRows } from './serving.js';
 import { measureViewers, viewersRows } from './viewers.js';
 
@@ -37,6 +40,7 @@ const SECTIONS: Record<string, () => Promise<SectionResult>> = {
   viewers: async () => viewersRows(await measureViewers()),
   archive: async () => archiveRows(await measureArchive()),
   edge: async () => edgeRows(await measureEdge()),
+  monitor: async () => monitorRows(await measureMonitor()),
 };
 
 function selectedSections(argv: readonly string[]): string[] {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-step set-up on a fresh machine: system packages (when root with apt), then npm dependencies.
-#   bash scripts/setup.sh            what `npm run serve` needs (ffmpeg)
+#   bash scripts/setup.sh            what `npm run serve` needs (ffmpeg, and libsrt for the SRT ingest)
 #   bash scripts/setup.sh --test     also what the tests and `npm run bench` need (Chromium, nginx, wrk)
 # Headless set-up skips Electron's binary download; desktop users run a plain `npm install` instead.
 set -euo pipefail
@@ -11,6 +11,10 @@ want_test=0
 
 packages=()
 command -v ffmpeg >/dev/null 2>&1 || packages+=(ffmpeg)
+# The SRT ingest loads libsrt (Debian's ffmpeg already depends on it; a non-Debian ffmpeg may not).
+if command -v ldconfig >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q 'libsrt'; then
+  packages+=(libsrt1.5-gnutls)
+fi
 if [ "$want_test" = 1 ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   [ -x /usr/sbin/nginx ] || packages+=(nginx)

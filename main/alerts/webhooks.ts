@@ -66,13 +66,27 @@ export class Webhooks {
   private readonly sent = new Map<string, { at: number; held?: AlertNotification; timer?: NodeJS.Timeout }>();
   private closed = false;
   private readonly pending = new Set<Promise<unknown>>();
+  private urls: readonly string[];
 
   constructor(private readonly o: WebhooksOptions) {
     for (const u of o.urls) checkWebhookUrl(u);
+    this.urls = [...o.urls];
   }
 
   get enabled(): boolean {
-    return this.o.urls.length > 0;
+    return this.urls.length > 0;
+  }
+
+  /**
+   * New URLs from the settings page, applied at once (no restart): notifications from now on go to these; a
+   * delivery already under way finishes with the URLs it started with. The signing secret stays as it was.
+   */
+  reconfigure(urls: readonly string[]): void {
+    for (const u of urls) checkWebhookUrl(u);
+    if (urls.length > 0 && !this.o.secret)
+      throw new Error('webhooks are signed: give ECDN_WEBHOOK_SECRET (the receiver checks X-Ecdn-Signature)');
+    this.urls = [...urls];
+    this.o.log.info({ urls: this.urls.map(safeUrl) }, 'webhook URLs changed');
   }
 
   private now(): number {
@@ -116,7 +130,7 @@ export class Webhooks {
       message: 'a test notification from the eCDN appliance',
       at: new Date(this.now()).toISOString(),
     };
-    return Promise.all(this.o.urls.map((url) => this.post(url, JSON.stringify(n))));
+    return Promise.all(this.urls.map((url) => this.post(url, JSON.stringify(n))));
   }
 
   /** Stops retrying and holding (shutdown). */
@@ -134,7 +148,7 @@ export class Webhooks {
   private async deliver(n: AlertNotification): Promise<void> {
     const body = JSON.stringify(n);
     await Promise.all(
-      this.o.urls.map(async (url) => {
+      this.urls.map(async (url) => {
         const delays = this.o.backoffMs ?? DEFAULT_BACKOFF;
         for (let attempt = 0; ; attempt++) {
           const r = await this.post(url, body);

@@ -8,7 +8,8 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CONTROL_ROUTES, type OperationName } from '../contract/contract.js';
 import type { ControlEvents } from './control-events.js';
-import type { ControlService } from './control-service.js';
+import fs from 'node:fs';
+import { ARCHIVE_DOWNLOAD_PATH, type ControlService } from './control-service.js';
 import { ControlFailure } from '../contract/contract.js';
 import { randomToken } from '../lib/random-id.js';
 
@@ -35,9 +36,13 @@ export class EventTickets {
   }
 }
 
+/** An archive download link (`publishingPoints.downloadLink`): a ticket stands in for credentials there too. */
+const DOWNLOAD_PATH = new RegExp(`^${ARCHIVE_DOWNLOAD_PATH.replace(':entryId', '[^/?]+')}$`);
+
 /** Whether this request may use a ticket instead of credentials (checked by the admin listener's hook). */
 export function ticketOf(req: FastifyRequest): string | undefined {
-  if (req.method !== 'GET' || req.url.split('?')[0] !== EVENTS_PATH) return undefined;
+  const path = req.url.split('?')[0] ?? '';
+  if (req.method !== 'GET' || (path !== EVENTS_PATH && !DOWNLOAD_PATH.test(path))) return undefined;
   const t = (req.query as Record<string, unknown> | undefined)?.ticket;
   return typeof t === 'string' ? t : undefined;
 }
@@ -72,6 +77,21 @@ export function registerControlHttp(
   }
 
   app.post(`${EVENTS_PATH}/ticket`, async () => o.tickets.issue());
+
+  // "Download MP4": an archive range as one file (credentials, or the link's one-time ticket).
+  app.get(ARCHIVE_DOWNLOAD_PATH, async (req, reply) => {
+    const { entryId } = req.params as { entryId: string };
+    const q = req.query as { from?: unknown; to?: unknown };
+    const out = await o.service.exportArchive(entryId, q);
+    const stream = fs.createReadStream(out.file);
+    stream.once('close', out.cleanup);
+    return reply
+      .type('video/mp4')
+      .header('Content-Disposition', `attachment; filename="${out.filename}"`)
+      .header('Content-Length', fs.statSync(out.file).size)
+      .header('Cache-Control', 'no-store')
+      .send(stream);
+  });
 
   void app.register(websocket, { options: { maxPayload: 4096 } });
   void app.register(async (scope) => {

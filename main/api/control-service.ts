@@ -18,15 +18,26 @@ import type { LiveChannels } from '../channels/live-channels.js';
 import { parseAllowList } from '../lib/ip-allow-list.js';
 import type { Logger } from '../lib/logger.js';
 import { trackRanges } from '../origin/archive-ranges.js';
-import { resolvePpOptions } from '../origin/publishing-point-options.js';
+import {
+  DEFAULT_PP_OPTIONS,
+  onlyAddsRecording,
+  recordingOf,
+  resolvePpOptions,
+  withRecording,
+  type PublishingPointOptions,
+} from '../origin/publishing-point-options.js';
 import { PublishingPointError, type PublishingPoints } from '../origin/publishing-points.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
 import { renderServerManifest } from '../origin/smil.js';
 import type { SettingsPort } from '../settings/settings-service.js';
 import {
+  archiveRangeBody,
   createChannelBody,
   patchChannelBody,
+  recordingBody,
+  saveRangeBody,
   purgeBody,
+  settingsApply,
   settingsInput,
   signedUrlBody,
   testConnectionBody,
@@ -39,7 +50,11 @@ import {
   type ControlResult,
   type EdgeView,
   type OperationName,
+  type LibrarySpaceView,
   type PublishingPointView,
+  type RecordingSettings,
+  type SaveRangeBody,
+  type SavedRangeView,
   type RequestOf,
   type ResponseOf,
   isOperationName,
@@ -48,6 +63,7 @@ import {
   updatePushTargetBody,
 } from '../contract/contract.js';
 import type { ControlDispatcher } from './control-dispatcher.js';
+import { slateHandlers, type SlateImagesPort } from './slate-api.js';
 import { PushTargetUrlError, maskPushUrl } from '../push/push-target-url.js';
 import { PushTargetLimitError, pushTargetView, type PushTargets } from '../push/push-targets.js';
 
@@ -65,6 +81,8 @@ export interface ControlServiceOptions {
   status: () => Omit<ApplianceStatus, 'firstRun'>;
   /** The edge (`/kCache/`): its statistics and allow list, its node at Kaltura. */
   edge?: { view(): EdgeView };
+  /** The slate's picture (slate-api.ts). */
+  slate?: { images: SlateImagesPort; durationSeconds: number };
   /** Push targets: where channels' streams also go. */
   push: PushTargets;
   /** Alerts as webhooks (`--webhook-url`): the settings page's test button. */
@@ -76,8 +94,24 @@ export interface ControlServiceOptions {
   onEvent: (listener: (e: ControlEvent) => void) => () => void;
   /** The content monitor (main/monitor/): each channel's raised conditions and its monitor. */
   content?: ChannelContent;
+  /** Options of a channel's publishing point made before its encoder ("Record this event"): the channel defaults. */
+  ppDefaults?: PublishingPointOptions;
+  /** The archive as an MP4 download or a library item (main/spaces/archive-library.ts). */
+  library?: ArchiveLibraryPort;
+  /** One-time tickets (30 s): a download link carries one instead of credentials. */
+  tickets?: { issue(): { ticket: string; expiresIn: number } };
   log: Logger;
 }
+
+/** What the control API needs of the library: its spaces, and an archive range as one MP4 (downloaded or saved). */
+export interface ArchiveLibraryPort {
+  spaces(): LibrarySpaceView[];
+  exportRange(pp: string, from: number, to: number): Promise<{ file: string; cleanup: () => void }>;
+  saveRange(pp: string, body: SaveRangeBody): Promise<SavedRangeView>;
+}
+
+/** Where a download link points (the admin listener; the ticket stands in for credentials). */
+export const ARCHIVE_DOWNLOAD_PATH = '/api/v1/channels/:entryId/archive/download';
 
 type Handlers = { [K in OperationName]: (request: unknown) => Promise<ResponseOf<K>> };
 
@@ -173,7 +207,48 @@ export class ControlService implements ControlDispatcher {
         archiveLength: r.archiveLength,
         fragmentDuration: r.fragmentDuration,
       },
+      recording: {
+        ...recordingOf(pp.options),
+        canStart: !active,
+        canStop: !active && purged,
+        ...(active
+          ? { reason: `the channel is live (${pp.state}): change recording when it is idle` }
+          : !purged
+            ? { reason: 'recording can be turned on or kept longer; to turn it off, purge the archive first' }
+            : {}),
+      },
     };
+  }
+
+  /**
+   * The channel's publishing point, made now (idle) with the channel defaults and `options` when it has none yet
+   * (standalone: in eCDN mode the entry's settings apply at its first publish).
+   */
+  private preparePublishingPoint(entryId: string, settings: RecordingSettings & { record: boolean }) {
+    const existing = this.o.pps.get(entryId);
+    if (existing) return existing;
+    if (this.o.mode === 'ecdn')
+      throw new ControlFailure(
+        404,
+        'PUBLISHING_POINT_NOT_FOUND',
+        `channel ${entryId} has no publishing point yet: it is created on the first publish`,
+      );
+    const options = withRecording({ ...DEFAULT_PP_OPTIONS, ...this.o.ppDefaults }, settings);
+    return this.o.pps.ensure(entryId, options, settings.record ? 'created, recording' : 'created');
+  }
+
+  /** An archive range of a channel as one MP4 (the download link's route); the caller streams it and cleans up. */
+  async exportArchive(
+    entryId: string,
+    range: { from?: unknown; to?: unknown },
+  ): Promise<{ file: string; cleanup: () => void; filename: string }> {
+    const { from, to } = validate(archiveRangeBody, { from: range.from, to: range.to });
+    const pp = this.publishingPoint(entryId);
+    if (!this.o.library)
+      throw new ControlFailure(409, 'LIBRARY_UNAVAILABLE', 'archive export is not available');
+    const out = await this.o.library.exportRange(pp.name, Date.parse(from), Date.parse(to));
+    const stamp = (iso: string) => new Date(iso).toISOString().slice(0, 19).replace(/:/g, '-');
+    return { ...out, filename: `${entryId}_${stamp(from)}_${stamp(to)}.mp4` };
   }
 
   private archive(entryId: string): ArchiveView {
@@ -207,6 +282,7 @@ export class ControlService implements ControlDispatcher {
   private build(): Handlers {
     const o = this.o;
     return {
+      ...slateHandlers(o.slate),
       'edge.get': async (req) => {
         validate(noRequest, req);
         return (
@@ -242,6 +318,11 @@ export class ControlService implements ControlDispatcher {
         }
         const c = o.channels.create(body.name, o.partnerId);
         o.channels.addEvent(c.entryId, 'info', 'CHANNEL_CREATED', `channel "${c.name}" created`);
+        if (body.recording) {
+          this.preparePublishingPoint(c.entryId, { record: true, ...body.recording });
+          const options = o.pps.get(c.entryId)?.options;
+          o.channels.addEvent(c.entryId, 'info', 'RECORDING_ON', recordingMessage(options));
+        }
         return channelView(c, o.endpoints, o.index, o.live, o.content);
       },
       'channels.update': async (req) => {
@@ -249,6 +330,15 @@ export class ControlService implements ControlDispatcher {
         this.view(entryId);
         const change = validate(patchChannelBody, body);
         o.channels.update(entryId, change);
+        if (change.srtLatencyMs !== undefined) {
+          o.channels.updateSrt(entryId, { latencyMs: change.srtLatencyMs });
+          o.channels.addEvent(
+            entryId,
+            'info',
+            'SRT_LATENCY_CHANGED',
+            `SRT latency is now ${change.srtLatencyMs} ms (from the next SRT connection)`,
+          );
+        }
         if (change.access)
           o.channels.addEvent(entryId, 'info', 'ACCESS_CHANGED', `viewer access is now ${change.access}`);
         return this.view(entryId);
@@ -298,6 +388,7 @@ export class ControlService implements ControlDispatcher {
             url: b.url.trim(),
             name: b.name ?? maskPushUrl(b.url.trim()),
             enabled: b.enabled ?? true,
+            ...(b.rendition ? { rendition: b.rendition } : {}),
           });
         } catch (err) {
           if (err instanceof PushTargetUrlError)
@@ -347,6 +438,25 @@ export class ControlService implements ControlDispatcher {
       'channels.start': async (req) => this.control(split(req).entryId, 'start'),
       'channels.stop': async (req) => this.control(split(req).entryId, 'stop'),
       'channels.restart': async (req) => this.control(split(req).entryId, 'restart'),
+      'channels.rotateSrtPassphrase': async (req) => {
+        const { entryId } = split(req);
+        this.view(entryId);
+        if (o.mode === 'ecdn') {
+          throw new ControlFailure(
+            409,
+            'MODE_ECDN',
+            "in eCDN mode the SRT passphrase is the live entry's (srtPass): change it in Kaltura",
+          );
+        }
+        o.channels.updateSrt(entryId, { rotatePassphrase: true });
+        o.channels.addEvent(
+          entryId,
+          'warn',
+          'SRT_PASSPHRASE_ROTATED',
+          'a new SRT passphrase was made: SRT encoders need it on their next connection (a live one keeps streaming)',
+        );
+        return this.view(entryId);
+      },
       'channels.rotateToken': async (req) => {
         const { entryId } = split(req);
         this.view(entryId);
@@ -431,12 +541,70 @@ export class ControlService implements ControlDispatcher {
         const { options } = validate(updateOptionsBody, body);
         this.publishingPoint(entryId);
         try {
-          o.pps.update(entryId, renderServerManifest(options, []));
+          // An idle channel need not be purged for a change that only adds recording.
+          o.pps.update(entryId, renderServerManifest(options, []), { recordingWithoutPurge: true });
         } catch (err) {
           throw ppFailure(err);
         }
         o.channels.addEvent(entryId, 'info', 'OPTIONS_CHANGED', 'publishing point options changed');
         return this.ppView(entryId);
+      },
+      'publishingPoints.record': async (req) => {
+        const { entryId, body } = split(req);
+        this.view(entryId);
+        const choice = validate(recordingBody, body);
+        const before = this.preparePublishingPoint(entryId, choice).options;
+        const after = withRecording(before, choice);
+        if (JSON.stringify(after) !== JSON.stringify(before)) {
+          if (!choice.record || !onlyAddsRecording(before, after)) {
+            // Off, or kept for less time: as any other change, only when idle and purged.
+            const v = this.ppView(entryId);
+            if (!v.recording?.canStop)
+              throw new ControlFailure(409, 'PUBLISHING_POINT_BUSY', v.recording?.reason ?? 'busy');
+          }
+          try {
+            o.pps.update(entryId, renderServerManifest(after, []), { recordingWithoutPurge: true });
+          } catch (err) {
+            throw ppFailure(err);
+          }
+        }
+        o.channels.addEvent(
+          entryId,
+          'info',
+          choice.record ? 'RECORDING_ON' : 'RECORDING_OFF',
+          choice.record ? recordingMessage(after) : 'recording off: only the DVR window is kept',
+        );
+        return this.ppView(entryId);
+      },
+      'publishingPoints.downloadLink': async (req) => {
+        const { entryId, body } = split(req);
+        const { from, to } = validate(archiveRangeBody, body);
+        this.publishingPoint(entryId);
+        if (!o.tickets || !o.library)
+          throw new ControlFailure(409, 'LIBRARY_UNAVAILABLE', 'archive downloads are not available');
+        const { ticket, expiresIn } = o.tickets.issue();
+        const query = new URLSearchParams({ from, to, ticket });
+        const admin = o.status().urls.admin.replace(/\/$/, '');
+        const path = ARCHIVE_DOWNLOAD_PATH.replace(':entryId', encodeURIComponent(entryId));
+        return { url: `${admin}${path}?${query.toString()}`, expiresIn };
+      },
+      'publishingPoints.saveToLibrary': async (req) => {
+        const { entryId, body } = split(req);
+        const b = validate(saveRangeBody, body);
+        const pp = this.publishingPoint(entryId);
+        if (!o.library) throw new ControlFailure(409, 'LIBRARY_UNAVAILABLE', 'the library is not available');
+        const saved = await o.library.saveRange(pp.name, b);
+        o.channels.addEvent(
+          entryId,
+          'info',
+          'SAVED_TO_LIBRARY',
+          `${b.from} – ${b.to} saved to the library as ${saved.spaceName}/${saved.name}`,
+        );
+        return saved;
+      },
+      'library.spaces': async (req) => {
+        validate(noRequest, req);
+        return { spaces: o.library?.spaces() ?? [] };
       },
       'publishingPoints.archive': async (req) => this.archive(split(req).entryId),
       'publishingPoints.purge': async (req) => {
@@ -464,7 +632,14 @@ export class ControlService implements ControlDispatcher {
         validate(noRequest, req);
         return o.settings.view();
       },
-      'settings.update': async (req) => o.settings.update(validate(settingsInput, req ?? {})),
+      'settings.update': async (req) => {
+        // `apply` says what to do when the change needs a restart while channels are live; the rest are settings.
+        const { apply, ...input } = validate(
+          z.object({ apply: settingsApply.optional() }).passthrough(),
+          req ?? {},
+        );
+        return o.settings.update(validate(settingsInput, input), apply);
+      },
       'alerts.testWebhooks': async (req) => {
         validate(noRequest, req);
         if (!o.webhooks?.enabled) return { configured: false, results: [] };
@@ -474,6 +649,13 @@ export class ControlService implements ControlDispatcher {
         o.settings.testConnection(validate(testConnectionBody, req ?? {})),
     } satisfies { [K in keyof ControlOperations]: (r: unknown) => Promise<ResponseOf<K>> };
   }
+}
+
+/** The event saying what recording keeps. */
+function recordingMessage(options: PublishingPointOptions | undefined): string {
+  const r = recordingOf(options ?? {});
+  const keep = r.keepDays > 0 ? `kept ${r.keepDays} day${r.keepDays === 1 ? '' : 's'}` : 'kept until purged';
+  return `recording on: DVR window ${r.dvrWindowMinutes} min, recordings ${keep}`;
 }
 
 function ppFailure(err: unknown): unknown {

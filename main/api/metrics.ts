@@ -1,6 +1,6 @@
 /** Prometheus metrics (`/metrics` on the admin listener): viewers, bytes and requests per channel, and the process. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EdgeHostStatsView } from '../contract/contract.js';
+import type { EdgeHostStatsView, SrtStatsView } from '../contract/contract.js';
 import type { ViewerStats } from '../origin/viewer-stats.js';
 
 /** The edge's per-origin-host counters (main/edge/edge-stats.ts). */
@@ -21,6 +21,11 @@ export interface ApplianceMetricsSource {
   slowTranscoders(): string[];
 }
 
+/** The SRT ingest: SRT's statistics of each caller feeding a channel now. */
+export interface SrtMetricsSource {
+  callers(): Array<{ entry: string; role: 'primary' | 'backup'; stats: SrtStatsView }>;
+}
+
 /** The content conditions `ecdn_channel_alert` reports (0 or 1 each, per channel watched). */
 const ALERT_CONDITIONS = ['BLACK', 'FROZEN', 'SILENCE'] as const;
 
@@ -29,6 +34,7 @@ export function createMetrics(
   edge?: EdgeMetricsSource,
   alerts?: AlertMetricsSource,
   appliance?: ApplianceMetricsSource,
+  srt?: SrtMetricsSource,
 ): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ecdn_' });
@@ -66,6 +72,7 @@ export function createMetrics(
     },
   });
   if (edge) edgeMetrics(registry, edge);
+  if (srt) srtMetrics(registry, srt);
   if (alerts)
     new Gauge({
       name: 'ecdn_channel_alert',
@@ -126,6 +133,31 @@ function applianceMetrics(registry: Registry, a: ApplianceMetricsSource): void {
       for (const entry of a.slowTranscoders()) this.set({ entry }, 1);
     },
   });
+}
+
+/** `ecdn_srt_*{entry, role}`: SRT's own view of each SRT caller's link. */
+function srtMetrics(registry: Registry, srt: SrtMetricsSource): void {
+  const gauges: Array<[string, string, (s: SrtStatsView) => number]> = [
+    ['ecdn_srt_rtt_ms', 'Round-trip time to the SRT caller (ms)', (s) => s.rttMs],
+    ['ecdn_srt_receive_mbps', 'Rate received from the SRT caller (Mb/s)', (s) => s.recvRateMbps],
+    ['ecdn_srt_bandwidth_mbps', "SRT's estimate of the link's bandwidth (Mb/s)", (s) => s.bandwidthMbps],
+    ['ecdn_srt_packets_received', 'Packets received from the SRT caller', (s) => s.packetsReceived],
+    ['ecdn_srt_packets_lost', 'Packets lost on the way (asked for again)', (s) => s.packetsLost],
+    ['ecdn_srt_packets_retransmitted', 'Retransmitted packets received', (s) => s.packetsRetransmitted],
+    ['ecdn_srt_packets_dropped', 'Packets dropped as too late to play', (s) => s.packetsDropped],
+    ['ecdn_srt_latency_ms', 'The latency the two ends agreed (ms)', (s) => s.latencyMs],
+  ];
+  for (const [name, help, value] of gauges)
+    new Gauge({
+      name,
+      help,
+      labelNames: ['entry', 'role'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of srt.callers()) this.set({ entry: c.entry, role: c.role }, value(c.stats));
+      },
+    });
 }
 
 /** `ecdn_edge_*{origin="host"}`: what the edge did per origin host since start. */

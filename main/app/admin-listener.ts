@@ -27,6 +27,7 @@ import {
   type AlertMetricsSource,
   type ApplianceMetricsSource,
   type EdgeMetricsSource,
+  type SrtMetricsSource,
 } from '../api/metrics.js';
 import { registerSpacesApi, type SpacesApiOptions } from '../api/spaces-api.js';
 import type { ApiError } from '../contract/contract.js';
@@ -61,6 +62,8 @@ export interface AdminServerOptions {
   alerts?: AlertMetricsSource;
   /** The appliance's own alerts and the disk, in /metrics. */
   applianceAlerts?: ApplianceMetricsSource;
+  /** SRT's statistics of each SRT caller, in /metrics. */
+  srt?: SrtMetricsSource;
   spaces: Omit<SpacesApiOptions, 'fail' | 'keys' | 'pps' | 'ffmpegPath'>;
   /** The control API's operations, events and WebSocket tickets. */
   service: ControlService;
@@ -168,7 +171,7 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     },
   );
 
-  const metrics = createMetrics(o.stats, o.edge, o.alerts, o.applianceAlerts);
+  const metrics = createMetrics(o.stats, o.edge, o.alerts, o.applianceAlerts, o.srt);
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
   app.get('/api/v1/access/keys', async () => ({ keys: o.keys.list() }));

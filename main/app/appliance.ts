@@ -2,7 +2,7 @@
  * The appliance core: plain Node.js, no Electron. Opens the database, starts the RTMP ingest child,
  * the origin listener and the admin listener, and stops them cleanly in reverse order.
  */
-import { adminCheck } from '../access/admin-credentials.js';
+import { hasAdminCredentials } from '../access/admin-credentials.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,18 +12,19 @@ import { ControlEvents } from '../api/control-events.js';
 import { EventTickets } from '../api/control-http.js';
 import { ControlService } from '../api/control-service.js';
 import { ControlFailure } from '../contract/contract.js';
-import { ChannelStatistics } from '../channels/channel-statistics.js';
+import { ChannelStatistics, inputOf, outputsFromIndex } from '../channels/channel-statistics.js';
 import { renditionProgress } from '../channels/channel-view.js';
 import { settingsView, type SettingsPort } from '../settings/settings-service.js';
 import { ChannelStore } from '../channels/channel-store.js';
 import { LiveChannels } from '../channels/live-channels.js';
 import { IngestServer } from '../ingest/ingest-server.js';
+import { SrtIngest, srtCallers } from './srt-ingest.js';
 import { FragmentWriter } from '../origin/fragment-writer.js';
 import { createOriginServer } from './viewer-listener.js';
 import { OriginStorage } from '../origin/origin-storage.js';
 import { SegmentIndex } from '../origin/segment-index.js';
 import { PublishAuthenticator } from '../partner/publish-authenticator.js';
-import { publishingPointOptionsFor } from '../partner/kaltura-partner.js';
+import { publishingPointOptionsFor, toLiveEntry } from '../partner/kaltura-partner.js';
 import type { PartnerBackend } from '../partner/partner.js';
 import { createEcdnParts, type EcdnParts } from '../partner/ecdn.js';
 import { StandalonePartner } from '../partner/standalone-partner.js';
@@ -34,6 +35,9 @@ import {
   type ConversionProfile,
 } from '../transcode/conversion-profile.js';
 import { resolveFfmpeg, resolveFfprobe } from '../transcode/ffmpeg-binary.js';
+import { SlatePlayer } from '../transcode/slate.js';
+import { SlateImages } from '../transcode/slate-image.js';
+import { ArchiveLibrary } from '../spaces/archive-library.js';
 import { SpaceFiles } from '../spaces/space-media.js';
 import { SpaceStore } from '../spaces/space-store.js';
 import { channelLister, spaceLister } from '../portal/portal.js';
@@ -42,7 +46,14 @@ import { ViewerStats } from '../origin/viewer-stats.js';
 import { PublishingPoints } from '../origin/publishing-points.js';
 import { PublishingPointStates } from '../origin/publishing-point-state.js';
 import { reconcile } from '../origin/reconcile.js';
-import { resolveAdminToken, type AdminToken, type GeneratedTokenKeeping } from './admin-token.js';
+import {
+  followAdminToken,
+  resolveAdminToken,
+  type AdminToken,
+  type GeneratedTokenKeeping,
+} from './admin-token.js';
+import { applyLiveSettings, liveNow, type LiveNow } from './live-settings.js';
+import type { SettingKey } from '../contract/contract.js';
 import { APP_VERSION, appRoot } from '../lib/app-root.js';
 import { stopHelpers } from '../lib/helper-processes.js';
 import { parseAllowList } from '../lib/ip-allow-list.js';
@@ -55,9 +66,10 @@ import { ApplianceAlerts, diskSpace } from '../alerts/appliance-alerts.js';
 import { TranscoderSpeedWatch } from '../alerts/transcoder-speed.js';
 import { defaultPublicHost, defaultServerNodeName, webhookUrls, type ApplianceOptions } from './options.js';
 import { bracketHost } from '../lib/host-name.js';
+import { signQuery } from '../access/signed-url.js';
 import { Edge, GIB } from '../edge/edge.js';
 import { ServerNodeReporter } from '../partner/server-node.js';
-import { channelLog } from '../channels/channel-log.js';
+import { channelLog, STOP_CAUSE_TEXT, type StopCause } from '../channels/channel-log.js';
 import { changeEvent } from '../monitor/content-conditions.js';
 import { ContentMonitors, monitorSource } from '../monitor/content-monitor.js';
 
@@ -72,6 +84,8 @@ interface ApplianceParts {
   store: { db: Db; channels: ChannelStore; index: SegmentIndex };
   live: LiveChannels;
   ingest: IngestServer;
+  /** The SRT ingest (absent with `--srt-port 0`). */
+  srt: SrtIngest | undefined;
   listeners: { origin: FastifyInstance; admin: FastifyInstance };
   /** The control API, transport-neutral (the shell's IPC calls it), and its events. */
   control: { service: ControlService; events: ControlEvents };
@@ -84,18 +98,40 @@ interface ApplianceParts {
   edgeNode: ServerNodeReporter | undefined;
   /** On-air confidence: each live channel's content monitor. */
   monitors: ContentMonitors;
+  /** Viewers now, per channel (the origin's statistics). */
+  viewers: (entryId: string) => number;
 }
 
 export class Appliance {
   private stopping: Promise<void> | undefined;
 
   private constructor(
-    readonly options: ApplianceOptions,
+    private opts: ApplianceOptions,
     readonly log: Logger,
     readonly adminToken: AdminToken,
     readonly urls: ApplianceUrls,
     private readonly parts: ApplianceParts,
   ) {}
+
+  /** The options in effect (settings applied live change them). */
+  get options(): ApplianceOptions {
+    return this.opts;
+  }
+
+  /** Channels live now, and their viewers (asked before a settings change cuts them). */
+  liveNow(): LiveNow {
+    return liveNow(this.parts.store.channels.list(), this.parts.live, this.parts.viewers);
+  }
+
+  /** Applies the settings that need no restart (the admin token, webhook URLs) to the running core. */
+  applyLive(next: ApplianceOptions, keys: readonly SettingKey[], tokenKeeping: GeneratedTokenKeeping): void {
+    applyLiveSettings(keys, next, {
+      adminToken: this.adminToken,
+      webhooks: this.parts.webhooks,
+      followTokenFile: (token) => followAdminToken(token, next.dataDir, tokenKeeping),
+    });
+    this.opts = { ...this.opts, ...Object.fromEntries(keys.map((k) => [k, next[k]])) };
+  }
 
   /** The control API, transport-neutral (the shell's IPC calls it). */
   get control(): ControlService {
@@ -144,12 +180,27 @@ export class Appliance {
     );
     const publicHost = options.publicHost ?? defaultPublicHost(options.bind);
 
+    // SRT callers are relayed into the RTMP ingest, and decided there as their own publishes.
+    let srt: SrtIngest | undefined;
     const ingest: IngestServer = new IngestServer({
       bind: options.bind,
       rtmpPort: options.rtmpPort,
       workDir: path.join(options.dataDir, 'ingest'),
       log: log.child({ part: 'ingest' }),
-      authorize: (req) => live.authorize(req),
+      authorize: (req) => (srt ? srt.authorize(req, (r) => live.authorize(r)) : live.authorize(req)),
+    });
+    // The slate: a still card with silence while a channel's encoder is away (--slate-duration).
+    const slateImages = new SlateImages(
+      options.dataDir,
+      path.join(appRoot(), 'resources', 'slate', 'default-slate.png'),
+      ffmpeg.path,
+    );
+    const slate = new SlatePlayer({
+      ffmpegPath: ffmpeg.path,
+      fragments,
+      image: () => slateImages.current(),
+      durationMs: options.slateDuration * 1000,
+      log: log.child({ part: 'slate' }),
     });
     const live: LiveChannels = new LiveChannels({
       channels,
@@ -158,6 +209,7 @@ export class Appliance {
       fragments,
       pps,
       states,
+      slate,
       drainMs: options.drainTime * 1000,
       ffmpegPath: ffmpeg.path,
       profileFor: ecdn ? ecdn.profileFor : async () => profile,
@@ -177,8 +229,54 @@ export class Appliance {
       log: log.child({ part: 'channels' }),
     });
     ingest.on('restarting', (r) => log.error(r, 'RTMP ingest restarting'));
+    if (options.srtPort !== 0) {
+      srt = new SrtIngest({
+        bind: options.bind,
+        srtPort: options.srtPort,
+        rtmpPort: options.rtmpPort,
+        ffmpegPath: ffmpeg.path,
+        partnerId: ecdn?.partner.partnerId ?? options.partnerId,
+        channels,
+        record: channelLog(channels, log.child({ part: 'srt' })),
+        refused: live.refused,
+        log: log.child({ part: 'srt' }),
+        ...(ecdn
+          ? {
+              learnEntry: async (entryId: string) => {
+                const e = toLiveEntry(await ecdn.partner.client.getEntry(entryId));
+                channels.upsertEntry(
+                  e.id,
+                  ecdn.partner.partnerId,
+                  e.name,
+                  undefined,
+                  undefined,
+                  e.srtPass ?? null,
+                );
+              },
+            }
+          : {}),
+      });
+    }
     // Push targets follow each channel's live stream (copied from the ingest, one ffmpeg per target).
+    // A transcoded rendition is pushed from the origin's track playlists on this machine (signed when secure).
+    const originHere = `http://${options.bind === '0.0.0.0' || options.bind === '::' ? '127.0.0.1' : bracketHost(options.bind)}:${options.httpPort}`;
     const push = new PushTargets({
+      renditionUrls: (entryId, rendition) => {
+        const c = channels.get(entryId);
+        const scope = `/${entryId}/${entryId}.isml/`;
+        const q =
+          c?.access === 'secure'
+            ? `?${signQuery(keys.current(), {
+                scope,
+                expiresAt: Math.floor(Date.now() / 1000) + 24 * 3600,
+                generation: c.signedGeneration,
+              })}`
+            : '';
+        return {
+          video: `${originHere}${scope}tracks/video_${rendition}.m3u8${q}`,
+          audio: `${originHere}${scope}tracks/audio_${rendition}.m3u8${q}`,
+        };
+      },
       store: new PushTargetStore(db),
       ffmpegPath: ffmpeg.path,
       pullUrl: (internalPath) => ingest.pullUrl(internalPath),
@@ -215,7 +313,15 @@ export class Appliance {
     // A publishing point with an encoder on it is active even before its first fragment.
     pps.busy = (id) => live.isLive(id) || live.transcodersOf(id).length > 0;
 
-    const endpoints = { host: publicHost, rtmpPort: options.rtmpPort, httpPort: options.httpPort };
+    const endpoints = {
+      host: publicHost,
+      rtmpPort: options.rtmpPort,
+      httpPort: options.httpPort,
+      // Known once the SRT child listens (0: off, or not listening).
+      get srtPort() {
+        return srt?.port ?? 0;
+      },
+    };
     // Publishing point events (purge progress, create/delete) land on the channel's event list when it is one.
     pps.on('event', (e) => {
       if (e.code === 'PUBLISHING_POINT_CREATED' || e.code === 'PUBLISHING_POINT_DELETED')
@@ -277,7 +383,8 @@ export class Appliance {
       spaces: { spaces, files: spaceFiles },
       portal: { listChannels: channelLister(channels, index), listSpaces: spaceLister(spaces) },
       trustedProxies: parseAllowList(options.trustedProxies),
-      isAdmin: adminCheck(adminToken.token),
+      // The token now (it can change from the settings page without a restart).
+      isAdmin: (req) => hasAdminCredentials(req, adminToken.token),
       statusAllow: parseAllowList(options.statusAllow),
       adminAllow: parseAllowList(options.adminAllow),
       thumbnailFile,
@@ -288,6 +395,8 @@ export class Appliance {
       entryIds: () => channels.list().map((c) => c.entryId),
       viewers: (entryId) => stats.totals(entryId),
       renditions: (entryId) => renditionProgress(live, entryId).map(({ restarts: _restarts, ...r }) => r),
+      outputs: (entryId) => outputsFromIndex(index, entryId),
+      input: (entryId) => inputOf(live.ingestsOf(entryId), index.getTrack(entryId, 'video_source')),
     });
     const events = new ControlEvents({ channels, states, index, statistics, edge });
     push.on('changed', (entryId) => events.publish({ type: 'targets.changed', entryId }));
@@ -311,6 +420,8 @@ export class Appliance {
       origin: `http://${host}:${options.httpPort}/`,
       admin: `http://${host}:${options.adminPort}/`,
     };
+    // One-time tickets: the event WebSocket's, and archive download links'.
+    const tickets = new EventTickets();
     const service = new ControlService({
       mode: options.mode,
       partnerId: options.partnerId,
@@ -322,11 +433,29 @@ export class Appliance {
       endpoints,
       statistics,
       edge,
+      slate: { images: slateImages, durationSeconds: options.slateDuration },
       push,
       webhooks,
       settings: settings ?? readOnlySettings(options),
       onEvent: (l) => events.on(l),
-      content: monitors,
+      content: {
+        channelAlerts: (entryId) => monitors.channelAlerts(entryId),
+        channelMonitor: (entryId) => monitors.channelMonitor(entryId),
+        isSrtSession: (sessionId) => srt?.server.isRelay(sessionId) ?? false,
+        srtStatsOf: (sessionId) => srt?.server.statsOf(sessionId),
+      },
+      ppDefaults: {
+        dvr_window_length: String(options.dvrWindow),
+        fragment_duration: String(options.fragmentDuration),
+      },
+      library: new ArchiveLibrary({
+        spaces,
+        files: spaceFiles,
+        pps,
+        ffmpegPath: ffmpeg.path,
+        originBase: `http://${host}:${options.httpPort}`,
+      }),
+      tickets,
       log: log.child({ part: 'control' }),
       status: () => ({
         version: APP_VERSION,
@@ -339,13 +468,27 @@ export class Appliance {
         pid: process.pid,
         uptimeSeconds: Math.round(process.uptime()),
         ingest: { pid: ingest.pid ?? null, listening: ingest.isListening, restarts: ingest.restarts },
+        ...(srt
+          ? {
+              srt: {
+                pid: srt.server.pid ?? null,
+                listening: srt.server.isListening,
+                port: srt.port,
+                restarts: srt.server.restarts,
+                ...(srt.error ? { error: srt.error } : {}),
+              },
+            }
+          : {}),
         ffmpeg: ffmpeg.path,
         ...(applianceAlerts.disk ? { disk: applianceAlerts.disk } : {}),
         ...(ecdn ? { serviceUrl: options.serviceUrl, binding: ecdn.partner.status } : {}),
       }),
     });
     const admin = createAdminServer({
-      adminToken: adminToken.token,
+      // Read on every request: a token changed in the settings applies at once.
+      get adminToken() {
+        return adminToken.token;
+      },
       partnerId: options.partnerId,
       mode: options.mode,
       channels,
@@ -361,6 +504,7 @@ export class Appliance {
         bindingLost: () => applianceAlerts.bindingIsLost,
         slowTranscoders: () => speedWatch.slow(),
       },
+      ...(srt ? { srt: { callers: () => srtCallers(srt, channels, live) } } : {}),
       spaces: {
         spaces,
         files: spaceFiles,
@@ -374,16 +518,17 @@ export class Appliance {
       isReady: () => readiness.ready,
       service,
       events,
-      tickets: new EventTickets(),
+      tickets,
     });
     ecdn?.partner.start();
     try {
       await ingest.start();
+      await srt?.start();
       await origin.listen({ port: options.httpPort, host: options.bind });
       await admin.listen({ port: options.adminPort, host: options.bind });
     } catch (err) {
       await ecdn?.partner.stop();
-      await Promise.allSettled([ingest.stop(), origin.close(), admin.close()]);
+      await Promise.allSettled([ingest.stop(), srt?.stop(), origin.close(), admin.close()]);
       stats.stop();
       db.close();
       throw err;
@@ -397,6 +542,7 @@ export class Appliance {
       store: { db, channels, index },
       live,
       ingest,
+      srt,
       listeners: { origin, admin },
       control: { service, events },
       readiness,
@@ -406,6 +552,7 @@ export class Appliance {
       applianceAlerts,
       edgeNode,
       monitors,
+      viewers: (entryId) => stats.totals(entryId).viewers,
     });
   }
 
@@ -413,16 +560,28 @@ export class Appliance {
     return this.parts.readiness.ready;
   }
 
-  /** Encoders disconnected, transcoders stopped (last fragments written), manifests final, database closed. */
-  stop(): Promise<void> {
+  /**
+   * Encoders disconnected, transcoders stopped (last fragments written), manifests final, database closed. Each
+   * live channel's events say why (`cause`): the appliance shut down, or restarted to apply saved settings.
+   */
+  stop(cause: Extract<StopCause, 'shutdown' | 'settings-saved'> = 'shutdown'): Promise<void> {
     const p = this.parts;
     this.stopping ??= (async () => {
       p.readiness.ready = false;
       this.log.info('shutting down');
+      p.live.stopping(cause);
+      for (const c of this.liveNow().channels)
+        p.store.channels.addEvent(
+          c.entryId,
+          'warn',
+          'APPLIANCE_STOPPING',
+          `${STOP_CAUSE_TEXT[cause]}: the stream stops`,
+        );
       p.control.events.stop();
       await p.push.stopAll();
       p.applianceAlerts.stop();
       await p.webhooks.close();
+      await p.srt?.stop();
       await p.ingest.stop();
       await p.live.stopAll();
       await p.monitors.stopAll();

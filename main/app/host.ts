@@ -1,8 +1,9 @@
 /**
  * Hosts the appliance core for a shell (`npm run serve`, the Electron main process): loads the options from
  * flags, environment, stored settings and the shell's defaults; starts the core; restarts it when saved
- * settings need it (ports, mode, partner binding); stops it. Its `control` stays the same across restarts, so
- * the shell's IPC bridge and tray never re-wire.
+ * settings need it (ports, mode, partner binding, public host, data directory); applies the others (the admin
+ * token, webhook URLs) to the running core; stops it. Its `control` stays the same across restarts, so the shell's
+ * IPC bridge and tray never re-wire.
  */
 import { EventEmitter } from 'node:events';
 import type { ControlEvent } from '../contract/contract.js';
@@ -51,6 +52,9 @@ export class ApplianceHost {
       options: optionsSource(o.argv, o.env, o.defaults),
       current: () => this.current.options,
       dataDirEditable: o.dataDirEditable ?? false,
+      generatedToken: o.generatedAdminToken ?? 'file',
+      applyLive: (next, keys) => this.current.applyLive(next, keys, o.generatedAdminToken ?? 'file'),
+      liveNow: () => this.current.liveNow(),
       restart: () => {
         setTimeout(() => {
           this.restart().catch((err: Error) =>
@@ -110,7 +114,7 @@ export class ApplianceHost {
       // Through the core's events: WebSocket dashboards get it, and (forwarded) the shell's window.
       this.current.events.publish({ type: 'appliance.restarting', adminUrl: admin.toString() });
       this.o.log.info('restarting the core with the saved settings');
-      await this.shutdown();
+      await this.shutdown('settings-saved');
       try {
         await this.boot(next);
       } catch (err) {
@@ -142,9 +146,9 @@ export class ApplianceHost {
     this.o.onStarted?.(appliance);
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(cause: 'shutdown' | 'settings-saved' = 'shutdown'): Promise<void> {
     this.detach?.();
     this.detach = undefined;
-    await this.current.stop();
+    await this.current.stop(cause);
   }
 }

@@ -39,8 +39,9 @@ const allowList = z.string().superRefine((v, ctx) => {
 export const optionsSchema = z.object({
   dataDir: SETTING_RULES.dataDir,
   bind: z.string().min(1),
-  publicHost: z.string().min(1).optional(),
+  publicHost: SETTING_RULES.publicHost.optional(),
   rtmpPort: port,
+  srtPort: port,
   httpPort: port,
   adminPort: port,
   adminToken: SETTING_RULES.adminToken.optional(),
@@ -59,6 +60,7 @@ export const optionsSchema = z.object({
   authSkip: z.coerce.number().min(0).max(600),
   authBlock: z.coerce.number().min(0).max(3600),
   drainTime: z.coerce.number().min(0).max(30),
+  slateDuration: z.coerce.number().min(0).max(86_400),
   fallbackProfile: z.string().min(1).optional(),
   trustedProxies: allowList,
   maxUpload: z.coerce.number().int().min(1).max(1_000_000),
@@ -173,6 +175,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'ECDN_RTMP_PORT',
     defaultText: '1935',
     doc: 'RTMP ingest listener (encoders).',
+  },
+  {
+    key: 'srtPort',
+    flag: '--srt-port',
+    env: 'ECDN_SRT_PORT',
+    defaultText: '9000',
+    doc: 'SRT ingest listener (UDP; encoders call it, MPEG-TS with H.264/AAC); 0 turns SRT off.',
   },
   {
     key: 'httpPort',
@@ -331,6 +340,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'Seconds a transcoder may take to write its last fragments after its encoder left, before it is interrupted.',
   },
   {
+    key: 'slateDuration',
+    flag: '--slate-duration',
+    env: 'ECDN_SLATE_DURATION',
+    defaultText: '300',
+    doc: 'Seconds the slate ("We\'ll be right back", or the image set in Settings) plays while a live channel\'s encoder is away, before the presentation ends; 0: no slate.',
+  },
+  {
     key: 'fallbackProfile',
     flag: '--fallback-profile',
     env: 'ECDN_FALLBACK_PROFILE',
@@ -421,6 +437,7 @@ const DEFAULTS: Record<string, string | undefined> = {
   dataDir: path.join(os.homedir(), '.ecdn-appliance'),
   bind: '0.0.0.0',
   rtmpPort: '1935',
+  srtPort: '9000',
   httpPort: '8080',
   adminPort: '8081',
   partnerId: '1',
@@ -433,6 +450,7 @@ const DEFAULTS: Record<string, string | undefined> = {
   authSkip: '10',
   authBlock: '30',
   drainTime: '3',
+  slateDuration: '300',
   serverNodeInterval: '60',
   trustedProxies: '',
   signingOverlap: '24',
@@ -563,6 +581,7 @@ export function optionsSource(
     },
     fixed: () => fixedOptions(argv, env),
     defaultServerNodeName,
+    defaultPublicHost,
   };
 }
 

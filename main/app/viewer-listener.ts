@@ -98,6 +98,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], o.trustedProxies) ?? 'unknown',
       String(req.headers['user-agent'] ?? ''),
       bytes,
+      req,
     );
   const replay = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
     if (closing || req.method !== 'GET' || req.url === undefined) return false;

@@ -19,7 +19,14 @@ export interface ChannelRecord {
    * one opens the channel. Revoking its signed URLs moves it on.
    */
   signedGeneration: number;
+  /** SRT: the passphrase callers encrypt with (10 to 79 characters; absent: unencrypted SRT only). */
+  srtPassphrase?: string;
+  /** SRT receiver latency (ms). */
+  srtLatencyMs: number;
 }
+
+/** SRT latency a channel starts with (ms): libsrt's 120 ms plus room for one retransmission over a WAN. */
+export const DEFAULT_SRT_LATENCY_MS = 200;
 
 export type ChannelAccess = 'open' | 'secure';
 
@@ -70,6 +77,13 @@ interface ChannelRow {
   accepting: number;
   access: ChannelAccess;
   signed_generation: number;
+  srt_passphrase: string | null;
+  srt_latency: number;
+}
+
+/** A new SRT passphrase: 24 characters of base 36 (SRT takes 10 to 79). */
+function newSrtPassphrase(): string {
+  return randomBase36(24);
 }
 
 export interface ChannelStoreEvents {
@@ -98,7 +112,7 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
 
   create(name: string, partnerId: number, now = Date.now()): ChannelRecord {
     const insert = this.stmt(
-      'INSERT INTO channels (entry_id, partner_id, name, token, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO channels (entry_id, partner_id, name, token, created_at, srt_passphrase) VALUES (?, ?, ?, ?, ?, ?)',
     );
     for (;;) {
       const rec: ChannelRecord = {
@@ -110,9 +124,11 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
         accepting: true,
         access: 'open',
         signedGeneration: 0,
+        srtPassphrase: newSrtPassphrase(),
+        srtLatencyMs: DEFAULT_SRT_LATENCY_MS,
       };
       try {
-        insert.run(rec.entryId, rec.partnerId, rec.name, rec.token, rec.createdAt);
+        insert.run(rec.entryId, rec.partnerId, rec.name, rec.token, rec.createdAt, rec.srtPassphrase);
         this.emit('changed', rec.entryId);
         return rec;
       } catch (err) {
@@ -123,7 +139,9 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
 
   /**
    * eCDN mode: the partner's entry as a local channel record (its name, and the token that authenticated),
-   * so the dashboard lists it and its events have a home.
+   * so the dashboard lists it and its events have a home. `srtPassphrase`: the entry's `srtPass` as the
+   * partner's service gave it (null: the entry has none; undefined: not known, keep what is recorded). It is
+   * the entry's, never made here.
    */
   upsertEntry(
     entryId: string,
@@ -131,11 +149,25 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
     name: string | undefined,
     token: string | undefined,
     now = Date.now(),
+    srtPassphrase?: string | null,
   ): ChannelRecord {
+    const knownSrt = srtPassphrase !== undefined ? 1 : 0;
     this.stmt(
-      `INSERT INTO channels (entry_id, partner_id, name, token, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (entry_id) DO UPDATE SET name = COALESCE(?, name), token = COALESCE(?, token)`,
-    ).run(entryId, partnerId, name ?? entryId, token ?? '', now, name ?? null, token ?? null);
+      `INSERT INTO channels (entry_id, partner_id, name, token, created_at, srt_passphrase) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (entry_id) DO UPDATE SET name = COALESCE(?, name), token = COALESCE(?, token),
+           srt_passphrase = CASE WHEN ? THEN ? ELSE srt_passphrase END`,
+    ).run(
+      entryId,
+      partnerId,
+      name ?? entryId,
+      token ?? '',
+      now,
+      srtPassphrase ?? null,
+      name ?? null,
+      token ?? null,
+      knownSrt,
+      srtPassphrase ?? null,
+    );
     this.emit('changed', entryId);
     return this.get(entryId) as ChannelRecord;
   }
@@ -151,11 +183,20 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
     );
   }
 
-  update(entryId: string, change: { name?: string; access?: ChannelAccess }): void {
+  update(entryId: string, change: { name?: string; access?: ChannelAccess; srtLatencyMs?: number }): void {
     if (change.name !== undefined)
       this.stmt('UPDATE channels SET name = ? WHERE entry_id = ?').run(change.name, entryId);
     if (change.access !== undefined)
       this.stmt('UPDATE channels SET access = ? WHERE entry_id = ?').run(change.access, entryId);
+    this.emit('changed', entryId);
+  }
+
+  /** SRT settings: the receiver latency, and/or a new passphrase (the old one stops working for new callers). */
+  updateSrt(entryId: string, change: { latencyMs?: number; rotatePassphrase?: boolean }): void {
+    if (change.latencyMs !== undefined)
+      this.stmt('UPDATE channels SET srt_latency = ? WHERE entry_id = ?').run(change.latencyMs, entryId);
+    if (change.rotatePassphrase)
+      this.stmt('UPDATE channels SET srt_passphrase = ? WHERE entry_id = ?').run(newSrtPassphrase(), entryId);
     this.emit('changed', entryId);
   }
 
@@ -251,5 +292,7 @@ function toRecord(r: ChannelRow): ChannelRecord {
     accepting: r.accepting === 1,
     access: r.access,
     signedGeneration: r.signed_generation,
+    ...(r.srt_passphrase ? { srtPassphrase: r.srt_passphrase } : {}),
+    srtLatencyMs: r.srt_latency,
   };
 }

@@ -5,8 +5,11 @@ import type {
   ChannelView,
   ContentMonitorView,
   RenditionStats,
+  SrtIngestView,
+  SrtStatsView,
 } from '../contract/contract.js';
 import { buildBroadcastUrl } from '../ingest/broadcast-url.js';
+import { buildSrtStreamId, buildSrtUrl } from '../ingest/srt-stream-id.js';
 import type { SegmentIndex } from '../origin/segment-index.js';
 import type { ChannelEvent, ChannelRecord } from './channel-store.js';
 import type { LiveChannels } from './live-channels.js';
@@ -16,12 +19,18 @@ export interface PublicEndpoints {
   host: string;
   rtmpPort: number;
   httpPort: number;
+  /** The SRT ingest's port (absent or 0: SRT is off). */
+  srtPort?: number;
 }
 
 /** The content monitor (main/monitor/), as a channel's view shows it. */
 export interface ChannelContent {
   channelAlerts(entryId: string): ChannelAlertView[];
   channelMonitor(entryId: string): ContentMonitorView | undefined;
+  /** SRT statistics of an ingest session that is an SRT caller's (undefined: RTMP). */
+  srtStatsOf?(sessionId: string): SrtStatsView | undefined;
+  /** Whether an ingest session is an SRT caller's (before its first statistics). */
+  isSrtSession?(sessionId: string): boolean;
 }
 
 export function channelView(
@@ -52,6 +61,7 @@ export function channelView(
     backupBroadcastUrl: backup,
     streamName: `${c.entryId}_1`,
     rtmp: { server: primary, backupServer: backup, streamKey: `${c.entryId}_1` },
+    ...(ep.srtPort ? { srt: srtView(c, ep.host, ep.srtPort) } : {}),
     publishingPoint: { name: `${c.entryId}.isml`, path: ppPath, state },
     state,
     playback: { hls: `${origin}/.m3u8`, dash: `${origin}/.mpd` },
@@ -72,6 +82,7 @@ export function channelView(
           }
         : {}),
       warnings: (s.warnings ?? []).map((w) => ({ code: w.code, message: w.message })),
+      ...transportOf(s.sessionId, content),
     })),
     statistics: renditionProgress(live, c.entryId).map(({ bytes: _bytes, ...r }) => r),
     alerts: content?.channelAlerts(c.entryId) ?? [],
@@ -80,6 +91,26 @@ export function channelView(
 }
 
 /** Each rendition's transcoder progress now (fps, speed, bitrate, dropped frames, bytes written, restarts). */
+function srtView(c: ChannelRecord, host: string, port: number): SrtIngestView {
+  return {
+    url: buildSrtUrl(host, port),
+    streamId: buildSrtStreamId(c.entryId, 0, c.token),
+    backupStreamId: buildSrtStreamId(c.entryId, 1, c.token),
+    plainStreamId: `${c.entryId}_1`,
+    ...(c.srtPassphrase ? { passphrase: c.srtPassphrase } : {}),
+    latencyMs: c.srtLatencyMs,
+  };
+}
+
+function transportOf(
+  sessionId: string,
+  content: ChannelContent | undefined,
+): { transport?: 'srt'; srt?: SrtStatsView } {
+  if (!content?.isSrtSession?.(sessionId)) return {};
+  const srt = content.srtStatsOf?.(sessionId);
+  return { transport: 'srt', ...(srt ? { srt } : {}) };
+}
+
 export function renditionProgress(
   live: LiveChannels,
   entryId: string,

@@ -18,6 +18,7 @@ import type { LiveEntry } from '../partner/partner.js';
 import type { ConversionProfile } from '../transcode/conversion-profile.js';
 import { OUTPUT_TS_OFFSET, planTranscode, type SourceInfo } from '../transcode/ffmpeg-args.js';
 import { Transcoder } from '../transcode/transcoder.js';
+import type { SlatePlayer } from '../transcode/slate.js';
 import type { RecordEvent } from './channel-log.js';
 import type { IngestProblem } from './publish-gate.js';
 
@@ -81,11 +82,16 @@ export interface IngestFeedsOptions {
     problem?: (p: IngestProblem) => void;
   };
 
+  /** The slate, played while a channel's encoder is away (its last ingest stopped without the channel stopping). */
+  slate?: FeedSlate;
   record: RecordEvent;
   log: Logger;
   /** How long ffmpeg may take to finish on its own after its input ended (ms); default 3 000. */
   drainMs?: number;
 }
+
+/** The slate (transcode/slate.ts), as the feeds drive it. */
+export type FeedSlate = Pick<SlatePlayer, 'enabled' | 'durationMs' | 'playing' | 'play' | 'stop' | 'on'>;
 
 /**
  * A follower of a channel's live stream (push targets, the content monitor): told when an ingest session starts
@@ -102,8 +108,11 @@ export class IngestFeeds {
   private readonly sessions = new Map<string, IngestSession>();
   private readonly feeds = new Map<string, Feed>();
   private readonly listeners = new Set<FeedListener>();
+  /** Each fed entry's conversion profile's top transcoded video bitrate (bit/s). */
+  private readonly profileTopBps = new Map<string, number>();
 
   constructor(private readonly o: IngestFeedsOptions) {
+    o.slate?.on('ended', (entryId, why) => this.slateEnded(entryId, why));
     // A failure here must never take the process down: it is recorded and that encoder disconnected.
     o.ingest.on('published', (m) => {
       this.onPublished(m.sessionId, m.internalPath, m.metadata).catch((err: Error) =>
@@ -118,7 +127,11 @@ export class IngestFeeds {
       if (!s) return;
       const pp = this.o.pps.get(s.request.entryId);
       s.health = m.health;
-      s.warnings = ingestWarnings(m.health, resolvePpOptions(pp?.options ?? {}).fragmentDuration);
+      s.warnings = ingestWarnings(
+        m.health,
+        resolvePpOptions(pp?.options ?? {}).fragmentDuration,
+        this.profileTopBps.get(s.request.entryId),
+      );
       s.said ??= new Set();
       for (const w of s.warnings) {
         if (s.said.has(w.code)) continue;
@@ -183,6 +196,7 @@ export class IngestFeeds {
 
   /** Disconnects an entry's encoders and stops its transcoders (their last fragments are written). */
   async endEntry(entryId: string): Promise<void> {
+    await this.o.slate?.stop(entryId);
     for (const [id, p] of this.pending) {
       if (p.request.entryId !== entryId) continue;
       this.pending.delete(id);
@@ -199,7 +213,11 @@ export class IngestFeeds {
     const entries = new Set([...this.feeds.values()].map((f) => f.session.request.entryId));
     for (const s of this.sessions.values()) entries.add(s.request.entryId);
     for (const s of [...this.sessions.values()]) this.endSession(s);
-    await Promise.all([...this.feeds.values()].map((f) => this.stopFeed(f)));
+    for (const e of this.slating) entries.add(e);
+    await Promise.all([
+      ...[...this.slating].map((e) => this.o.slate?.stop(e)),
+      ...[...this.feeds.values()].map((f) => this.stopFeed(f)),
+    ]);
     return entries;
   }
 
@@ -263,24 +281,27 @@ export class IngestFeeds {
     const s = this.sessions.get(sessionId) ?? this.pending.get(sessionId);
     this.pending.delete(sessionId);
     if (!s || !this.sessions.delete(sessionId)) return;
-    this.o.hooks?.ingestEnded?.(s);
     const { entryId, serverIndex, streamName } = s.request;
+    const key = feedKey(s);
+    const feed = this.feeds.get(key);
+    const other = [...this.sessions.values()].find((o) => feedKey(o) === key);
+    const lastFeed =
+      feed?.session.sessionId === sessionId &&
+      !other &&
+      ![...this.feeds.values()].some((f) => f !== feed && f.session.request.entryId === entryId);
+    // The encoder is away: the slate continues the presentation (below), else it ends.
+    const slate = lastFeed && this.o.slate?.enabled === true && this.o.channelExists(entryId);
+    // While the slate plays the entry stays live (Kaltura's registration): its end is told when the slate ends.
+    if (slate) this.endedLater.set(entryId, [...(this.endedLater.get(entryId) ?? []), s]);
+    else this.o.hooks?.ingestEnded?.(s);
     this.o.record(
       entryId,
       'info',
       'PUBLISH_STOPPED',
       `${serverIndex === 0 ? 'primary' : 'backup'} ingest ${streamName} from ${s.remote} stopped`,
     );
-    const key = feedKey(s);
-    const feed = this.feeds.get(key);
     if (!feed || feed.session.sessionId !== sessionId) return;
-    const other = [...this.sessions.values()].find((o) => feedKey(o) === key);
-    if (
-      !other &&
-      ![...this.feeds.values()].some((f) => f !== feed && f.session.request.entryId === entryId)
-    ) {
-      this.o.states.stopping(entryId);
-    }
+    if (lastFeed && !slate) this.o.states.stopping(entryId);
     await this.stopFeed(feed);
     if (other && this.sessions.has(other.sessionId) && !this.feeds.has(key)) {
       this.o.record(
@@ -291,6 +312,62 @@ export class IngestFeeds {
       );
       await this.startFeed(other);
     } else if (!this.isFed(entryId)) {
+      if (slate) this.slateOrStop(entryId);
+      else this.o.states.stopped(entryId);
+    } else if (slate) {
+      // Another feed started meanwhile: no slate after all.
+      this.tellEnded(entryId);
+    }
+  }
+
+  /** Entries whose slate is on air. */
+  private readonly slating = new Set<string>();
+  /** Sessions whose end is told (hooks.ingestEnded) when the slate that followed them ends. */
+  private readonly endedLater = new Map<string, IngestSession[]>();
+
+  private tellEnded(entryId: string): void {
+    const ended = this.endedLater.get(entryId) ?? [];
+    this.endedLater.delete(entryId);
+    for (const s of ended) this.o.hooks?.ingestEnded?.(s);
+  }
+
+  /** The last feed of an entry ended while its channel goes on: the slate, or (without one) the end. */
+  private slateOrStop(entryId: string): void {
+    if (this.isFed(entryId) || this.o.slate?.playing(entryId)) {
+      this.tellEnded(entryId);
+      return;
+    }
+    if (this.o.slate?.play(entryId)) {
+      this.slating.add(entryId);
+      const minutes = Math.round((this.o.slate.durationMs / 60_000) * 10) / 10;
+      this.o.record(
+        entryId,
+        'warn',
+        'SLATE_ON_AIR',
+        `the encoder is away: viewers see the slate for up to ${minutes} min until it returns`,
+      );
+      return;
+    }
+    this.tellEnded(entryId);
+    this.o.states.stopping(entryId);
+    this.o.states.stopped(entryId);
+  }
+
+  private slateEnded(entryId: string, why: 'expired' | 'stopped'): void {
+    this.tellEnded(entryId);
+    if (!this.slating.delete(entryId)) return;
+    if (why === 'stopped') {
+      this.o.record(entryId, 'info', 'SLATE_OFF_AIR', 'the slate is off air');
+      return;
+    }
+    this.o.record(
+      entryId,
+      'warn',
+      'SLATE_OFF_AIR',
+      'the slate is off air: the encoder did not return in time, the presentation ended',
+    );
+    if (!this.isFed(entryId)) {
+      this.o.states.stopping(entryId);
       this.o.states.stopped(entryId);
     }
   }
@@ -319,10 +396,21 @@ export class IngestFeeds {
       this.o.ingest.disconnect(s.sessionId);
       return;
     }
+    // The encoder is back: the slate ends (its last fragments are written) before its media follows.
+    const slated = this.o.slate?.playing(entryId) === true;
+    if (slated) await this.o.slate?.stop(entryId);
     // The encoder may have left (or another feed started) while the profile was fetched.
-    if (!this.sessions.has(s.sessionId) || this.feeds.has(feedKey(s))) return;
+    if (!this.sessions.has(s.sessionId) || this.feeds.has(feedKey(s))) {
+      // Gone again while the slate was ending: the slate goes back on air.
+      if (slated && !this.isFed(entryId)) this.slateOrStop(entryId);
+      return;
+    }
     const pp = this.o.pps.get(entryId);
     const { fragmentDuration, hlsLowLatency, hlsPartDuration } = resolvePpOptions(pp?.options ?? {});
+    // What the profile's top transcoded rendition sends: an encoder far above it is worth a word (ingest health).
+    const top = Math.max(0, ...profile.encodes.filter((e) => e.enabled).map((e) => e.video.bitrate ?? 0));
+    if (top > 0) this.profileTopBps.set(entryId, top);
+    else this.profileTopBps.delete(entryId);
     const plan = planTranscode(profile, sourceInfo(s.metadata), {
       // Each ffmpeg process gets its own single-use pull URL (below); the plan names the stream without a key.
       inputUrl: this.o.ingest.streamUrl(s.internalPath ?? ''),

@@ -15,10 +15,10 @@ import type { LiveEntry } from '../partner/partner.js';
 import type { PublishAuthenticator } from '../partner/publish-authenticator.js';
 import type { ConversionProfile } from '../transcode/conversion-profile.js';
 import type { Transcoder } from '../transcode/transcoder.js';
-import { channelLog } from './channel-log.js';
+import { channelLog, StopCauses, type StopCause } from './channel-log.js';
 import { ChannelControl } from './channel-control.js';
 import type { ChannelStore } from './channel-store.js';
-import { IngestFeeds, type FeedListener, type IngestSession } from './ingest-feeds.js';
+import { IngestFeeds, type FeedListener, type FeedSlate, type IngestSession } from './ingest-feeds.js';
 import { RefusedPublishes } from './refused-publishes.js';
 import { PublishGate, type IngestProblem } from './publish-gate.js';
 
@@ -52,6 +52,8 @@ export interface LiveChannelsOptions {
   log: Logger;
   /** How long a transcoder may take to finish after its encoder left (ms). */
   drainMs?: number;
+  /** The slate, played while a channel's encoder is away (transcode/slate.ts). */
+  slate?: FeedSlate;
 }
 
 export class LiveChannels {
@@ -60,9 +62,11 @@ export class LiveChannels {
   private readonly control: ChannelControl;
   /** Refused publishes that match no channel (the dashboard's "Refused publishes"). */
   readonly refused = new RefusedPublishes();
+  /** Why the core is ending publishes now (each end of a publish says why). */
+  private readonly causes = new StopCauses();
 
   constructor(private readonly o: LiveChannelsOptions) {
-    const record = channelLog(o.channels, o.log);
+    const record = channelLog(o.channels, o.log, this.causes);
     this.feeds = new IngestFeeds({
       ingest: o.ingest,
       fragments: o.fragments,
@@ -78,6 +82,7 @@ export class LiveChannels {
       record,
       log: o.log,
       ...(o.drainMs !== undefined ? { drainMs: o.drainMs } : {}),
+      ...(o.slate ? { slate: o.slate } : {}),
     });
     this.gate = new PublishGate({
       channels: o.channels,
@@ -135,11 +140,11 @@ export class LiveChannels {
 
   /** Removes a channel's publishing point: fragments, index and directory. */
   deleteEntry(entryId: string): Promise<void> {
-    return this.control.deleteEntry(entryId);
+    return this.causes.during(entryId, 'deleted', () => this.control.deleteEntry(entryId));
   }
 
   stopChannel(entryId: string): Promise<void> {
-    return this.control.stopChannel(entryId);
+    return this.causes.during(entryId, 'staff-stop', () => this.control.stopChannel(entryId));
   }
 
   startChannel(entryId: string): Promise<void> {
@@ -147,7 +152,7 @@ export class LiveChannels {
   }
 
   restartChannel(entryId: string): Promise<void> {
-    return this.control.restartChannel(entryId);
+    return this.causes.during(entryId, 'staff-restart', () => this.control.restartChannel(entryId));
   }
 
   /** The entry's blocks after failed publishes (address, until when, why): staff see them with a countdown. */
@@ -163,8 +168,14 @@ export class LiveChannels {
     this.o.authenticator.forget(entryId);
   }
 
+  /** From now on every publish that ends, ends for this cause (the appliance is stopping: say why first). */
+  stopping(cause: StopCause): void {
+    this.causes.setAll(cause);
+  }
+
   /** Stops every transcoder (shutdown): their last fragments are written, every publishing point ends. */
   async stopAll(): Promise<void> {
+    this.causes.setAll('shutdown');
     for (const e of await this.feeds.endAll()) this.o.states.halt(e);
   }
 }

@@ -51,6 +51,8 @@ export interface GateChannels {
     partnerId: number,
     name: string | undefined,
     token: string | undefined,
+    now?: number,
+    srtPassphrase?: string | null,
   ): unknown;
 }
 
@@ -90,7 +92,16 @@ export class PublishGate {
     if (!result.ok) return this.refuse(req, r.entryId, result.rejection);
     const closed = this.closedReason(r.entryId);
     if (closed) return this.refuse(req, r.entryId, closed);
-    if (this.o.recordEntries) this.o.channels.upsertEntry(r.entryId, r.partnerId, result.entry.name, r.token);
+    if (this.o.recordEntries) {
+      this.o.channels.upsertEntry(
+        r.entryId,
+        r.partnerId,
+        result.entry.name,
+        r.token,
+        undefined,
+        result.entry.srtPass,
+      );
+    }
     this.o.accepted.expect({ sessionId: req.sessionId, request: r, entry: result.entry, remote: req.remote });
     const internalName = r.serverIndex === 0 ? r.streamName : `${r.streamName}-backup`;
     return { allow: true, internalName };

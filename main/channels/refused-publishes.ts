@@ -28,6 +28,14 @@ const HINTS: Record<string, string> = {
   ENTRY_ID_NOT_FOUND: "The partner's service does not know this entry: check the entry id in Kaltura.",
   PARTNER_NOT_SERVED:
     'The partner id (p=) is not the one this appliance serves: copy the broadcast URL from the channel page.',
+  INVALID_STREAM_ID:
+    "SRT: put the channel's SRT stream id (#:::e=<entry>,st=0,p=<token>, or <entry>_1 with the passphrase) into the encoder's Stream ID field.",
+  MISSING_STREAM_ID:
+    "SRT: the encoder sent no stream id: copy the SRT stream id from the channel's Encoder panel.",
+  SRT_WRONG_PASSPHRASE: "SRT: the encoder's passphrase is not the channel's: copy the SRT passphrase again.",
+  SRT_PASSPHRASE_UNEXPECTED:
+    "SRT: the encoder set a passphrase the channel does not have: clear it, or copy the channel's.",
+  SRT_PASSPHRASE_REQUIRED: "SRT: this stream id needs the channel's SRT passphrase in the encoder.",
 };
 
 export function refusalHint(code: string): string {

@@ -9,9 +9,35 @@
  */
 import { z } from 'zod';
 
+/**
+ * "Record this event": the DVR window players can seek in (minutes) and how long recordings are kept (days; 0:
+ * all). Sets the publishing point's `dvr_window_length`, `archiving` and `archive_length`.
+ */
+export const recordingSettings = z
+  .object({
+    dvrWindowMinutes: z
+      .number()
+      .min(0.1, 'the DVR window is at least 0.1 minutes')
+      .max(1440, 'the DVR window is at most 1440 minutes (a day)')
+      .optional(),
+    keepDays: z
+      .number()
+      .min(0, 'days to keep: 0 (keep everything) or more')
+      .max(3650, 'days to keep: at most 3650')
+      .optional(),
+  })
+  .strict();
+export type RecordingSettings = z.infer<typeof recordingSettings>;
+
+/** Recording switched on or off, with its settings (`PUT /api/v1/channels/:entryId/recording`). */
+export const recordingBody = recordingSettings.extend({ record: z.boolean() }).strict();
+export type RecordingBody = z.infer<typeof recordingBody>;
+
 export const createChannelBody = z
   .object({
     name: z.string().trim().min(1, 'name must not be empty').max(200, 'name is longer than 200 characters'),
+    /** Record this event: the channel's publishing point is made now, with recording on. */
+    recording: recordingSettings.optional(),
   })
   .strict();
 export type CreateChannelBody = z.infer<typeof createChannelBody>;
@@ -25,11 +51,18 @@ export const patchChannelBody = z
       .max(200, 'name is longer than 200 characters')
       .optional(),
     access: z.enum(['open', 'secure']).optional(),
+    /** SRT receiver latency (ms): more absorbs a lossier, longer link; applies to the next SRT connection. */
+    srtLatencyMs: z
+      .number()
+      .int()
+      .min(20, 'srtLatencyMs: at least 20 ms')
+      .max(8000, 'srtLatencyMs: at most 8000 ms')
+      .optional(),
   })
   .strict()
   .refine(
-    (b) => b.name !== undefined || b.access !== undefined,
-    'nothing to change: give name and/or access',
+    (b) => b.name !== undefined || b.access !== undefined || b.srtLatencyMs !== undefined,
+    'nothing to change: give name, access and/or srtLatencyMs',
   );
 
 /** get-signed-url, as DuraCloud's: expiry (default 8 hours), an IP address or range, a resource prefix. */
@@ -62,6 +95,39 @@ export interface IngestView {
   health?: IngestHealthView;
   /** What is wrong with this ingest, in plain words with the fix (also on the channel's events, once each). */
   warnings: Array<{ code: string; message: string }>;
+  /** How the encoder reaches the appliance (absent: RTMP). */
+  transport?: 'rtmp' | 'srt';
+  /** SRT's own statistics of an SRT ingest (every 2 s). */
+  srt?: SrtStatsView;
+}
+
+/** SRT's statistics of one caller: round trip, rates, and what the link lost and SRT recovered. */
+export interface SrtStatsView {
+  rttMs: number;
+  recvRateMbps: number;
+  bandwidthMbps: number;
+  packetsReceived: number;
+  /** Lost on the way (SRT asked for them again), retransmitted packets received, dropped as too late. */
+  packetsLost: number;
+  packetsRetransmitted: number;
+  packetsDropped: number;
+  /** The latency both ends agreed (ms). */
+  latencyMs: number;
+}
+
+/** How an encoder publishes a channel over SRT (absent when the appliance's SRT ingest is off). */
+export interface SrtIngestView {
+  /** `srt://host:port` (caller mode). */
+  url: string;
+  /** Kaltura's stream id (`#:::e=<entry>,st=0,p=<token>`), and the backup's (`st=1`). */
+  streamId: string;
+  backupStreamId: string;
+  /** The short stream id (`<entry>_1`), authenticated by the passphrase alone. */
+  plainStreamId: string;
+  /** The channel's SRT passphrase (absent: the channel takes unencrypted SRT with the Kaltura stream id). */
+  passphrase?: string;
+  /** SRT receiver latency (ms). */
+  latencyMs: number;
 }
 
 export interface IngestHealthView {
@@ -120,6 +186,8 @@ export interface ChannelView {
   backupBroadcastUrl: string;
   streamName: string;
   rtmp: { server: string; backupServer: string; streamKey: string };
+  /** SRT: the URL, stream ids and passphrase an encoder needs (absent when SRT is off). */
+  srt?: SrtIngestView;
   publishingPoint: { name: string; path: string; state: PublishingPointState };
   state: PublishingPointState;
   playback: { hls: string; dash: string };
@@ -168,11 +236,18 @@ export const ERROR_CODES = {
   NOT_FOUND: 404,
   CHANNEL_NOT_FOUND: 404,
   PUBLISHING_POINT_NOT_FOUND: 404,
+  /** Nothing in the archive in the range asked for (download, save to library). */
+  ARCHIVE_RANGE_EMPTY: 404,
+  SPACE_NOT_FOUND: 404,
+  /** The library (spaces) is not available in this core. */
+  LIBRARY_UNAVAILABLE: 409,
   MODE_ECDN: 409,
   CONFLICT: 409,
   PUBLISHING_POINT_BUSY: 409,
   SETTING_FIXED: 409,
   SETTINGS_READ_ONLY: 409,
+  /** Saving needs the core restarted and channels are live: ask staff (`apply: "now"` or `"later"`). */
+  CHANNELS_LIVE: 409,
   SECRET_STORAGE_UNAVAILABLE: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -210,6 +285,8 @@ export interface ApplianceStatus {
   pid: number;
   uptimeSeconds: number;
   ingest: { pid: number | null; listening: boolean; restarts: number };
+  /** The SRT ingest (absent when it is off): whether it listens, where, and why not. */
+  srt?: { pid: number | null; listening: boolean; port: number; restarts: number; error?: string };
   ffmpeg: string;
   /** The data directory's file system (checked every 30 s): nearly full below 5% or 2 GiB free. */
   disk?: { freeBytes: number; totalBytes: number; nearlyFull: boolean };
@@ -246,7 +323,8 @@ export interface ServerNodeStatusView {
 export interface TrackRangeView {
   start: string;
   end: string;
-  ingest: 'primary' | 'backup';
+  /** Who fed the range: an ingest, or the slate (played while the encoder was away; not the event's media). */
+  ingest: 'primary' | 'backup' | 'slate';
 }
 
 export interface ArchiveView {
@@ -270,7 +348,68 @@ export interface PublishingPointView {
   reason?: string;
   /** The options it acts on, resolved with their defaults. */
   resolved: { dvrWindow: number; archiving: boolean; archiveLength: number; fragmentDuration: number };
+  /** Recording as the friendly form shows it (from `archiving`, `dvr_window_length`, `archive_length`). */
+  recording?: RecordingView;
 }
+
+/** A channel's recording: on or off, its DVR window and how long recordings are kept. */
+export interface RecordingView {
+  record: boolean;
+  dvrWindowMinutes: number;
+  /** 0: kept until purged. */
+  keepDays: number;
+  /** Recording can be switched on (or kept longer) now: the channel is idle (no purge needed for that). */
+  canStart: boolean;
+  /** Recording can be switched off or shortened now: idle and the archive purged. */
+  canStop: boolean;
+  /** Why a change cannot be made now, when it cannot. */
+  reason?: string;
+}
+
+/** An archive range saved into a space of the library. */
+export interface SavedRangeView {
+  spaceId: string;
+  spaceName: string;
+  name: string;
+  kind: 'video' | 'audio';
+  size: number;
+  duration: number | null;
+  hls: string;
+  progressive: string;
+}
+
+/** A space of the library (stored media), as the "Save to library" picker lists it. */
+export interface LibrarySpaceView {
+  id: string;
+  name: string;
+  items: number;
+}
+
+/** An archive range: ISO times. */
+export const archiveRangeBody = z
+  .object({
+    from: z.string().refine((v) => Number.isFinite(Date.parse(v)), 'from: an ISO time'),
+    to: z.string().refine((v) => Number.isFinite(Date.parse(v)), 'to: an ISO time'),
+  })
+  .strict()
+  .refine((b) => Date.parse(b.from) < Date.parse(b.to), 'from must be before to');
+
+/** "Save to library": the range, the item's name, and the space (default: one named "Recordings", made if needed). */
+export const saveRangeBody = z
+  .object({
+    from: z.string().refine((v) => Number.isFinite(Date.parse(v)), 'from: an ISO time'),
+    to: z.string().refine((v) => Number.isFinite(Date.parse(v)), 'to: an ISO time'),
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/,
+        'name: letters, digits, . _ - (not starting with a dot), at most 128',
+      ),
+    spaceId: z.string().min(1).max(100).optional(),
+  })
+  .strict()
+  .refine((b) => Date.parse(b.from) < Date.parse(b.to), 'from must be before to');
+export type SaveRangeBody = z.infer<typeof saveRangeBody>;
 
 export interface StatisticsSample {
   at: string;
@@ -288,7 +427,52 @@ export interface StatisticsSample {
     /** Bytes of media written so far by this rendition's current run. */
     bytes: number;
   }>;
+  // Viewer statistics (main/origin/viewer-stats.ts); the dashboard's preview and admin requests are not viewers.
+  /** The most concurrent viewers since `viewersSince`, and when that was. */
+  peakViewers?: number;
+  peakAt?: string | null;
+  /** Distinct viewers (an address and a player) since `viewersSince`, the first viewer of the event. */
+  uniqueViewers?: number;
+  viewersSince?: string | null;
+  /** Caches or proxies seen in front of the origin in the last 30 s: the viewers they serve are not all counted. */
+  edges?: string[];
+  /** What the encoder sends now (the ingest feeding the origin); null when none. */
+  input?: StatisticsInput | null;
+  /** One row per output rendition (track), with the bitrate measured over its last fragments. */
+  outputs?: StatisticsOutput[];
 }
+
+export interface StatisticsInput {
+  role: 'primary' | 'backup';
+  width: number | null;
+  height: number | null;
+  /** Frames per second as measured from the packets (else as the encoder's metadata says). */
+  fps: number | null;
+  /** bits per second over the last 10 s, as measured. */
+  bitrate: number | null;
+  /** When this publish began (uptime = now − startedAt). */
+  startedAt: string;
+}
+
+export interface StatisticsOutput {
+  /** The track's name on the origin, e.g. `video_720`, `audio_source`. */
+  trackName: string;
+  kind: 'video' | 'audio';
+  /** The conversion profile's encode it comes from (`source`, `720`, `360`). */
+  rendition: string;
+  width: number | null;
+  height: number | null;
+  /** bits per second over its last fragments (about 10 s), as written; null before two fragments. */
+  bitrate: number | null;
+  /** What the conversion profile or the source declares, bits per second. */
+  declaredBitrate: number | null;
+}
+
+/**
+ * The query parameter the dashboard's preview adds to every request it makes to the origin: the preview is not
+ * a viewer (main/origin/viewer-stats.ts).
+ */
+export const PREVIEW_QUERY = 'ecdn_preview';
 
 export interface RefusedPublishView {
   remote: string;
@@ -317,7 +501,13 @@ export const createPushTargetBody = z
   .object({
     url: z.string().min(1, 'url is required').max(2048, 'url is longer than 2048 characters'),
     name: z.string().trim().min(1, 'name must not be empty').max(200).optional(),
-    rendition: z.literal('source', { message: 'only the source rendition is pushed (copied)' }).optional(),
+    rendition: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]{1,40}$/,
+        'rendition: "source", or the name of a rendition of the conversion profile such as "720"',
+      )
+      .optional(),
     enabled: z.boolean().optional(),
   })
   .strict();
@@ -343,7 +533,8 @@ export interface PushTargetView {
   /** The URL with its stream key masked (the full URL never leaves the core). */
   url: string;
   protocol: 'rtmp' | 'rtmps' | 'srt';
-  rendition: 'source';
+  /** `source` (the encoder's stream, copied) or a transcoded rendition's name (its tracks, copied). */
+  rendition: string;
   enabled: boolean;
   /** idle: the channel is not live; connecting, live, retrying (see lastError, retryAt); disabled. */
   state: PushTargetState;
@@ -372,6 +563,14 @@ export interface SettingsView {
   fixed: Partial<Record<SettingKey, string>>;
   /** Where settings are kept ("electron-store (OS keychain for the secret)", or a file path). */
   storage: string;
+  /** The host name or address written into broadcast and playback URLs (`--public-host`), and the detected one. */
+  publicHost: string;
+  detectedPublicHost: string;
+  /** Alert webhook URLs, comma-separated (`--webhook-url`); the signing secret is environment only. */
+  webhookUrl: string;
+  hasWebhookSecret: boolean;
+  /** Where the admin token comes from: a flag or environment variable, the settings, or generated (and where kept). */
+  adminTokenSource: string;
 }
 /** Every setting the wizard and the settings page can save (the names of the options they set). */
 export const SETTING_KEYS = [
@@ -385,8 +584,21 @@ export const SETTING_KEYS = [
   'adminPort',
   'dataDir',
   'adminToken',
+  'publicHost',
+  'webhookUrl',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
+
+/** Settings applied to the running core as they are saved; every other change restarts the core. */
+export const LIVE_SETTING_KEYS: readonly SettingKey[] = ['adminToken', 'webhookUrl'];
+
+/**
+ * When a change needs the core restarted: `ifIdle` (the default) refuses with `CHANNELS_LIVE` while a channel is
+ * live, `now` restarts anyway (live channels are cut, their events say why), `later` saves and applies at the
+ * next restart.
+ */
+export const settingsApply = z.enum(['ifIdle', 'now', 'later']);
+export type SettingsApply = z.infer<typeof settingsApply>;
 
 /**
  * What each setting may be, defined once: the settings API (typed JSON from the wizard and the settings page) and
@@ -412,6 +624,15 @@ export const SETTING_RULES = {
   port: z.number().int().min(0).max(65535),
   dataDir: z.string().min(1).max(1000),
   adminToken: z.string().min(16, 'the admin token needs at least 16 characters').max(200),
+  publicHost: z
+    .string()
+    .max(255)
+    .regex(
+      /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9:][A-Za-z0-9.:-]*)$/,
+      'the public host is a host name or an address (letters, digits, dots, dashes), without a scheme or port',
+    ),
+  /** Comma-separated http(s) URLs; empty: no webhooks. */
+  webhookUrl: z.string().max(4000),
 } as const;
 
 const trimmed = <T extends z.ZodType<string, string>>(rule: T) => z.string().trim().pipe(rule);
@@ -430,6 +651,9 @@ export const settingsInput = z
     dataDir: trimmed(SETTING_RULES.dataDir).optional(),
     /** A new admin token (password) for the admin listener; write-only. */
     adminToken: SETTING_RULES.adminToken.optional(),
+    /** Empty: the detected address again. */
+    publicHost: trimmed(z.union([z.literal(''), SETTING_RULES.publicHost])).optional(),
+    webhookUrl: z.string().trim().pipe(SETTING_RULES.webhookUrl).optional(),
   })
   .strict();
 export type SettingsInput = z.infer<typeof settingsInput>;
@@ -520,17 +744,61 @@ export const EDGE_ROUTES = {
 export type EdgeEvent = { type: 'edge.statistics'; edge: EdgeView };
 
 // ---------------------------------------------------------------------------------------------------------
+// The slate: the picture shown (with silence) while a live channel's encoder is away; joined into the operations
+// and routes below.
+
+/** The slate's picture: the bundled card ("We'll be right back") or the image staff set. */
+export interface SlateImageView {
+  /** Whether staff set an image (else the bundled card plays). */
+  custom: boolean;
+  type: 'image/png' | 'image/jpeg';
+  /** The image as a data URL, for a preview. */
+  dataUrl: string;
+  /** How long the slate plays before the presentation ends (`--slate-duration`, seconds); 0: no slate. */
+  durationSeconds: number;
+}
+
+/** The largest slate image, in bytes (its base64 fits the admin listener's 1 MB body limit). */
+export const MAX_SLATE_IMAGE_BYTES = 700 * 1024;
+
+/** A new slate image: PNG or JPEG, base64 (at most {@link MAX_SLATE_IMAGE_BYTES} decoded, 3840x2160). */
+export const slateImageBody = z
+  .object({
+    image: z
+      .string()
+      .min(1)
+      .max(960_000)
+      .regex(/^[A-Za-z0-9+/=\s]+$/, 'base64'),
+  })
+  .strict();
+export type SlateImageBody = z.infer<typeof slateImageBody>;
+
+export interface SlateOperations {
+  'slate.get': { request: void; response: SlateImageView };
+  /** Replaces the slate's image; the next slate shows it. */
+  'slate.set': { request: SlateImageBody; response: SlateImageView };
+  /** Back to the bundled card. */
+  'slate.reset': { request: void; response: SlateImageView };
+}
+
+export const SLATE_ROUTES = {
+  'slate.get': { method: 'GET', path: '/api/v1/slate' },
+  'slate.set': { method: 'PUT', path: '/api/v1/slate' },
+  'slate.reset': { method: 'DELETE', path: '/api/v1/slate' },
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------
 // Operations.
 
 type EntryRef = { entryId: string };
 
-export interface ControlOperations extends EdgeOperations {
+export interface ControlOperations extends EdgeOperations, SlateOperations {
   'status.get': { request: void; response: ApplianceStatus };
   'channels.list': { request: void; response: { channels: ChannelView[] } };
   'channels.get': { request: EntryRef; response: ChannelView };
   'channels.create': { request: CreateChannelBody; response: ChannelView };
   'channels.update': {
-    request: EntryRef & { name?: string; access?: 'open' | 'secure' };
+    request: EntryRef & { name?: string; access?: 'open' | 'secure'; srtLatencyMs?: number };
     response: ChannelView;
   };
   'channels.delete': { request: EntryRef; response: { deleted: string } };
@@ -539,6 +807,7 @@ export interface ControlOperations extends EdgeOperations {
   'channels.restart': { request: EntryRef; response: ChannelView };
   /** Standalone mode: a new stream token; encoders need it on their next connection (a live one keeps going). */
   'channels.rotateToken': { request: EntryRef; response: ChannelView };
+  'channels.rotateSrtPassphrase': { request: EntryRef; response: ChannelView };
   'channels.events': { request: EntryRef; response: { events: ChannelEventView[] } };
   'channels.statistics': { request: EntryRef; response: { samples: StatisticsSample[] } };
   'channels.signedUrl': {
@@ -565,10 +834,27 @@ export interface ControlOperations extends EdgeOperations {
   };
   'publishingPoints.archive': { request: EntryRef; response: ArchiveView };
   'publishingPoints.purge': { request: EntryRef & PurgeBody; response: { purged: number } };
+  /** "Record this event": on or off, DVR window, days kept; makes the publishing point when there is none yet. */
+  'publishingPoints.record': { request: EntryRef & RecordingBody; response: PublishingPointView };
+  /** A one-time link (30 s) that downloads an archive range as one MP4 (best video and its audio, no re-encoding). */
+  'publishingPoints.downloadLink': {
+    request: EntryRef & { from: string; to: string };
+    response: { url: string; expiresIn: number };
+  };
+  /** "Save to library": an archive range as one MP4 item of a space. */
+  'publishingPoints.saveToLibrary': { request: EntryRef & SaveRangeBody; response: SavedRangeView };
+  /** The library's spaces, for "Save to library". */
+  'library.spaces': { request: void; response: { spaces: LibrarySpaceView[] } };
   'settings.get': { request: void; response: SettingsView };
   'settings.update': {
-    request: SettingsInput;
-    response: { settings: SettingsView; restartRequired: boolean; restarting: boolean };
+    request: SettingsInput & { apply?: SettingsApply };
+    response: {
+      settings: SettingsView;
+      restartRequired: boolean;
+      restarting: boolean;
+      /** Settings applied to the running core without a restart. */
+      applied?: SettingKey[];
+    };
   };
   /** Sends a test notification to every webhook URL (`--webhook-url`); each receiver's answer. */
   'alerts.testWebhooks': {
@@ -598,6 +884,7 @@ export interface ControlRoute {
 /** Where each operation lives on the admin listener. */
 export const CONTROL_ROUTES = {
   ...EDGE_ROUTES,
+  ...SLATE_ROUTES,
   'status.get': { method: 'GET', path: '/api/v1/status' },
   'channels.list': { method: 'GET', path: '/api/v1/channels' },
   'channels.get': { method: 'GET', path: '/api/v1/channels/:entryId' },
@@ -608,6 +895,7 @@ export const CONTROL_ROUTES = {
   'channels.stop': { method: 'POST', path: '/api/v1/channels/:entryId/stop' },
   'channels.restart': { method: 'POST', path: '/api/v1/channels/:entryId/restart' },
   'channels.rotateToken': { method: 'POST', path: '/api/v1/channels/:entryId/token' },
+  'channels.rotateSrtPassphrase': { method: 'POST', path: '/api/v1/channels/:entryId/srt-passphrase' },
   'channels.events': { method: 'GET', path: '/api/v1/channels/:entryId/events' },
   'channels.statistics': { method: 'GET', path: '/api/v1/channels/:entryId/statistics' },
   'channels.signedUrl': { method: 'POST', path: '/api/v1/channels/:entryId/signed-url' },
@@ -622,6 +910,17 @@ export const CONTROL_ROUTES = {
   'publishingPoints.update': { method: 'PUT', path: '/api/v1/channels/:entryId/publishing-point' },
   'publishingPoints.archive': { method: 'GET', path: '/api/v1/channels/:entryId/archive' },
   'publishingPoints.purge': { method: 'POST', path: '/api/v1/channels/:entryId/purge' },
+  'publishingPoints.record': { method: 'PUT', path: '/api/v1/channels/:entryId/recording' },
+  'publishingPoints.downloadLink': {
+    method: 'POST',
+    path: '/api/v1/channels/:entryId/archive/download-link',
+  },
+  'publishingPoints.saveToLibrary': {
+    method: 'POST',
+    path: '/api/v1/channels/:entryId/archive/library',
+    status: 201,
+  },
+  'library.spaces': { method: 'GET', path: '/api/v1/library/spaces' },
   'settings.get': { method: 'GET', path: '/api/v1/settings' },
   'settings.update': { method: 'PATCH', path: '/api/v1/settings' },
   'settings.testConnection': { method: 'POST', path: '/api/v1/settings/test-connection' },

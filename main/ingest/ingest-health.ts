@@ -98,7 +98,14 @@ export class IngestHealthMeter {
   }
 }
 
-export type IngestWarningCode = 'KEYFRAME_INTERVAL' | 'NO_AUDIO' | 'TIMESTAMP_JUMP' | 'DRIFTING';
+export type IngestWarningCode =
+  'KEYFRAME_INTERVAL' | 'NO_AUDIO' | 'TIMESTAMP_JUMP' | 'DRIFTING' | 'BITRATE_HIGH';
+
+/**
+ * How far above the conversion profile's top rendition an encoder's bitrate may go before it is worth a word: the
+ * source rendition is served as sent, so every viewer who picks it pulls the encoder's bitrate.
+ */
+export const BITRATE_HIGH_FACTOR = 3;
 
 export interface IngestWarning {
   code: IngestWarningCode;
@@ -106,8 +113,16 @@ export interface IngestWarning {
   message: string;
 }
 
-/** What is wrong with an ingest, in plain words with the fix; `fragmentSeconds` is the publishing point's. */
-export function ingestWarnings(h: IngestHealthSnapshot, fragmentSeconds: number): IngestWarning[] {
+/**
+ * What is wrong with an ingest, in plain words with the fix; `fragmentSeconds` is the publishing point's,
+ * `profileTopBps` the video bitrate of the conversion profile's highest transcoded rendition (absent: a profile
+ * without one, such as passthrough).
+ */
+export function ingestWarnings(
+  h: IngestHealthSnapshot,
+  fragmentSeconds: number,
+  profileTopBps?: number,
+): IngestWarning[] {
   const out: IngestWarning[] = [];
   const gop = h.keyFrameIntervalMs;
   const fragmentMs = fragmentSeconds * 1000;
@@ -131,6 +146,13 @@ export function ingestWarnings(h: IngestHealthSnapshot, fragmentSeconds: number)
     out.push({
       code: 'TIMESTAMP_JUMP',
       message: `the encoder's timestamps jumped ${h.timestampJumps} time(s): players may stall; restart the encoder if it repeats`,
+    });
+  }
+  if (profileTopBps && h.bitrate > profileTopBps * BITRATE_HIGH_FACTOR) {
+    const mbps = (bps: number) => (bps / 1e6).toFixed(1);
+    out.push({
+      code: 'BITRATE_HIGH',
+      message: `the encoder sends ${mbps(h.bitrate)} Mb/s, more than ${BITRATE_HIGH_FACTOR}× the conversion profile's top rendition (${mbps(profileTopBps)} Mb/s): each viewer of the source rendition pulls that much; set the encoder to about ${mbps(profileTopBps * 2)} Mb/s`,
     });
   }
   if (h.driftMs > 5_000) {

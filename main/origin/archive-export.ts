@@ -9,6 +9,7 @@ import path from 'node:path';
 import { resolvePpOptions } from './publishing-point-options.js';
 import type { PublishingPoints } from './publishing-points.js';
 import type { PublishingPointRecord, TrackRecord } from './segment-index.js';
+import { initNameOf } from './origin-storage.js';
 import { spawnHelper } from '../lib/helper-processes.js';
 
 export interface ArchiveSegment {
@@ -113,28 +114,50 @@ export async function exportRange(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-export-'));
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
-    const inputs: string[] = [];
+    const inputs: string[][] = [];
     for (const t of audio ? [lead, audio] : [lead]) {
-      const file = path.join(dir, `${t.trackName}.mp4`);
       const from = Math.round(((segment.start - pp.epoch) / 1000) * t.timescale);
       const to = Math.round(((segment.end - pp.epoch) / 1000) * t.timescale);
-      const out = fs.openSync(file, 'w');
+      // One piece per transcoder run (the encoder's, the slate's, the encoder's again), each with its own init
+      // segment; the pieces are joined by ffmpeg's concat demuxer.
+      const pieces: string[] = [];
+      let out: number | undefined;
+      let init: string | undefined;
       try {
-        fs.writeSync(out, fs.readFileSync(pps.storage.initPath(pp.name, t.trackName)));
         for (let at = from; ;) {
           const batch = pps.index.fragmentsStartingIn(t.id, at, to, 500);
           if (batch.length === 0) break;
-          for (const f of batch) fs.writeSync(out, fs.readFileSync(pps.storage.resolve(pp.name, f.file)));
+          for (const f of batch) {
+            const runInit = initNameOf(f.file);
+            if (out === undefined || runInit !== init) {
+              if (out !== undefined) fs.closeSync(out);
+              const piece = path.join(dir, `${t.trackName}-${pieces.length}.mp4`);
+              pieces.push(piece);
+              out = fs.openSync(piece, 'w');
+              init = runInit;
+              fs.writeSync(
+                out,
+                fs.readFileSync(path.join(pps.storage.trackDir(pp.name, t.trackName), runInit)),
+              );
+            }
+            fs.writeSync(out, fs.readFileSync(pps.storage.resolve(pp.name, f.file)));
+          }
           at = (batch[batch.length - 1] as { mediaTime: number }).mediaTime + 1;
         }
       } finally {
-        fs.closeSync(out);
+        if (out !== undefined) fs.closeSync(out);
       }
-      inputs.push(file);
+      if (pieces.length === 1) {
+        inputs.push(['-i', pieces[0] as string]);
+      } else if (pieces.length > 1) {
+        const list = path.join(dir, `${t.trackName}.txt`);
+        fs.writeFileSync(list, pieces.map((f) => `file '${f}'\n`).join(''));
+        inputs.push(['-f', 'concat', '-safe', '0', '-i', list]);
+      }
     }
     const target = path.join(dir, `${label}.mp4`);
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
-    for (const i of inputs) args.push('-i', i);
+    for (const i of inputs) args.push(...i);
     args.push(
       '-map',
       '0',

@@ -1,6 +1,12 @@
-/** A publishing point's archive per track, as the control API shows it: ranges in UTC and the ingest that fed each. */
+/**
+ * A publishing point's archive per track, as the control API shows it: ranges in UTC and who fed each (the primary
+ * or backup ingest, or the slate while the encoder was away).
+ */
 import type { TrackRangeView } from '../contract/contract.js';
 import type { PublishingPointRecord, SegmentIndex, TrackRecord } from './segment-index.js';
+
+/** The index's `server_index` (fragment-writer.ts `FeedIndex`) as `/archive` names it. */
+const INGEST_NAMES: Record<number, TrackRangeView['ingest']> = { 0: 'primary', 1: 'backup', 2: 'slate' };
 
 export function trackRanges(
   index: SegmentIndex,
@@ -15,7 +21,7 @@ export function trackRanges(
     ranges: index.rangesByIngest(t.id, Math.round(t.timescale / 10)).map((g) => ({
       start: iso(t, g.start),
       end: iso(t, g.end),
-      ingest: g.serverIndex === 0 ? ('primary' as const) : ('backup' as const),
+      ingest: INGEST_NAMES[g.serverIndex] ?? ('backup' as const),
     })),
   }));
 }

@@ -1,6 +1,7 @@
 /**
  * DASH MPD (ISO/IEC 23009-1, isoff-live profile) rendered from a {@link PresentationView}: one
- * Period, SegmentTemplate + SegmentTimeline per Representation. Served at `/<pp>/<pp>.isml/.mpd`;
+ * Period per transcoder run (each run has its own init segments; see {@link periodsOf}), SegmentTemplate +
+ * SegmentTimeline per Representation. Served at `/<pp>/<pp>.isml/.mpd`;
  * every URL written here is relative to that.
  *
  * Timeline: while live the MPD is dynamic and media time 0 is `availabilityStartTime` (Period start
@@ -109,11 +110,7 @@ const endSeconds = (t: TrackView): number => (last(t).mediaTime + last(t).durati
 
 export function renderMpd(p: PresentationView): string {
   const dynamic = p.live && !p.vod;
-  const suffix = templateSuffix(p.urlSuffix ?? '');
-  const numbered = p.segmentTemplate === 'number_timeline';
   const tracks = p.tracks.filter((t) => t.fragments.length > 0);
-  const videos = tracks.filter((t) => t.kind === 'video');
-  const audios = tracks.filter((t) => t.kind === 'audio');
 
   // Static: the earliest fragment of any track is Period time 0.
   const start = dynamic ? 0 : Math.min(...tracks.map((t) => first(t).mediaTime / t.timescale));
@@ -139,16 +136,46 @@ export function renderMpd(p: PresentationView): string {
     maxSegmentDuration: longest > 0 ? isoDuration(longest) : undefined,
     minBufferTime: isoDuration(p.minBufferTime ?? 2 * p.fragmentDuration),
   });
-  xml.open('Period', { id: '0', start: 'PT0S' });
+  for (const period of periodsOf(tracks, p.fragmentDuration)) {
+    // Dynamic: the Period starts where its run does, on the availabilityStartTime timeline, and a
+    // presentationTimeOffset keeps `$Time$` the fragment's tfdt. Static: the earliest fragment is time 0.
+    const at = period.start ?? (dynamic ? 0 : start);
+    xml.open('Period', {
+      id: period.id,
+      start: isoDuration(dynamic ? at : Math.max(0, at - start)),
+    });
+    renderPeriod(xml, p, period.tracks, (t) =>
+      dynamic
+        ? period.start === undefined
+          ? undefined
+          : Math.round(period.start * t.timescale)
+        : Math.min(Math.round(Math.max(at, start) * t.timescale), first(t).mediaTime),
+    );
+    xml.close('Period');
+  }
+  // The appliance runs without internet: players take the time from the MPD, not a time server.
+  xml.leaf('UTCTiming', { schemeIdUri: UTC_DIRECT, value: new Date(p.now).toISOString() });
+  xml.close('MPD');
+  return xml.toString();
+}
 
+/** The AdaptationSets of one Period: `tracks` hold only the Period's fragments. */
+function renderPeriod(
+  xml: XmlWriter,
+  p: PresentationView,
+  tracks: readonly TrackView[],
+  offsetOf: (t: TrackView) => number | undefined,
+): void {
+  const suffix = templateSuffix(p.urlSuffix ?? '');
+  const numbered = p.segmentTemplate === 'number_timeline';
+  const videos = tracks.filter((t) => t.kind === 'video');
+  const audios = tracks.filter((t) => t.kind === 'audio');
   const segmentTemplate = (t: TrackView): void => {
     xml.open('SegmentTemplate', {
       timescale: t.timescale,
-      presentationTimeOffset: dynamic
-        ? undefined
-        : Math.min(Math.round(start * t.timescale), first(t).mediaTime),
+      presentationTimeOffset: offsetOf(t),
       startNumber: numbered ? first(t).sequence : undefined,
-      initialization: `tracks/$RepresentationID$/init.mp4${suffix}`,
+      initialization: `tracks/$RepresentationID$/${first(t).init ?? 'init.mp4'}${suffix}`,
       media: numbered
         ? `tracks/$RepresentationID$/${p.segmentPrefix ?? ''}n$Number$.m4s${suffix}`
         : `tracks/$RepresentationID$/${p.segmentPrefix ?? ''}$Time$.m4s${suffix}`,
@@ -220,10 +247,63 @@ export function renderMpd(p: PresentationView): string {
     xml.close('Representation');
     xml.close('AdaptationSet');
   }
+}
 
-  xml.close('Period');
-  // The appliance runs without internet: players take the time from the MPD, not a time server.
-  xml.leaf('UTCTiming', { schemeIdUri: UTC_DIRECT, value: new Date(p.now).toISOString() });
-  xml.close('MPD');
-  return xml.toString();
+interface PeriodPlan {
+  /** `0` for fragments written before each run had its own init segment; else `p<run start in ms>`. */
+  id: string;
+  /** Seconds on the presentation timeline where the Period's run starts; undefined for the old form. */
+  start?: number;
+  tracks: TrackView[];
+}
+
+/**
+ * One Period per transcoder run (each has its own init segments): the runs of the tracks, by their start, are
+ * grouped so that runs starting within one fragment duration of each other (the tracks of one ffmpeg process)
+ * share a Period, and a track's second run always opens the next. Fragments without a run (written before runs
+ * had their own init segments) form the first Period, id `0`, as the MPD always had.
+ */
+export function periodsOf(tracks: readonly TrackView[], fragmentDuration: number): PeriodPlan[] {
+  const runStart = (t: TrackView, f: FragmentView): number | undefined =>
+    f.runStart === undefined ? undefined : f.runStart / t.timescale;
+  const starts: Array<{ at: number; track: string }> = [];
+  for (const t of tracks) {
+    const seen = new Set<number>();
+    for (const f of t.fragments) {
+      const at = runStart(t, f);
+      if (at === undefined || seen.has(at)) continue;
+      seen.add(at);
+      starts.push({ at, track: t.trackName });
+    }
+  }
+  starts.sort((a, b) => a.at - b.at);
+  /** Run start (per track) -> the Period it opens or joins. */
+  const clusters: Array<{ start: number; members: Set<string> }> = [];
+  const clusterOf = new Map<string, number>();
+  for (const s of starts) {
+    const c = clusters[clusters.length - 1];
+    if (c && s.at - c.start < fragmentDuration && !c.members.has(s.track)) c.members.add(s.track);
+    else clusters.push({ start: s.at, members: new Set([s.track]) });
+    clusterOf.set(`${s.track} ${s.at}`, clusters.length - 1);
+  }
+  const plans: PeriodPlan[] = [];
+  const legacy: TrackView[] = [];
+  const byCluster: TrackView[][] = clusters.map(() => []);
+  for (const t of tracks) {
+    const parts = new Map<number, FragmentView[]>();
+    for (const f of t.fragments) {
+      const at = runStart(t, f);
+      const k = at === undefined ? -1 : (clusterOf.get(`${t.trackName} ${at}`) ?? -1);
+      let list = parts.get(k);
+      if (!list) parts.set(k, (list = []));
+      list.push(f);
+    }
+    for (const [k, fragments] of parts)
+      (k === -1 ? legacy : (byCluster[k] as TrackView[])).push({ ...t, fragments });
+  }
+  if (legacy.length > 0 || clusters.length === 0) plans.push({ id: '0', tracks: legacy });
+  clusters.forEach((c, k) =>
+    plans.push({ id: `p${Math.round(c.start * 1000)}`, start: c.start, tracks: byCluster[k] as TrackView[] }),
+  );
+  return plans.filter((plan) => plan.tracks.length > 0 || plans.length === 1);
 }

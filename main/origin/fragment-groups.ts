@@ -143,6 +143,7 @@ export function groupView(
           duration: f.duration,
           utc: f.utc,
           discontinuity: f.discontinuity,
+          ...(f.init !== undefined ? { init: f.init, runStart: f.runStart } : {}),
           ...(opts.lowLatency ? { size: f.size, parts: [f] } : {}),
         });
       }

@@ -22,6 +22,13 @@ export interface TimelineAnchor {
   timelineZero: number;
 }
 
+/**
+ * Who fed a fragment (the index's `server_index`): the primary ingest (0), the backup (1), or the slate (2), which
+ * continues a presentation while its encoder is away; `/archive` shows slate ranges as such.
+ */
+export type FeedIndex = 0 | 1 | typeof SLATE_FEED;
+export const SLATE_FEED = 2;
+
 /** What the transcoder says about each track it will write. */
 export interface TrackSpec {
   trackName: string;
@@ -59,7 +66,7 @@ export class FragmentWriter extends EventEmitter<FragmentWriterEvents> {
   beginRun(
     pp: string,
     tracks: readonly TrackSpec[],
-    serverIndex: 0 | 1,
+    serverIndex: FeedIndex,
     anchor?: () => TimelineAnchor,
   ): TranscoderRun {
     return new TranscoderRun(this, pp, tracks, serverIndex, this.log.child({ pp }), anchor);
@@ -113,7 +120,7 @@ export class TranscoderRun {
     readonly ingest: FragmentWriter,
     readonly pp: string,
     readonly tracks: readonly TrackSpec[],
-    readonly serverIndex: 0 | 1,
+    readonly serverIndex: FeedIndex,
     readonly log: Logger,
     private readonly anchor?: () => TimelineAnchor,
   ) {
@@ -170,6 +177,9 @@ export class TranscoderRun {
 export class TrackInput {
   private readonly splitter: FragmentSplitter;
   private init: InitInfo | undefined;
+  /** This run's init segment, written as `init-<run start>.mp4` with its first fragment. */
+  private initBytes: Buffer | undefined;
+  private runStart: number | undefined;
   private track: TrackRecord | undefined;
   private first = true;
   /** Work is serialised per track so fragments land in order. */
@@ -221,25 +231,34 @@ export class TrackInput {
     const { index, storage } = this.run.ingest;
     const info = parseInit(buf);
     this.init = info;
+    this.initBytes = Buffer.from(buf);
     const s = this.spec;
-    this.track = index.upsertTrack({
-      pp: this.run.pp,
-      trackName: s.trackName,
-      kind: info.kind,
-      timescale: info.timescale,
-      codecs: info.codecs,
-      bitrate: s.bitrate ?? null,
-      width: info.width ?? null,
-      height: info.height ?? null,
-      frameRate: s.frameRate ?? null,
-      sampleRate: info.sampleRate ?? null,
-      channels: info.channels ?? null,
-      audioTrack: s.audioTrack ?? null,
-    });
+    // The slate keeps the track as its encoder described it (players chose a variant by that description).
+    const kept = this.run.serverIndex === SLATE_FEED ? index.getTrack(this.run.pp, s.trackName) : undefined;
+    this.track =
+      kept ??
+      index.upsertTrack({
+        pp: this.run.pp,
+        trackName: s.trackName,
+        kind: info.kind,
+        timescale: info.timescale,
+        codecs: info.codecs,
+        bitrate: s.bitrate ?? null,
+        width: info.width ?? null,
+        height: info.height ?? null,
+        frameRate: s.frameRate ?? null,
+        sampleRate: info.sampleRate ?? null,
+        channels: info.channels ?? null,
+        audioTrack: s.audioTrack ?? null,
+      });
     await fs.mkdir(storage.trackDir(this.run.pp, s.trackName), { recursive: true });
-    const initFile = storage.initPath(this.run.pp, s.trackName);
-    await writeAtomically(initFile, buf);
-    storage.cache.set(initFile, Buffer.from(buf));
+    // `init.mp4` is the newest encoder run's (what reads a track's media whole, the archive export, expects); the
+    // slate's init segment is only its run's own.
+    if (this.run.serverIndex !== SLATE_FEED) {
+      const initFile = storage.initPath(this.run.pp, s.trackName);
+      await writeAtomically(initFile, buf);
+      storage.cache.set(initFile, Buffer.from(buf));
+    }
     this.run.ingest.emit('init', this.run.pp, this.track);
   }
 
@@ -252,8 +271,15 @@ export class TrackInput {
     let mediaTime = Math.max(0, info.baseMediaDecodeTime + Math.round(offset * ts));
     const last = index.lastFragment(this.track.id);
     if (last && mediaTime < last.mediaTime + last.duration) mediaTime = last.mediaTime + last.duration;
+    if (this.runStart === undefined) {
+      // The run's own init segment, before any fragment that names it is indexed.
+      this.runStart = mediaTime;
+      const runInit = storage.runInitPath(this.run.pp, this.spec.trackName, mediaTime);
+      await writeAtomically(runInit, this.initBytes ?? Buffer.alloc(0));
+      storage.cache.set(runInit, Buffer.from(this.initBytes ?? Buffer.alloc(0)));
+    }
     // A low-latency part in the middle of a GOP is named as such: a segment never starts with it.
-    const file = storage.fragmentFile(this.spec.trackName, mediaTime, info.startsWithSync);
+    const file = storage.fragmentFile(this.spec.trackName, mediaTime, info.startsWithSync, this.runStart);
     const target = storage.resolve(this.run.pp, file);
     const data = setBaseMediaDecodeTime(buf, mediaTime);
     await writeAtomically(target, data);

@@ -168,7 +168,6 @@ export function renderMediaPlaylist(
     lines.push(`#EXT-X-SERVER-CONTROL:HOLD-BACK=${holdBack}`);
   }
   if (p.vod) lines.push('#EXT-X-PLAYLIST-TYPE:VOD');
-  lines.push(`#EXT-X-MAP:URI=${quoted(`${trackName}/init.mp4${suffix}`)}`);
 
   const partial = ll ? (track.partial ?? []) : [];
   const endOf = (f: FragmentView): number => (f.mediaTime + f.duration) / timescale;
@@ -176,6 +175,16 @@ export function renderMediaPlaylist(
   const end = tail ? endOf(tail) : 0;
   // Delta update: the segments that end at least the skip boundary before the end of the playlist.
   const skipped = ll && opts.skip ? fragments.filter((f) => endOf(f) <= end - skipUntil).length : 0;
+  // Each run has its own init segment: an EXT-X-MAP first, and again wherever the run changes (after its
+  // EXT-X-DISCONTINUITY), so an init a later run writes never replaces the one earlier segments need.
+  const mapOf = (f: FragmentView | undefined): string => `${trackName}/${f?.init ?? 'init.mp4'}${suffix}`;
+  let map = mapOf(fragments[skipped] ?? partial[0]);
+  lines.push(`#EXT-X-MAP:URI=${quoted(map)}`);
+  const mapChange = (f: FragmentView): void => {
+    if (mapOf(f) === map) return;
+    map = mapOf(f);
+    lines.push(`#EXT-X-MAP:URI=${quoted(map)}`);
+  };
   if (skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
   const part = (f: FragmentView): string =>
     `#EXT-X-PART:DURATION=${(f.duration / timescale).toFixed(5)},URI=${quoted(`${trackName}/n${f.sequence}.m4s${suffix}`)}` +
@@ -183,6 +192,7 @@ export function renderMediaPlaylist(
 
   for (const f of fragments.slice(skipped)) {
     if (f.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    mapChange(f);
     lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(f.utc).toISOString()}`);
     // Parts of the segments in the last three target durations.
     if (ll && endOf(f) > end - 3 * targetDuration) for (const x of f.parts ?? []) lines.push(part(x));
@@ -195,6 +205,7 @@ export function renderMediaPlaylist(
     const head = partial[0];
     if (head) {
       if (head.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+      mapChange(head);
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(head.utc).toISOString()}`, ...partial.map(part));
     }
     const lastPart = head ? partial[partial.length - 1] : fragments[fragments.length - 1]?.parts?.at(-1);

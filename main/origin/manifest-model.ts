@@ -4,7 +4,7 @@
  *
  * URLs in the manifests are relative to the manifest's base `/<pp>/<pp>.isml/`:
  * - HLS master `.m3u8` → media playlist `tracks/<trackName>.m3u8`
- * - media playlist → `<trackName>/init.mp4`, `<trackName>/<mediaTime>.m4s`; with low latency, parts (one
+ * - media playlist → `<trackName>/init.mp4` (or each run's `init-<run start>.mp4`), `<trackName>/<mediaTime>.m4s`; with low latency, parts (one
  *   fragment each) `<trackName>/n<fragment sequence>.m4s`
  * - MPD `.mpd` → `tracks/<trackName>/init.mp4`, `tracks/<trackName>/<mediaTime>.m4s`, or
  *   `tracks/<trackName>/n<sequence>.m4s` with segmentTemplate 'number_timeline'.
@@ -52,6 +52,13 @@ export interface FragmentView {
   independent?: boolean;
   /** Bytes, when known. */
   size?: number;
+  /**
+   * The init segment of the fragment's run, in its track's directory (`init-<run start>.mp4`); undefined:
+   * `init.mp4` (fragments written before each run had its own). A change starts a new HLS EXT-X-MAP / DASH Period.
+   */
+  init?: string;
+  /** Media time of the first fragment of this fragment's run (the run's init is named after it); see `init`. */
+  runStart?: number;
   /** Low-latency HLS: the fragments a segment (a group) is made of, each one part. */
   parts?: FragmentView[];
 }

@@ -8,7 +8,7 @@
  * (track_id, utc)): a request reads what it lists, however long the archive is.
  */
 import type { FragmentView, PresentationView, TrackView } from './manifest-model.js';
-import { isIndependentFile } from './origin-storage.js';
+import { initNameOf, isIndependentFile, runStartOf } from './origin-storage.js';
 import { resolvePpOptions, type ResolvedPpOptions } from './publishing-point-options.js';
 import type { FragmentRecord, PublishingPointRecord, SegmentIndex, TrackRecord } from './segment-index.js';
 
@@ -141,6 +141,11 @@ export function fragmentView(f: FragmentRecord): FragmentView {
     size: f.size,
   };
   if (!isIndependentFile(f.file)) view.independent = false;
+  const runStart = runStartOf(f.file);
+  if (runStart !== undefined) {
+    view.runStart = runStart;
+    view.init = initNameOf(f.file);
+  }
   return view;
 }
 

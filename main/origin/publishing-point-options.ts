@@ -323,3 +323,59 @@ export function resolvePpOptions(o: PublishingPointOptions): Readonly<ResolvedPp
   }
   return r;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Recording: the friendly face of `archiving`, `archive_length` and `dvr_window_length`.
+
+/** The options "Record this event" sets; changing only these (to record more) needs no purge on an idle point. */
+export const RECORDING_OPTION_NAMES: readonly string[] = [
+  SPECS.archiving.name,
+  SPECS.archiveLength.name,
+  SPECS.archiveSegmentLength.name,
+  SPECS.dvrWindow.name,
+];
+
+/** Recording as staff set it: on or off, the DVR window in minutes, and how many days recordings are kept (0: all). */
+export interface RecordingChoice {
+  record: boolean;
+  dvrWindowMinutes?: number;
+  keepDays?: number;
+}
+
+/** The options with a recording choice applied (other options untouched; unset parts keep their values). */
+export function withRecording(o: PublishingPointOptions, choice: RecordingChoice): PublishingPointOptions {
+  const out: PublishingPointOptions = { ...o, [SPECS.archiving.name]: String(choice.record) };
+  if (choice.dvrWindowMinutes !== undefined)
+    out[SPECS.dvrWindow.name] = String(Math.max(1, Math.round(choice.dvrWindowMinutes * 60)));
+  if (choice.keepDays !== undefined)
+    out[SPECS.archiveLength.name] = String(Math.max(0, Math.round(choice.keepDays * 86_400)));
+  return out;
+}
+
+/** The recording choice options express: archiving, DVR window in minutes, days kept (0: all). */
+export function recordingOf(o: PublishingPointOptions): Required<RecordingChoice> {
+  const r = resolvePpOptions(o);
+  return {
+    record: r.archiving,
+    dvrWindowMinutes: Math.round((r.dvrWindow / 60) * 100) / 100,
+    keepDays: Math.round((r.archiveLength / 86_400) * 100) / 100,
+  };
+}
+
+/**
+ * Whether going from `before` to `after` only adds recording: every option that changes is one of
+ * {@link RECORDING_OPTION_NAMES}, archiving is on afterwards, and nothing kept before is dropped sooner (when
+ * archiving was already on, `archive_length` does not shrink). Such a change may be made on an idle publishing
+ * point without purging its archive first: what is there stays, more is kept from the next publish.
+ */
+export function onlyAddsRecording(before: PublishingPointOptions, after: PublishingPointOptions): boolean {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  for (const k of keys) if (before[k] !== after[k] && !RECORDING_OPTION_NAMES.includes(k)) return false;
+  const a = resolvePpOptions(after);
+  if (!a.archiving) return false;
+  const b = resolvePpOptions(before);
+  if (!b.archiving) return true;
+  // 0 keeps everything: from "everything", only "everything"; otherwise, as long or longer (or everything).
+  if (b.archiveLength <= 0) return a.archiveLength <= 0;
+  return a.archiveLength <= 0 || a.archiveLength >= b.archiveLength;
+}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Logger } from '../lib/logger.js';
 import { checkPpId, SAFE_NAME, UnsafePathError, type OriginStorage } from './origin-storage.js';
 import { resolvePurgeRange, type PurgeSpec } from './purge-time.js';
-import type { PublishingPointOptions } from './publishing-point-options.js';
+import { onlyAddsRecording, type PublishingPointOptions } from './publishing-point-options.js';
 import type { FragmentRecord, PublishingPointRecord, SegmentIndex, TrackRecord } from './segment-index.js';
 import { parseServerManifest, renderServerManifest, SmilError, type SmilTrack } from './smil.js';
 
@@ -121,16 +121,19 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
     return this.saved(this.index.createPublishingPoint(id, options), 'PUBLISHING_POINT_CREATED', 'created');
   }
 
-  /** Creates an entry's publishing point with default options when an encoder first publishes to it. */
-  ensure(id: string, options: PublishingPointOptions): PublishingPointRecord {
+  /**
+   * Creates an entry's publishing point with default options when an encoder first publishes to it (or with the
+   * options staff chose, before the encoder: `what` says so).
+   */
+  ensure(
+    id: string,
+    options: PublishingPointOptions,
+    what = 'created with default options',
+  ): PublishingPointRecord {
     const existing = this.index.getPublishingPoint(id);
     if (existing) return existing;
     fs.mkdirSync(this.storage.ppDir(id), { recursive: true });
-    return this.saved(
-      this.index.createPublishingPoint(id, options),
-      'PUBLISHING_POINT_CREATED',
-      'created with default options',
-    );
+    return this.saved(this.index.createPublishingPoint(id, options), 'PUBLISHING_POINT_CREATED', what);
   }
 
   /** GET: the server manifest, with the announced tracks. */
@@ -139,8 +142,23 @@ export class PublishingPoints extends EventEmitter<PublishingPointsEvents> {
     return renderServerManifest(pp.options, this.smilTracks(pp));
   }
 
-  /** PUT: only while not active and completely purged. */
-  update(id: string, body: string): PublishingPointRecord {
+  /**
+   * PUT: only while not active and completely purged. With `recordingWithoutPurge` (the control API, not the seed's
+   * REST API), a change that only adds recording (`onlyAddsRecording`) needs no purge: the point must only be idle.
+   */
+  update(id: string, body: string, o: { recordingWithoutPurge?: boolean } = {}): PublishingPointRecord {
+    if (o.recordingWithoutPurge) {
+      const pp = this.require(id);
+      const options = this.parseBody(body);
+      if (!this.isActive(pp) && onlyAddsRecording(pp.options, options)) {
+        this.index.setOptions(id, options);
+        return this.saved(
+          this.require(id),
+          'PUBLISHING_POINT_UPDATED',
+          'updated (recording; the archive is kept)',
+        );
+      }
+    }
     this.requireIdle(id);
     this.index.setOptions(id, this.parseBody(body));
     return this.saved(this.require(id), 'PUBLISHING_POINT_UPDATED', 'updated');

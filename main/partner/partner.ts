@@ -14,6 +14,8 @@ export interface LiveEntry {
   /** Milliseconds. */
   segmentDuration?: number;
   conversionProfileId?: number;
+  /** The entry's SRT passphrase (null: none; absent: the answer did not say). */
+  srtPass?: string | null;
 }
 
 export interface AuthenticateRequest {

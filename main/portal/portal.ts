@@ -1,7 +1,8 @@
 /**
  * The viewer portal on the origin listener (DuraCloud's "single player" and "playlist player" examples, for
  * HLS): `/` lists the OPEN channels (live ones first) and the open spaces with streaming on; `/watch/<entryId>`
- * plays a channel with hls.js and offers embed snippets; `/embed/<entryId>` is the bare player for iframes;
+ * plays a channel with hls.js (poster, big play button, a LIVE pill that jumps to the live edge, a quality menu)
+ * and offers embed snippets behind a "Share and embed" button; `/embed/<entryId>` is the bare player for iframes;
  * `/spaces/<id>` (and `/embed/spaces/<id>`) plays a space's items one after another. Secure channels and spaces
  * are never listed; their pages open only with the signature parameters of a signed URL in their own query,
  * which the page then carries into the player's URLs.
@@ -415,13 +416,23 @@ ${list(spaces.map(spaceCard), 'No media collections are published.')}
     const src = withQuery(withQuery(`${c.path}/.m3u8`, playout(query)), signature);
     const live = LIVE_STATES.has(c.state);
     const autoplay = !bare || query.autoplay === '1';
-    const video = `<video id="player" class="video" controls playsinline preload="none" aria-label="${esc(c.name)}" data-player data-src="${esc(src)}" data-autoplay="${autoplay ? '1' : '0'}"></video>`;
+    // The live thumbnail is the poster (404 until the first one: the stage stays black); a big play button over
+    // it starts playback (click-to-play); a LIVE pill jumps to the live edge; a quality menu picks a rendition.
+    const poster = withQuery(`${c.path}/thumbnail.jpg`, signature);
+    const video = `<video id="player" class="video" controls playsinline preload="none" poster="${esc(poster)}" aria-label="${esc(c.name)}" data-player data-src="${esc(src)}" data-autoplay="${autoplay ? '1' : '0'}"></video>
+<button type="button" class="bigplay" data-bigplay aria-label="Play ${esc(c.name)}"><span aria-hidden="true"></span></button>
+<div class="player-bar">
+<button type="button" class="live-pill" data-live-pill aria-label="Live: jump to the live edge" hidden>LIVE</button>
+<label class="quality" data-quality-box hidden>Quality <select data-quality aria-label="Quality"><option value="-1">Auto</option></select></label>
+</div>`;
     const status = `<p id="player-status" class="status" role="status" aria-live="polite"></p>
 <button type="button" class="button unmute" data-unmute hidden>Turn sound on</button>`;
     if (bare) {
       const body = `<main id="main" class="embed">
 <h1 class="visually-hidden">${esc(c.name)}</h1>
+<div class="stage player" data-stage>
 ${video}
+</div>
 ${status}
 </main>`;
       return sendPage(reply, 200, renderPage(assets, { title: c.name, bare, player: true, body }));
@@ -449,17 +460,19 @@ ${status}
     const body = `<main id="main" class="wrap watch">
 <p class="crumbs"><a href="/">All channels</a></p>
 <h1>${esc(c.name)} ${stateBadge(c.state)}</h1>
-<div class="stage">
+<div class="stage player" data-stage>
 ${video}
 </div>
 ${status}
 ${live ? '' : '<p class="note">This channel is not live right now; the player starts when the broadcast does.</p>'}
-<section class="share" aria-labelledby="share-heading">
-<h2 id="share-heading">Share and embed</h2>
+<section class="share" aria-label="Share and embed">
+<button type="button" class="button button-quiet" aria-expanded="false" aria-controls="share-panel" data-share-toggle>Share and embed</button>
+<div id="share-panel" class="share-panel" data-share-panel hidden>
 ${signature ? expiryNote(query) : ''}
 ${snippet('snippet-iframe', 'Embed in a web page (iframe)', iframe, base, 3)}
 ${snippet('snippet-video', 'Embed with a video element and hls.js', plain, base, 16)}
 ${snippet('snippet-url', 'Stream URL (HLS), for players such as VLC', streamUrl, base, 2)}
+</div>
 </section>
 </main>`;
     return sendPage(reply, 200, renderPage(assets, { title: c.name, player: true, body }));

@@ -30,8 +30,11 @@ export interface PushRunOptions {
   ffmpegPath: string;
   url: string;
   protocol: PushProtocol;
-  /** A fresh ingest URL for each ffmpeg process (single-use pull keys). */
-  inputUrl: () => string;
+  /**
+   * ffmpeg's input arguments, fresh for each process: the ingest's stream with a single-use pull key
+   * ({@link sourceInput}), or a transcoded rendition's tracks from the origin ({@link renditionInput}).
+   */
+  input: () => string[];
   log: Logger;
   /** Delays between attempts (ms); the last repeats. */
   backoff?: readonly number[];
@@ -42,7 +45,29 @@ const DEFAULT_BACKOFF = [1000, 2000, 4000, 5000];
 /** A process that sent for this long resets the backoff. */
 const HEALTHY_MS = 30_000;
 
-export function pushArgs(input: string, url: string, protocol: PushProtocol): string[] {
+/** The source rendition: the encoder's stream from the ingest. */
+export function sourceInput(url: string): string[] {
+  return ['-rw_timeout', '10000000', '-i', url, '-map', '0:v?', '-map', '0:a?'];
+}
+
+/**
+ * A transcoded rendition: its video and audio tracks' live playlists on the origin (loopback), from the newest
+ * fragment on; copied as the ingest's stream is.
+ */
+export function renditionInput(video: string, audio: string): string[] {
+  // The appliance's own request: not counted as a viewer (origin/viewer-stats.ts).
+  const live = [
+    '-live_start_index',
+    '-1',
+    '-rw_timeout',
+    '10000000',
+    '-headers',
+    'X-Ecdn-Internal: push\r\n',
+  ];
+  return [...live, '-i', video, ...live, '-i', audio, '-map', '0:v', '-map', '1:a'];
+}
+
+export function pushArgs(input: string[], url: string, protocol: PushProtocol): string[] {
   return [
     '-hide_banner',
     '-loglevel',
@@ -50,14 +75,7 @@ export function pushArgs(input: string, url: string, protocol: PushProtocol): st
     '-nostats',
     '-progress',
     'pipe:1',
-    '-rw_timeout',
-    '10000000',
-    '-i',
-    input,
-    '-map',
-    '0:v?',
-    '-map',
-    '0:a?',
+    ...input,
     '-c',
     'copy',
     ...(protocol === 'srt' ? ['-f', 'mpegts'] : ['-f', 'flv']),
@@ -93,7 +111,7 @@ export class PushRun extends EventEmitter<{ status: [PushStatus] }> {
     const { ffmpegPath, url, protocol, log } = this.o;
     this.set({ state: 'connecting', bytesSent: 0 }, ['liveSince', 'retryAt']);
     this.startedAt = this.now;
-    const child = spawn(ffmpegPath, pushArgs(this.o.inputUrl(), url, protocol), {
+    const child = spawn(ffmpegPath, pushArgs(this.o.input(), url, protocol), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -115,7 +133,7 @@ export class PushRun extends EventEmitter<{ status: [PushStatus] }> {
     const tail: string[] = [];
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       for (const line of redactPushUrl(d, url).split('\n').filter(Boolean)) {
-        tail.push(line.replace(/([?&]k=)[^&\s]+/g, '$1[redacted]'));
+        tail.push(line.replace(/([?&](?:k|sig)=)[^&\s]+/g, '$1[redacted]'));
         if (tail.length > 5) tail.shift();
       }
     });

@@ -2,7 +2,7 @@
 import type { Statement } from 'better-sqlite3';
 import { randomHex } from '../lib/random-id.js';
 import type { Db } from '../store/database.js';
-import { checkPushUrl, type PushProtocol } from './push-target-url.js';
+import { checkPushUrl, completeKalturaUrl, type PushProtocol } from './push-target-url.js';
 
 export interface PushTargetRecord {
   id: string;
@@ -12,7 +12,8 @@ export interface PushTargetRecord {
   url: string;
   protocol: PushProtocol;
   /** What is pushed: `source` (the encoder's stream, copied). */
-  rendition: 'source';
+  /** `source` (the encoder's stream) or a transcoded rendition's name in the conversion profile (`720`). */
+  rendition: string;
   enabled: boolean;
   createdAt: number;
 }
@@ -22,7 +23,8 @@ interface Row {
   entry_id: string;
   name: string;
   url: string;
-  rendition: 'source';
+  /** `source` (the encoder's stream) or a transcoded rendition's name in the conversion profile (`720`). */
+  rendition: string;
   enabled: number;
   created_at: number;
 }
@@ -55,14 +57,14 @@ export class PushTargetStore {
 
   create(
     entryId: string,
-    t: { url: string; name: string; enabled: boolean },
+    t: { url: string; name: string; enabled: boolean; rendition?: string },
     now = Date.now(),
   ): PushTargetRecord {
     checkPushUrl(t.url);
     const id = randomHex(6);
     this.stmt(
       'INSERT INTO push_targets (id, entry_id, name, url, rendition, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(id, entryId, t.name, t.url, 'source', t.enabled ? 1 : 0, now);
+    ).run(id, entryId, t.name, completeKalturaUrl(t.url), t.rendition ?? 'source', t.enabled ? 1 : 0, now);
     return this.get(entryId, id) as PushTargetRecord;
   }
 

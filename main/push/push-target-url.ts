@@ -34,6 +34,28 @@ export function checkPushUrl(text: string): PushProtocol {
 }
 
 /**
+ * A Kaltura entry's broadcast URL as Kaltura shows it (`rtmp://host:1935/kLive/?p=..&e=<entry>&i=0&t=<token>`)
+ * lacks the stream name that an RTMP publish needs: the target gets `/<entry>_1` after it, as an encoder would, so
+ * the entry's primary broadcast URL alone is a Kaltura target. Any other URL is kept as given.
+ */
+export function completeKalturaUrl(text: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return text;
+  }
+  if (u.protocol !== 'rtmp:' && u.protocol !== 'rtmps:') return text;
+  if (!/^\/kLive\/?$/.test(u.pathname)) return text;
+  const e = u.searchParams.get('e');
+  const t = u.searchParams.get('t');
+  // Already followed by a stream name (`…&t=<token>/<entry>_1`), or not a broadcast URL.
+  if (!e || !t || t.includes('/') || !/^(?:[A-Za-z0-9_.]{1,64}-)?[01]_[0-9a-z]{8}$/.test(e)) return text;
+  const entryId = e.replace(/^.*-/, '');
+  return `${text}/${entryId}_1`;
+}
+
+/**
  * The URL as shown and logged: scheme, host and port, the first path segment (an RTMP application such as `live2`),
  * and the rest (the stream key, SRT's streamid and passphrase) masked.
  */

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../lib/logger.js';
 import type { PushTargetView } from '../contract/contract.js';
-import { PushRun, type PushStatus } from './push-run.js';
+import { PushRun, renditionInput, sourceInput, type PushStatus } from './push-run.js';
 import { maskPushUrl } from './push-target-url.js';
 import { MAX_TARGETS_PER_CHANNEL, type PushTargetRecord, type PushTargetStore } from './push-target-store.js';
 
@@ -15,6 +15,8 @@ export interface PushTargetsOptions {
   ffmpegPath: string;
   /** The ingest's single-use pull URL of a stream (IngestServer.pullUrl). */
   pullUrl: (internalPath: string) => string;
+  /** A transcoded rendition's video and audio track playlists on the origin (loopback, signed when secure). */
+  renditionUrls?: (entryId: string, rendition: string) => { video: string; audio: string };
   log: Logger;
   backoff?: readonly number[];
 }
@@ -57,7 +59,10 @@ export class PushTargets extends EventEmitter<{ changed: [entryId: string] }> {
     return { ...base, state: t.enabled ? 'idle' : 'disabled' };
   }
 
-  create(entryId: string, t: { url: string; name: string; enabled: boolean }): PushTargetRecord {
+  create(
+    entryId: string,
+    t: { url: string; name: string; enabled: boolean; rendition?: string },
+  ): PushTargetRecord {
     if (this.o.store.list(entryId).length >= MAX_TARGETS_PER_CHANNEL)
       throw new PushTargetLimitError(`a channel has at most ${MAX_TARGETS_PER_CHANNEL} push targets`);
     const rec = this.o.store.create(entryId, t);
@@ -124,7 +129,7 @@ export class PushTargets extends EventEmitter<{ changed: [entryId: string] }> {
         ffmpegPath: this.o.ffmpegPath,
         url: t.url,
         protocol: t.protocol,
-        inputUrl: () => this.o.pullUrl(path),
+        input: () => this.inputOf(entryId, t.rendition, path),
         log: this.o.log.child({ entryId, target: t.id }),
         ...(this.o.backoff ? { backoff: this.o.backoff } : {}),
       });
@@ -138,6 +143,13 @@ export class PushTargets extends EventEmitter<{ changed: [entryId: string] }> {
       this.runs.set(t.id, { entryId, run });
       run.start();
     }
+  }
+
+  /** ffmpeg's input of a target: the ingest's stream, or a transcoded rendition's tracks on the origin. */
+  private inputOf(entryId: string, rendition: string, path: string): string[] {
+    if (rendition === 'source' || !this.o.renditionUrls) return sourceInput(this.o.pullUrl(path));
+    const { video, audio } = this.o.renditionUrls(entryId, rendition);
+    return renditionInput(video, audio);
   }
 
   private async stopRuns(entryId: string, which: (id: string) => boolean): Promise<void> {

@@ -159,4 +159,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX push_targets_entry ON push_targets (entry_id);
     `,
   },
+  {
+    version: 10,
+    name: 'SRT ingest: each channel has an SRT passphrase and a receiver latency',
+    sql: `
+      ALTER TABLE channels ADD COLUMN srt_passphrase TEXT;
+      ALTER TABLE channels ADD COLUMN srt_latency INTEGER NOT NULL DEFAULT 200;
+      UPDATE channels SET srt_passphrase = lower(hex(randomblob(12)));
+    `,
+  },
 ];

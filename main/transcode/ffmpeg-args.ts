@@ -86,8 +86,8 @@ const H264_PROFILES = ['baseline', 'main', 'high'];
 const DEFAULT_AUDIO_BITRATE = 128_000;
 
 /** Global options: quiet logs, machine-readable progress on stdout once a second. */
-const GLOBAL_ARGS = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats'];
-const PROGRESS_ARGS = ['-progress', 'pipe:1', '-stats_period', '1'];
+export const GLOBAL_ARGS = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-nostats'];
+export const PROGRESS_ARGS = ['-progress', 'pipe:1', '-stats_period', '1'];
 /**
  * Live RTMP pull: give up after 5 s without data; probe 1 s / 500 kB so the first fragment comes quickly;
  * keep the encoder's timestamps (`-copyts`): output time = RTMP time + OUTPUT_TS_OFFSET, so the origin can tie
@@ -107,8 +107,8 @@ const INPUT_ARGS = [
  * Fragmented MP4 to a non-seekable pipe: empty moov first, `tfdt` = the packet's real decode time
  * (frag_discont with no edit list), no re-zeroing per output, no mfra trailer, packets flushed at once.
  */
-const MOVFLAGS = '+empty_moov+default_base_moof+skip_trailer+frag_discont';
-const MP4_ARGS = [
+export const MOVFLAGS = '+empty_moov+default_base_moof+skip_trailer+frag_discont';
+export const MP4_ARGS = [
   '-f',
   'mp4',
   '-use_editlist',

@@ -12,9 +12,10 @@ import { ChannelPage } from './pages/channel/ChannelPage.js';
 import { ChannelsPage } from './pages/channels/ChannelsPage.js';
 import { EdgePage } from './pages/edge/EdgePage.js';
 import { LoginPage } from './pages/LoginPage.js';
+import { FirstRunDone } from './pages/settings/FirstRunDone.js';
 import { FirstRunWizard } from './pages/settings/FirstRunWizard.js';
 import { SettingsPage } from './pages/settings/SettingsPage.js';
-import { hrefOf, useRoute, type Route } from './routing.js';
+import { hrefOf, navigate, useRoute, type Route } from './routing.js';
 import { StatisticsContext } from './state/statistics-context.js';
 import { StatisticsStore } from './state/statistics-store.js';
 
@@ -25,13 +26,23 @@ export function App({ bridge }: { bridge: DashboardBridge }) {
   const [authed, setAuthed] = useState(() => bridge.transport === 'ipc' || currentToken() !== null);
   const [notice, setNotice] = useState<string | null>(null);
   const signingIn = useRef(false);
+  const checking = useRef(false);
   useEffect(
     () =>
       bridge.onUnauthorized(() => {
-        if (signingIn.current) return;
-        clearToken();
-        setAuthed(false);
-        setNotice('The admin token was not accepted (it may have been changed). Sign in again.');
+        if (signingIn.current || checking.current) return;
+        // A request sent with the old token while this user changed it in the settings: the session goes on
+        // when the token now kept answers (asked a moment later, once the new one is written).
+        checking.current = true;
+        setTimeout(() => {
+          void bridge.invoke('status.get', undefined).then((r) => {
+            checking.current = false;
+            if (r.ok) return;
+            clearToken();
+            setAuthed(false);
+            setNotice('The admin token was not accepted (it may have been changed). Sign in again.');
+          });
+        }, 1000);
       }),
     [bridge],
   );
@@ -93,6 +104,8 @@ function Dashboard({ onSignOut }: { onSignOut?: () => void }) {
   startedAt.current = status.data?.startedAt ?? startedAt.current;
   const route = useRoute();
   const mainRef = useRef<HTMLElement>(null);
+  // After the first-run wizard saved: its last screen (the appliance's URLs) until staff go on.
+  const [welcome, setWelcome] = useState(false);
 
   useControlEvents((e) => {
     if (e.type === 'statistics') store.add(e.samples);
@@ -134,13 +147,35 @@ function Dashboard({ onSignOut }: { onSignOut?: () => void }) {
       </main>
     );
   }
+  if (welcome) {
+    return (
+      <StatisticsContext.Provider value={store}>
+        {banner}
+        {restarting ? null : (
+          <FirstRunDone
+            urls={status.data.urls}
+            onCreateChannel={() => {
+              setWelcome(false);
+              navigate({ page: 'channels' });
+            }}
+          />
+        )}
+      </StatisticsContext.Provider>
+    );
+  }
   if (status.data.firstRun && !skipped) {
     return (
       <StatisticsContext.Provider value={store}>
         {banner}
         <FirstRunWizard
-          onRestarting={onRestarting}
-          onDone={() => setStatusTick((n) => n + 1)}
+          onRestarting={(adminUrl) => {
+            setWelcome(true);
+            onRestarting(adminUrl);
+          }}
+          onDone={() => {
+            setWelcome(true);
+            setStatusTick((n) => n + 1);
+          }}
           onSkip={() => {
             try {
               window.sessionStorage.setItem(SKIP_KEY, '1');

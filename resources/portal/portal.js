@@ -1,6 +1,11 @@
 /*
  * The eCDN viewer portal's player code (served as /player/portal.js; no build step, no inline script).
- * - [data-player]: one <video> playing its data-src (an HLS master playlist) with hls.js, or natively.
+ * - [data-player]: one <video> playing its data-src (an HLS master playlist) with hls.js, or natively; over it a
+ *   big play button ([data-bigplay]: click-to-play, shown until it plays and whenever it is paused), a LIVE pill
+ *   ([data-live-pill]: red at the live edge, a click jumps back to it) and a quality menu ([data-quality]).
+ *   Every request names this player (X-Ecdn-Player, a random id per page) so the appliance counts players
+ *   behind one address apart.
+ * - [data-share-toggle]: shows and hides the share and embed snippets.
  * - [data-playlist]: a list of a[data-item]; clicking one plays it (HLS video, or <audio> for audio items),
  *   the next one starts when it ends.
  * - button[data-copy]: copies the text of the element it names.
@@ -13,6 +18,19 @@
   var THUMBNAIL_MS = 10000;
   /** After the broadcast stops, how often the page looks whether it is live again. */
   var COMEBACK_MS = 3000;
+  /** Further behind the live edge than this (seconds, at least), the LIVE pill offers to jump back. */
+  var BEHIND_S = 6;
+
+  /** This page's player id: random, so two players behind one address count as two viewers. */
+  var PLAYER_ID = (function () {
+    var bytes = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return (b < 16 ? '0' : '') + b.toString(16);
+      })
+      .join('');
+  })();
 
   /** The page's Live badge ([data-live-badge]) follows what the player sees: Live, Paused. */
   function liveBadge(text, live) {
@@ -37,16 +55,18 @@
     return new Promise(function (resolve) {
       function look() {
         if (!stillWaiting()) return;
-        fetch(src, { cache: 'no-store' })
+        fetch(src, { cache: 'no-store', headers: { 'X-Ecdn-Player': PLAYER_ID } })
           .then(function (r) {
             return r.ok ? r.text() : null;
           })
           .then(function (master) {
             var media = master && firstMediaPlaylist(src, master);
             return media
-              ? fetch(media, { cache: 'no-store' }).then(function (r) {
-                  return r.ok ? r.text() : null;
-                })
+              ? fetch(media, { cache: 'no-store', headers: { 'X-Ecdn-Player': PLAYER_ID } }).then(
+                  function (r) {
+                    return r.ok ? r.text() : null;
+                  },
+                )
               : null;
           })
           .then(function (playlist) {
@@ -88,10 +108,16 @@
         autoStartLoad: o.autoStartLoad !== false,
         lowLatencyMode: true,
         maxLiveSyncPlaybackRate: 1.5,
+        // Same-origin requests: the header needs no CORS preflight.
+        xhrSetup: function (xhr, url) {
+          xhr.open('GET', url, true);
+          xhr.setRequestHeader('X-Ecdn-Player', PLAYER_ID);
+        },
       });
       var mediaRecoveries = 0;
       var loading = o.autoStartLoad !== false;
-      hls.on(Hls.Events.MANIFEST_PARSED, function () {
+      hls.on(Hls.Events.MANIFEST_PARSED, function (_event, data) {
+        if (o.onLevels) o.onLevels(data.levels || []);
         o.onReady();
       });
       hls.on(Hls.Events.ERROR, function (_event, data) {
@@ -120,6 +146,13 @@
             hls.startLoad(-1);
           }
         },
+        /** Where the live edge is (seconds of the media), or null when not live. */
+        liveEdge: function () {
+          return typeof hls.liveSyncPosition === 'number' ? hls.liveSyncPosition : null;
+        },
+        setLevel: function (level) {
+          hls.currentLevel = level;
+        },
       };
     }
     if (canPlayNativeHls(video)) {
@@ -137,10 +170,22 @@
           video.load();
         },
         startLoad: function () {},
+        liveEdge: function () {
+          var r = video.seekable;
+          return r && r.length ? r.end(r.length - 1) - 3 : null;
+        },
+        setLevel: function () {},
       };
     }
     o.onUnsupported();
-    return { destroy: function () {}, startLoad: function () {} };
+    return {
+      destroy: function () {},
+      startLoad: function () {},
+      liveEdge: function () {
+        return null;
+      },
+      setLevel: function () {},
+    };
   }
 
   /** play(); when the browser refuses sound without a gesture, plays muted and offers an unmute button. */
@@ -171,17 +216,112 @@
     });
   }
 
+  // ---- the player's own controls: big play button, LIVE pill, quality menu ----
+  function setupControls(video, getCtl) {
+    var stage = video.closest('[data-stage]') || video.parentNode;
+    var bigplay = stage.querySelector('[data-bigplay]');
+    var pill = stage.querySelector('[data-live-pill]');
+    var quality = stage.querySelector('[data-quality]');
+    var qualityBox = stage.querySelector('[data-quality-box]');
+    var started = false;
+
+    function showBigPlay(show) {
+      if (bigplay) bigplay.hidden = !show;
+    }
+    // Click-to-play: the big button over the poster, and the picture itself while paused.
+    function play() {
+      var ctl = getCtl();
+      if (ctl) ctl.startLoad();
+      start(video);
+    }
+    if (bigplay) bigplay.addEventListener('click', play);
+    video.addEventListener('playing', function () {
+      started = true;
+      showBigPlay(false);
+    });
+    video.addEventListener('pause', function () {
+      if (!video.ended) showBigPlay(true);
+    });
+
+    function updatePill() {
+      if (!pill) return;
+      var ctl = getCtl();
+      var edge = ctl && ctl.liveEdge();
+      if (edge === null || edge === undefined || !started) {
+        pill.hidden = true;
+        return;
+      }
+      pill.hidden = false;
+      var behind = edge - video.currentTime > BEHIND_S || video.paused;
+      pill.classList.toggle('live-pill-behind', behind);
+      pill.setAttribute('data-at-live', behind ? 'false' : 'true');
+      pill.setAttribute('aria-label', behind ? 'Behind live: jump to the live edge' : 'Playing live');
+    }
+    if (pill) {
+      pill.addEventListener('click', function () {
+        var ctl = getCtl();
+        var edge = ctl && ctl.liveEdge();
+        if (edge !== null && edge !== undefined) video.currentTime = edge;
+        if (video.paused) play();
+        updatePill();
+      });
+      video.addEventListener('timeupdate', updatePill);
+      video.addEventListener('pause', updatePill);
+    }
+
+    return {
+      /** The renditions hls.js found: the quality menu offers them, tallest first, after Auto. */
+      levels: function (levels) {
+        if (!quality || !qualityBox) return;
+        while (quality.options.length > 1) quality.remove(1);
+        var order = levels
+          .map(function (l, i) {
+            return { i: i, height: l.height || 0, bitrate: l.bitrate || 0 };
+          })
+          .sort(function (a, b) {
+            return b.height - a.height || b.bitrate - a.bitrate;
+          });
+        order.forEach(function (l) {
+          var kbits = Math.round(l.bitrate / 1000) + ' kbit/s';
+          var label = l.height ? l.height + 'p · ' + kbits : kbits;
+          var option = document.createElement('option');
+          option.value = String(l.i);
+          option.textContent = label;
+          quality.appendChild(option);
+        });
+        quality.value = '-1';
+        qualityBox.hidden = levels.length < 2;
+      },
+      reset: function () {
+        started = false;
+        if (pill) pill.hidden = true;
+      },
+      init: function () {
+        if (quality)
+          quality.addEventListener('change', function () {
+            var ctl = getCtl();
+            if (ctl) ctl.setLevel(Number(quality.value));
+          });
+      },
+    };
+  }
+
   // ---- one channel ----
   function setupPlayer(video) {
     var src = video.getAttribute('data-src');
     var autoplay = video.getAttribute('data-autoplay') === '1';
     var ctl = null;
     var timer = null;
+    var controls = setupControls(video, function () {
+      return ctl;
+    });
+    controls.init();
 
     function load() {
       timer = null;
       ctl = attachHls(video, src, {
         autoStartLoad: autoplay,
+        onLevels: controls.levels,
         onReady: function () {
           statusLine('');
           liveBadge('Live', true);
@@ -212,6 +352,7 @@
     video.addEventListener('ended', function () {
       if (waiting) return;
       waiting = true;
+      controls.reset();
       statusLine('Paused — it will continue here automatically.');
       liveBadge('Paused', false);
       whenLiveAgain(src, function () {
@@ -382,7 +523,20 @@
     });
   }
 
+  // ---- "Share and embed": collapsed behind its button ----
+  function setupShare() {
+    var toggle = document.querySelector('[data-share-toggle]');
+    var panel = document.querySelector('[data-share-panel]');
+    if (!toggle || !panel) return;
+    toggle.addEventListener('click', function () {
+      var open = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+      panel.hidden = !open;
+    });
+  }
+
   setupSnippets();
+  setupShare();
   setupThumbnails();
   var player = document.querySelector('video[data-player]');
   if (player) setupPlayer(player);

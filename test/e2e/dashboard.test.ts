@@ -6,11 +6,14 @@
  * watches it go live without a reload, plays its preview, sees its statistics move and its archive on the
  * timeline, stops it, purges a selected range and then everything, and restarts it step by step.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator } from 'playwright-core';
-import { ROOT } from '../helpers/appliance.js';
+import { ROOT, createChannel } from '../helpers/appliance.js';
+import { ffmpegUrl } from '../helpers/encoder.js';
 import { ensureDashboardBuilt, openDashboard, until, type DashboardPage } from '../helpers/dashboard.js';
+import { FFPROBE } from '../helpers/encoder.js';
 import { test as base, describe, expect } from '../helpers/fixtures.js';
 import { ECDN_FEATURES, FakeKaltura } from '../helpers/kaltura-server.js';
 
@@ -169,6 +172,12 @@ describe('the dashboard in a browser', () => {
     expect(summary).toContain('Partner id: 1 → 7');
     await p.getByRole('button', { name: 'Save settings' }).click();
     await visible(p.getByTestId('restarting-banner'), 'the restart progress');
+    // The wizard ends on the appliance's three URLs, as it now runs, and the next thing to do.
+    await visible(p.getByTestId('first-run-done'), 'the last screen of the wizard', 30_000);
+    expect(await p.getByTestId('done-rtmp-url').inputValue()).toBe(`rtmp://127.0.0.1:${a.rtmpPort}/kLive`);
+    expect(await p.getByTestId('done-origin-url').inputValue()).toBe(`http://127.0.0.1:${a.httpPort}/`);
+    expect(await p.getByTestId('done-admin-url').inputValue()).toBe(`http://127.0.0.1:${a.adminPort}/`);
+    await p.getByRole('button', { name: 'Create your first channel' }).click();
     await visible(
       p.getByRole('heading', { name: 'Channels', exact: true }),
       'the channels page after the restart',
@@ -189,15 +198,10 @@ describe('the dashboard in a browser', () => {
     const p = page();
     await p.getByLabel('Channel name').fill(CHANNEL);
     await p.getByRole('button', { name: 'Create channel' }).click();
-    const row = p.getByTestId('channel-row').filter({ hasText: CHANNEL });
-    await visible(row, 'the new channel on the list');
-    entryId = (await row.getAttribute('data-entry-id')) ?? '';
-    expect(entryId).toMatch(/^\d_[a-z0-9]+$/);
-    expect(await rowBadge().innerText()).toBe('idle');
-
-    // The encoder settings, as staff would read them off the channel page.
-    await row.getByRole('link', { name: CHANNEL }).click();
+    // A new channel opens right after it is created: the encoder settings, as staff would read them off it.
     await visible(p.getByRole('heading', { name: CHANNEL, level: 1 }), 'the channel page');
+    entryId = decodeURIComponent(new URL(p.url()).hash.replace('#/channels/', ''));
+    expect(entryId).toMatch(/^\d_[a-z0-9]+$/);
     expect(await p.getByTestId('stream-key').inputValue()).toBe(`${entryId}_1`);
     // The token is masked until "Show"; the ffmpeg tab has one complete command.
     expect(await p.getByTestId('rtmp-server').inputValue()).toContain('t=••••••');
@@ -211,6 +215,7 @@ describe('the dashboard in a browser', () => {
     expect(await p.getByTestId('ffmpeg-command').inputValue()).toMatch(/^ffmpeg -re -i .* -f flv "rtmp:\/\//);
     await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
     await visible(rowBadge(), 'the channel list again');
+    expect(await rowBadge().innerText()).toBe('idle');
 
     const reloads: string[] = [];
     p.on('framenavigated', (f) => {
@@ -279,6 +284,99 @@ describe('the dashboard in a browser', () => {
     await screenshot('channel');
   });
 
+  test('statistics read right: the input, one row per rendition, peak and unique viewers, the sample age; the preview is no viewer', async ({
+    appliance: a,
+  }) => {
+    const p = page();
+    const seen: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (r.url().includes(`/${entryId}/${entryId}.isml/`) && !r.url().includes('thumbnail.jpg'))
+        seen.push(r.url());
+    };
+    p.on('request', onRequest);
+    const input = p.getByTestId('stats-input');
+    await visible(input, 'the input line');
+    expect(await p.getByTestId('input-size').innerText()).toBe('640×360');
+    expect(await p.getByTestId('input-fps').innerText()).toMatch(/^\d+(\.\d)? fps$/);
+    expect(await p.getByTestId('input-uptime').innerText()).toMatch(/^\d+ (s|min \d+ s)$/);
+    // One row per output rendition (a 640x360 ingest: the source and 360p; audio), each with its bitrate.
+    const rows = p.getByTestId('output-row');
+    await until(
+      dash(),
+      'a bitrate on every output row',
+      async () => {
+        const bitrates = await p.getByTestId('output-bitrate').allInnerTexts();
+        return bitrates.length >= 3 && bitrates.every((b) => /bit\/s/.test(b));
+      },
+      15_000,
+    );
+    const renditions = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-rendition')));
+    expect(renditions.slice(0, 2)).toEqual(['source', '360']);
+    expect(await rows.nth(1).locator('th').innerText()).toBe('360p');
+    // The chart's legend names them with their latest bitrate; the newest sample is seconds old.
+    expect(await p.getByTestId('chart-legend').innerText()).toMatch(/source: [\d.]+ [kM]bit\/s/);
+    expect(Number(await p.getByTestId('chart-age').getAttribute('data-age'))).toBeLessThanOrEqual(5);
+    expect(await p.getByTestId('last-sample').innerText()).toMatch(/^\d+ s ago$/);
+    // A transcoder faster than real time is catching up, not a fault.
+    const speed = p.getByTestId('rendition-speed').first();
+    const state = await speed.getAttribute('data-speed-state');
+    if (state === 'catching-up') expect(await speed.innerText()).toContain('catching up');
+    // The preview plays, and every request it makes says it is the preview: nobody watches.
+    await p.waitForTimeout(2500);
+    p.off('request', onRequest);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((u) => !u.includes('ecdn_preview=1'))).toEqual([]);
+    expect(await p.getByTestId('channel-viewers').innerText()).toBe('0');
+    const v = (await (await a.api('GET', `/api/v1/channels/${entryId}/viewers`)).json()) as {
+      viewers: number;
+    };
+    expect(v.viewers).toBe(0);
+    expect(await p.getByTestId('peak-viewers').innerText()).toMatch(/^0/);
+  });
+
+  test('the channel list is an operations view: uptime, viewers, a health dot, Watch and Copy link; also on a phone', async ({
+    appliance: a,
+  }) => {
+    const p = page();
+    await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
+    const row = p.locator(`[data-testid="channel-row"][data-entry-id="${entryId}"]`);
+    await visible(row, 'the channel row');
+    expect(await row.getByTestId('uptime').innerText()).toMatch(/^\d+ (s|min \d+ s)$/);
+    expect(['ok', 'warn']).toContain(await row.getByTestId('health-dot').getAttribute('data-health'));
+    expect(await row.getByTestId('viewers').innerText()).toMatch(/^0/);
+    expect(await row.getAttribute('data-blocked')).toBe('false');
+    const watch = row.getByTestId('watch-channel');
+    expect(await watch.getAttribute('href')).toBe(`${a.origin.replace(/\/$/, '')}/watch/${entryId}`);
+    expect(await watch.getAttribute('target')).toBe('_blank');
+    await row.getByTestId('copy-channel-link').click();
+    await until(dash(), 'the copy note', async () => (await row.getByTestId('copy-note').innerText()) !== '');
+    // At phone width each channel is a card: nothing wider than the screen, the actions still there.
+    try {
+      await phoneWidth(row);
+    } finally {
+      await p.setViewportSize({ width: 1280, height: 800 });
+      await row.getByRole('link', { name: CHANNEL, exact: true }).click();
+      await visible(p.getByRole('heading', { name: CHANNEL, level: 1 }), 'the channel page again');
+    }
+  });
+
+  async function phoneWidth(row: Locator): Promise<void> {
+    const p = page();
+    const watch = row.getByTestId('watch-channel');
+    await p.setViewportSize({ width: 390, height: 844 });
+    await p.waitForTimeout(300);
+    const overflow = await p.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
+    const wide = await p.evaluate<string[]>(
+      `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`,
+    );
+    expect(overflow, wide.join('\n')).toBeLessThanOrEqual(0);
+    expect(await watch.isVisible()).toBe(true);
+    expect(await row.getByTestId('health-dot').isVisible()).toBe(true);
+    await p.screenshot({ path: path.join(SCREENSHOTS, 'channels-390x844.png'), fullPage: true });
+  }
+
   test('shares the channel: the watch page with a QR code, and it plays for a viewer', async ({
     appliance: a,
   }) => {
@@ -341,6 +439,73 @@ describe('the dashboard in a browser', () => {
     await visible(p.getByRole('button', { name: 'Start', exact: true }), 'the Start button');
   });
 
+  test('"Record this event" on the stopped channel needs no purge; a selected range downloads as MP4 and saves to the library', async () => {
+    const p = page();
+    const panel = p.getByTestId('archive-panel');
+    const title = () => panel.getByRole('heading', { level: 2 }).innerText();
+    await until(dash(), 'the archive after the stop', async () => (await ranges().count()) > 0, 10_000);
+    // Nothing is recorded: only the DVR window is kept, so the panel is the timeline.
+    expect(await title()).toBe('Timeline');
+    const before = await p
+      .getByTestId('archive-range')
+      .evaluateAll((r) => r.map((e) => `${e.getAttribute('data-start')}-${e.getAttribute('data-end')}`));
+    const sw = p.getByTestId('recording-switch').getByRole('switch', { name: 'Record this event' });
+    expect(await sw.getAttribute('aria-checked')).toBe('false');
+    await sw.click();
+    await until(
+      dash(),
+      'the switch on',
+      async () => (await sw.getAttribute('aria-checked')) === 'true',
+      10_000,
+    );
+    // The other panels agree without a refresh; the archive was not purged.
+    await until(dash(), 'the panel called "Archive"', async () => (await title()) === 'Archive', 10_000);
+    await until(dash(), 'the options panel recording', async () =>
+      p.getByTestId('recording-form').getByLabel('Record this event').isChecked(),
+    );
+    expect(
+      await p
+        .getByTestId('archive-range')
+        .evaluateAll((r) => r.map((e) => `${e.getAttribute('data-start')}-${e.getAttribute('data-end')}`)),
+    ).toEqual(before);
+
+    // Select the middle of the first range, then download it and save it to the library.
+    await p.getByTestId('archive-timeline').scrollIntoViewIfNeeded();
+    const box = await ranges().first().boundingBox();
+    if (!box) throw new Error('the range has no box');
+    const y = box.y + box.height / 2;
+    await p.mouse.move(box.x + box.width * 0.2, y);
+    await p.mouse.down();
+    await p.mouse.move(box.x + box.width * 0.5, y, { steps: 4 });
+    await p.mouse.move(box.x + box.width * 0.8, y, { steps: 4 });
+    await p.mouse.up();
+    await visible(p.getByTestId('archive-selection'), 'the selection');
+    const keep = p.getByTestId('range-export');
+    const [download] = await Promise.all([
+      p.waitForEvent('download', { timeout: 30_000 }),
+      keep.getByRole('button', { name: 'Download MP4' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^${entryId}_[\\dT-]+_[\\dT-]+\\.mp4$`));
+    const file = await download.path();
+    const probed = spawnSync(FFPROBE, [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'csv=p=0',
+      file,
+    ]);
+    expect(Number(String(probed.stdout))).toBeGreaterThan(1);
+    await keep.getByRole('button', { name: 'Save to library' }).click();
+    const saved = p.getByTestId('saved-to-library');
+    await visible(saved, 'the range saved to the library', 30_000);
+    await screenshot('channel-recording');
+    expect(await saved.innerText()).toMatch(new RegExp(`Saved to Recordings as ${entryId}_[\\d_-]+\\.mp4`));
+    await keep.getByRole('button', { name: 'Save to library' }).isEnabled();
+    await p.getByRole('button', { name: 'Clear selection' }).click();
+  });
+
   test('purges a range selected by dragging on the timeline, then keeps the last 0 minutes', async () => {
     const p = page();
     await until(dash(), 'the archive after the stop', async () => (await ranges().count()) > 0, 10_000);
@@ -401,7 +566,8 @@ describe('the dashboard in a browser', () => {
       p.getByTestId('restart-result').filter({ hasText: 'restart complete' }),
       'the end of the restart',
     );
-    const steps = await p.getByTestId('restart-step').allInnerTexts();
+    // The steps so far, under the compact line's closed "Steps".
+    const steps = await p.getByTestId('restart-step').allTextContents();
     expect(steps.map((s) => s.slice(0, 3))).toEqual(['1/5', '2/5', '3/5', '4/5', '5/5']);
     expect(steps[1]).toContain('purging the archive completely');
     expect(await p.getByRole('alert').count()).toBe(0);
@@ -410,11 +576,21 @@ describe('the dashboard in a browser', () => {
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-code')));
     expect(codes).toContain('RESTART_DONE');
     expect(codes).toContain('CHANNEL_STOPPED');
+    // No encoder was live: the compact progress line clears itself a moment after success.
+    await until(
+      dash(),
+      'the restart line to clear',
+      async () => (await p.getByTestId('restart-steps').count()) === 0,
+      10_000,
+    );
   });
   test('makes the channel secure and a signed link bound to an address', async () => {
     const p = page();
     watchPreview(p);
-    await p.getByLabel(/^Secure/).check();
+    await p.getByLabel(/^Secure/).click();
+    // Viewers counted in the last 30 s are cut by the switch: the page asks first; switch anyway.
+    const cut = p.getByRole('dialog').getByRole('button', { name: 'Switch to secure now' });
+    if (await cut.isVisible()) await cut.click();
     await until(
       dash(),
       'the channel to be secure',
@@ -462,11 +638,88 @@ describe('the dashboard in a browser', () => {
     await until(dash(), 'the preview to sign again', async () => previewRequests().length > signings);
   });
 
+  test('a new channel recorded from the start opens at once: encoder set-up first, empty panels hidden, token regenerated', async ({
+    appliance: a,
+  }) => {
+    const p = page();
+    await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
+    await p.getByLabel('Channel name').fill('Rehearsal');
+    await p.getByLabel('Record this event').check();
+    await p.getByLabel('DVR window (minutes)').fill('3');
+    await p.getByLabel('Keep recordings (days)').fill('7');
+    await p.getByRole('button', { name: 'Create channel' }).click();
+    await visible(p.getByRole('heading', { name: 'Rehearsal', level: 1 }), 'the new channel, opened');
+    const id = decodeURIComponent(new URL(p.url()).hash.replace('#/channels/', ''));
+
+    // Idle: the encoder set-up comes first; preview, statistics and the (empty) timeline are hidden.
+    const headings = await p
+      .locator('main section.card > h2')
+      .evaluateAll((hs) =>
+        hs
+          .filter((h) => (h as unknown as { offsetParent: unknown }).offsetParent !== null)
+          .map((h) => h.textContent),
+      );
+    expect(headings[0]).toBe('Encoder');
+    expect(headings).not.toContain('Preview');
+    expect(headings).not.toContain('Statistics');
+    expect(headings).not.toContain('Timeline');
+    expect(await p.getByTestId('live-panels').isVisible()).toBe(false);
+    await screenshot('channel-setup');
+    // Recording is on, in the header and in the options (the raw options under "Advanced").
+    const sw = p.getByTestId('recording-switch').getByRole('switch', { name: 'Record this event' });
+    await until(dash(), 'the switch on', async () => (await sw.getAttribute('aria-checked')) === 'true');
+    expect(await p.getByTestId('recording-summary').innerText()).toBe('DVR 3 min · kept 7 days');
+    expect(await p.getByTestId('pp-advanced').getAttribute('open')).toBeNull();
+    const pp = (await (await a.api('GET', `/api/v1/channels/${id}/publishing-point`)).json()) as {
+      options: Record<string, string>;
+    };
+    expect(pp.options).toMatchObject({
+      archiving: 'true',
+      dvr_window_length: '180',
+      archive_length: '604800',
+    });
+
+    // OBS: Server and Stream key; the long server URL shows the part that tells it from the backup, token masked.
+    const server = p.getByTestId('rtmp-server');
+    const old = await a
+      .api('GET', `/api/v1/channels/${id}`)
+      .then(async (r) => ((await r.json()) as { token: string }).token);
+    expect(await server.inputValue()).not.toContain(old);
+    expect(await p.getByTestId('rtmp-server-part').locator('.url-tail').innerText()).toBe('&i=0&t=••••••');
+    await p.getByTestId('rtmp-server').locator('..').getByRole('button', { name: 'Show' }).click();
+    expect(await server.inputValue()).toContain(`t=${old}`);
+    // The other tab: one URL.
+    await p.getByRole('tab', { name: 'Other encoders' }).click();
+    expect(await p.getByRole('tabpanel').locator('input:visible').count()).toBe(1);
+    await p.getByRole('tab', { name: 'OBS' }).click();
+
+    // "Regenerate token", after asking: every field has the new one, without a reload.
+    await p.getByRole('button', { name: 'Regenerate token' }).click();
+    await p.getByRole('dialog').getByRole('button', { name: 'Make a new token' }).click();
+    await visible(p.getByTestId('token-regenerated'), 'the new token said');
+    const fresh = await a
+      .api('GET', `/api/v1/channels/${id}`)
+      .then(async (r) => ((await r.json()) as { token: string }).token);
+    expect(fresh).not.toBe(old);
+    await until(dash(), 'the new token in the server field', async () =>
+      (await server.inputValue()).includes(`t=${fresh}`),
+    );
+    await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
+    const row = p.getByTestId('channel-row').filter({ hasText: 'Rehearsal' });
+    await visible(row, 'the channel list');
+    // The rehearsal is over: the list is as the next steps expect it.
+    expect((await a.api('DELETE', `/api/v1/channels/${id}`)).status).toBe(200);
+    await until(dash(), 'the rehearsal row to go', async () => (await row.count()) === 0, 10_000);
+  });
+
   test('deletes the channel from the list after asking', async ({ appliance: a }) => {
     const p = page();
     await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
     await visible(rowBadge(), 'the channel list');
-    await p.getByRole('button', { name: `Delete channel ${CHANNEL}` }).click();
+    // Delete lives in the row's "More actions" menu.
+    expect(await p.getByRole('menuitem', { name: `Delete channel ${CHANNEL}` }).count()).toBe(0);
+    await p.getByRole('button', { name: `More actions for ${CHANNEL}` }).click();
+    await p.getByRole('menuitem', { name: `Delete channel ${CHANNEL}` }).click();
     const dialog = p.getByRole('dialog');
     await visible(dialog, 'the delete confirmation');
     await dialog.getByRole('button', { name: 'Delete now' }).click();
@@ -513,6 +766,59 @@ describe('the dashboard in a browser', () => {
     expect(await background()).toBe('rgb(17, 19, 24)');
     await p.screenshot({ path: path.join(SCREENSHOTS, 'dark-1280x800.png') });
     await p.emulateMedia({ colorScheme: 'light' });
+  });
+
+  test('the preview pauses over its last frame when the encoder stops, and plays again by itself; a refused publish marks the row', async ({
+    appliance: a,
+    publish,
+  }) => {
+    const p = page();
+    const c = await createChannel(a, 'Preview comeback');
+    publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 8, gop: 30 });
+    await p.evaluate(`window.location.hash = '#/channels/${c.entryId}'`);
+    await visible(p.getByRole('heading', { name: 'Preview comeback', level: 1 }), 'the second channel page');
+    const video = p.getByTestId('preview-video');
+    const state = () =>
+      video.evaluate((v) => {
+        const el = v as unknown as { currentTime: number; paused: boolean };
+        return { t: el.currentTime, paused: el.paused };
+      });
+    await until(dash(), 'the preview to play', async () => (await state()).t > 1, 40_000);
+    const paused = p.getByTestId('preview-paused');
+    await visible(paused, 'the paused notice', 40_000);
+    expect(await paused.innerText()).toBe('Paused — it will continue here automatically');
+    // The last frame stays: the video keeps its picture.
+    expect(await video.evaluate((v) => (v as unknown as { videoWidth: number }).videoWidth)).toBeGreaterThan(
+      0,
+    );
+    const at = (await state()).t;
+    publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 20, gop: 30 });
+    await until(dash(), 'the notice to go', async () => (await paused.count()) === 0, 40_000);
+    await until(
+      dash(),
+      'the preview to play again by itself',
+      async () => {
+        const s = await state();
+        return !s.paused && s.t > 0 && s.t !== at ? s : null;
+      },
+      40_000,
+    );
+    // A publish with a wrong token is refused and the entry blocked: the channel list marks the row.
+    await publish(ffmpegUrl(c.broadcastUrl.replace(/t=[^&]+/, 't=wrongtoken0'), c.streamName), {
+      seconds: 2,
+    }).done.catch(() => undefined);
+    await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
+    const row = p.locator(`[data-testid="channel-row"][data-entry-id="${c.entryId}"]`);
+    await until(
+      dash(),
+      'the refused mark on the row',
+      async () => (await row.getAttribute('data-blocked')) === 'true',
+      15_000,
+    );
+    expect(await row.getByTestId('row-refused').innerText()).toMatch(
+      /Publish refused: .+ blocked \d+ s more/,
+    );
+    expect((await a.api('DELETE', `/api/v1/channels/${c.entryId}`)).status).toBeLessThan(300);
   });
 
   test('shows where viewers go, and signs out: the token is forgotten, the login screen is back', async ({

@@ -3,7 +3,10 @@
  * every 2 s, 2 s fragments) shows its frame rate, bitrate and key frame interval and no warning; one with key
  * frames every 5 s is told, in plain words with the fix, on the channel and in its events.
  */
-import { createChannel, waitFor, type RunningAppliance } from '../helpers/appliance.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT, createChannel, waitFor, type RunningAppliance } from '../helpers/appliance.js';
 import { ffmpegUrl } from '../helpers/encoder.js';
 import { describe, expect, test } from '../helpers/fixtures.js';
 
@@ -59,5 +62,38 @@ describe('ingest health', () => {
     expect(events.events.find((e) => e.code === 'INGEST_KEYFRAME_INTERVAL')?.message).toContain(
       'primary ingest',
     );
+  });
+
+  test("an encoder far above the conversion profile's top rendition is told so", async ({
+    startOtherAppliance,
+    publish,
+  }) => {
+    // A profile whose top rendition is 100 kbit/s: an ordinary 1.5 Mbit/s encoder is far above it.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-profile-'));
+    const profile = path.join(dir, 'low.xml');
+    const xml = fs.readFileSync(path.join(ROOT, 'resources/conversion-profiles/default.xml'), 'utf8');
+    fs.writeFileSync(
+      profile,
+      xml
+        .replace('<Bitrate>2500000</Bitrate>', '<Bitrate>100000</Bitrate>')
+        .replace('<Bitrate>800000</Bitrate>', '<Bitrate>60000</Bitrate>'),
+    );
+    try {
+      const a = await startOtherAppliance({ extraArgs: ['--conversion-profile', profile] });
+      const c = await createChannel(a, 'too much');
+      publish(ffmpegUrl(c.broadcastUrl, c.streamName), {
+        seconds: 20,
+        gop: 60,
+        extraOutputArgs: ['-b:v', '1500k'],
+      });
+      const warning = await waitFor(
+        'the bitrate warning',
+        async () => (await ingests(a, c.entryId))[0]?.warnings.find((w) => w.code === 'BITRATE_HIGH'),
+        30_000,
+      );
+      expect(warning.message).toMatch(/more than 3× the conversion profile's top rendition \(0\.1 Mb\/s\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -85,6 +85,14 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s while live', (signal) => {
     try {
       const ch = (await (await b.api('GET', `/api/v1/channels/${c.entryId}`)).json()) as { state: string };
       expect(ch.state).toBe('stopped');
+      // The channel's events say why its stream stopped: the appliance shut down, not the encoder.
+      const { events } = (await (await b.api('GET', `/api/v1/channels/${c.entryId}/events`)).json()) as {
+        events: Array<{ code: string; message: string }>;
+      };
+      expect(events.map((e) => e.code)).toContain('APPLIANCE_STOPPING');
+      expect(
+        events.some((e) => e.code === 'PUBLISH_STOPPED' && e.message.endsWith(': the appliance shut down')),
+      ).toBe(true);
       const origin = `${b.origin}/${c.entryId}/${c.entryId}.isml/`;
       const playlist = await (await fetch(`${origin}tracks/video_source.m3u8`)).text();
       expect(playlist).toContain('#EXT-X-ENDLIST');

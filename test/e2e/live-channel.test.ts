@@ -89,7 +89,8 @@ describe('a live channel', () => {
         const p = await text(`${base}tracks/${track}.m3u8`);
         return (p.match(/#EXTINF/g) ?? []).length >= 2 && p;
       });
-      expect(playlist).toMatch(/#EXT-X-MAP:URI="video_[a-z0-9]+\/init\.mp4"/);
+      // Each run has its own init segment (init-<run start>.mp4); init.mp4 is the newest run's.
+      expect(playlist).toMatch(/#EXT-X-MAP:URI="video_[a-z0-9]+\/init-\d+\.mp4"/);
       expect(playlist).toMatch(/#EXT-X-PROGRAM-DATE-TIME:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
       expect(playlist).toMatch(/#EXT-X-TARGETDURATION:[23]\b/);
       expect(playlist).not.toContain('#EXT-X-ENDLIST');

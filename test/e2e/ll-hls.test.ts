@@ -159,9 +159,11 @@ describe('low-latency HLS from a real stream', () => {
       const part = await bytes(`${base}tracks/${p.hint}`);
       const mediaTime = parseFragment(part, info).baseMediaDecodeTime;
       const dir = path.join(a.dataDir, 'origin', c.entryId, 'video_source');
-      const file = [`${mediaTime}.m4s`, `${mediaTime}.d.m4s`]
-        .map((f) => path.join(dir, f))
-        .find(fs.existsSync);
+      // Named `i<run start>-<mediaTime>[.d].m4s` (each run has its own init segment).
+      const name = fs
+        .readdirSync(dir)
+        .find((f) => new RegExp(`^(i\\d+-)?${mediaTime}(\\.d)?\\.m4s$`).test(f));
+      const file = name === undefined ? undefined : path.join(dir, name);
       expect(file, `the file of ${p.hint}`).toBeDefined();
       const written = fs.statSync(file as string).mtimeMs;
       // The part came in while the request was held (else it existed already: ask again with a newer playlist).

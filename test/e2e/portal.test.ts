@@ -137,6 +137,52 @@ describe('the viewer portal', () => {
     expect(later.videoHeight, describeLog()).toBeGreaterThan(0);
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    // The player's own controls: the LIVE pill (at the live edge), a quality menu with the renditions.
+    const pill = page.locator('[data-live-pill]');
+    await waitFor('the LIVE pill', async () => (await pill.getAttribute('data-at-live')) === 'true', 10_000);
+    expect(await pill.isVisible()).toBe(true);
+    expect(await page.locator('[data-bigplay]').isVisible()).toBe(false);
+    const qualities = await page.locator('[data-quality] option').allTextContents();
+    expect(qualities[0]).toBe('Auto');
+    expect(qualities.length, qualities.join(', ')).toBeGreaterThanOrEqual(3); // Auto, source, 360p
+    expect(qualities[1]).toMatch(/^\d+p · \d+ kbit\/s$/);
+    // Behind the live edge, the pill offers to jump back; a click does.
+    const seekable = `(() => { const r = document.querySelector('video').seekable; return r.length ? r.end(r.length - 1) - r.start(0) : 0; })()`;
+    await waitFor('12 s to seek in', async () => (await page.evaluate<number>(seekable)) >= 12, 20_000);
+    await page.evaluate(
+      '(() => { const v = document.querySelector("video"); v.currentTime = v.seekable.start(0); })()',
+    );
+    await waitFor(
+      'the pill to say "behind"',
+      async () => (await pill.getAttribute('data-at-live')) === 'false',
+      10_000,
+    ).catch(async (err: Error) => {
+      const debug = await page.evaluate<string>(
+        '(() => { const v = document.querySelector("video"); const r = v.seekable; return JSON.stringify({ t: v.currentTime, paused: v.paused, seekable: r.length ? [r.start(0), r.end(r.length - 1)] : [] }); })()',
+      );
+      throw new Error(`${err.message}\n${debug}\n${describeLog()}`);
+    });
+    await pill.click();
+    await waitFor(
+      'back at the live edge',
+      async () => (await pill.getAttribute('data-at-live')) === 'true',
+      10_000,
+    );
+    // Another rendition from the quality menu: playback goes on.
+    await page.locator('[data-quality]').selectOption({ index: 2 });
+    const switched = (await playback(page)).currentTime;
+    await waitFor(
+      'playback after the switch',
+      async () => (await playback(page)).currentTime > switched + 1,
+      15_000,
+    );
+    // "Share and embed" is collapsed behind its button.
+    const share = page.getByRole('button', { name: 'Share and embed' });
+    expect(await share.getAttribute('aria-expanded')).toBe('false');
+    expect(await page.locator('#snippet-iframe').isVisible()).toBe(false);
+    await share.click();
+    expect(await share.getAttribute('aria-expanded')).toBe('true');
+    expect(await page.locator('#snippet-iframe').isVisible()).toBe(true);
     // The embed snippets point at the appliance.
     expect(await page.locator('#snippet-iframe').inputValue()).toContain(
       `src="${app.origin}/embed/${lobby.entryId}"`,
@@ -153,6 +199,25 @@ describe('the viewer portal', () => {
       'document.documentElement.scrollWidth - document.documentElement.clientWidth',
     );
     expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  test('click-to-play: the embed without autoplay shows the poster and a big play button, a click plays', async ({
+    appliance: app,
+    liveChannel: lobby,
+    browser,
+  }) => {
+    const { page, describe: describeLog } = await openPage(browser, 800, 450);
+    await page.goto(`${app.origin}/embed/${lobby.entryId}`);
+    const video = page.locator('video[data-player]');
+    expect(await video.getAttribute('poster')).toBe(`/${lobby.entryId}/${lobby.entryId}.isml/thumbnail.jpg`);
+    const big = page.locator('[data-bigplay]');
+    await big.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.waitForTimeout(1000);
+    expect((await playback(page)).paused).toBe(true);
+    await big.click();
+    await plays(page, 1, describeLog);
+    expect(await big.isVisible()).toBe(false);
+    await page.close();
   });
 
   test('the embed plays inside an iframe on another origin', async ({
@@ -239,7 +304,9 @@ describe('the viewer portal', () => {
       'the paused notice',
       async () => (await playback(page)).status.startsWith('Paused — it will continue here automatically'),
       40_000,
-    );
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${JSON.stringify(await playback(page))}\n${describeLog()}`);
+    });
     expect(await page.locator('[data-live-badge]').textContent()).toBe('Paused');
     const pausedAt = (await playback(page)).currentTime;
     // The encoder comes back (the same presentation continues): the page plays again, no viewer action.

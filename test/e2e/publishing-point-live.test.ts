@@ -387,3 +387,98 @@ describe('minimum fragment lengths and lookahead', () => {
     await enc.stop();
   });
 });
+
+describe('recording ("Record this event")', () => {
+  interface PpView {
+    options: Record<string, string>;
+    editable: boolean;
+    recording: {
+      record: boolean;
+      dvrWindowMinutes: number;
+      keepDays: number;
+      canStart: boolean;
+      canStop: boolean;
+    };
+  }
+  const record = (a: RunningAppliance, c: ChannelJson, body: unknown) =>
+    a.api('PUT', `/api/v1/channels/${c.entryId}/recording`, body);
+
+  test('a channel created with recording has its publishing point at once, recording, with the channel defaults', async ({
+    appliance: a,
+  }) => {
+    const r = await a.api('POST', '/api/v1/channels', {
+      name: 'recorded from the start',
+      recording: { dvrWindowMinutes: 1, keepDays: 2 },
+    });
+    expect(r.status).toBe(201);
+    const c = (await r.json()) as ChannelJson;
+    const pp = (await (
+      await a.api('GET', `/api/v1/channels/${c.entryId}/publishing-point`)
+    ).json()) as PpView;
+    expect(pp.options).toMatchObject({
+      archiving: 'true',
+      dvr_window_length: '60',
+      archive_length: '172800',
+    });
+    expect(pp.options.fragment_duration).toBeDefined();
+    expect(pp.recording).toMatchObject({ record: true, dvrWindowMinutes: 1, keepDays: 2, canStart: true });
+    expect((await events(a, c.entryId)).map((e) => e.code)).toContain('RECORDING_ON');
+    // Bad input is refused with the reason.
+    const bad = await a.api('POST', '/api/v1/channels', { name: 'x', recording: { keepDays: -1 } });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('days to keep');
+  });
+
+  test('on an idle channel with an archive, turning recording on needs no purge; anything else still does', async ({
+    appliance: a,
+  }) => {
+    const c = await createChannel(a, 'record later');
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 8, speed: 2 });
+    await waitFor('started', async () => (await state(a, c.entryId)) === 'started', 30_000);
+    // Live: not now.
+    const live = await record(a, c, { record: true });
+    expect(live.status).toBe(409);
+    expect(await live.text()).toContain('PUBLISHING_POINT_BUSY');
+    expect((await enc.done).code).toBe(0);
+    await waitFor('stopped', async () => (await state(a, c.entryId)) === 'stopped', 30_000);
+    const before = await archiveRanges(a, c);
+    expect([...before.values()].flat().length).toBeGreaterThan(0);
+
+    // Idle with an archive: other options still need a purge.
+    const pp0 = (await (
+      await a.api('GET', `/api/v1/channels/${c.entryId}/publishing-point`)
+    ).json()) as PpView;
+    expect(pp0.editable).toBe(false);
+    expect(pp0.recording).toMatchObject({ record: false, canStart: true, canStop: false });
+    const other = await a.api('PUT', `/api/v1/channels/${c.entryId}/publishing-point`, {
+      options: { ...pp0.options, fragment_duration: '4' },
+    });
+    expect(other.status).toBe(409);
+    // Recording on (with its DVR window and retention): applied at once, the archive untouched.
+    const on = await record(a, c, { record: true, dvrWindowMinutes: 5, keepDays: 7 });
+    expect(on.status).toBe(200);
+    const v = (await on.json()) as PpView;
+    expect(v.options).toMatchObject({
+      archiving: 'true',
+      dvr_window_length: '300',
+      archive_length: '604800',
+    });
+    expect(v.options.fragment_duration).toBe(pp0.options.fragment_duration);
+    expect(await archiveRanges(a, c)).toEqual(before);
+    // The raw options (Advanced) follow the same rule: keeping recordings longer is fine, shorter is not.
+    const longer = await a.api('PUT', `/api/v1/channels/${c.entryId}/publishing-point`, {
+      options: { ...v.options, archive_length: '0' },
+    });
+    expect(longer.status).toBe(200);
+    expect((await record(a, c, { record: true, keepDays: 1 })).status).toBe(409);
+    // Off drops what would be kept: only once the archive is purged.
+    const off = await record(a, c, { record: false });
+    expect(off.status).toBe(409);
+    expect(await off.text()).toContain('purge');
+    expect((await a.api('POST', `/api/v1/channels/${c.entryId}/purge`, { keepSeconds: 0 })).status).toBe(200);
+    expect((await record(a, c, { record: false })).status).toBe(200);
+    expect((await events(a, c.entryId)).map((e) => e.code)).toEqual(
+      expect.arrayContaining(['RECORDING_ON', 'RECORDING_OFF']),
+    );
+  });
+});

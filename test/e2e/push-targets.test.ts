@@ -12,7 +12,8 @@ import { freePort, waitFor, type RunningAppliance } from '../helpers/appliance.j
 import { FFMPEG, FFPROBE } from '../helpers/encoder.js';
 import { describe, expect, test } from '../helpers/fixtures.js';
 
-test.override('encoderOptions', { seconds: 120, gop: 30 });
+// 540p: the ladder is the source (540) and 360, so a pushed rendition can be told from the source by its height.
+test.override('encoderOptions', { seconds: 150, gop: 30, size: '960x540' });
 
 interface Target {
   id: string;
@@ -56,6 +57,17 @@ async function targets(a: RunningAppliance, entryId: string): Promise<Target[]> 
 
 async function stateOf(a: RunningAppliance, entryId: string, id: string): Promise<Target | undefined> {
   return (await targets(a, entryId)).find((t) => t.id === id);
+}
+
+/** The height of the first video stream of a file. */
+function videoHeight(file: string): number {
+  const probe = spawnSync(
+    FFPROBE,
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=height', '-of', 'csv=p=0', file],
+    { encoding: 'utf8' },
+  );
+  // MPEG-TS lists the stream under its program too: the first line is the stream's.
+  return Number(probe.stdout.trim().split('\n')[0]);
 }
 
 /** Video and audio streams that decode without errors. */
@@ -181,6 +193,51 @@ describe('push targets', () => {
       );
     } finally {
       for (const p of receivers) await stopReceiver(p);
+    }
+  });
+
+  test('push a transcoded rendition: its tracks copied from the origin, not the source', async ({
+    appliance: a,
+    liveChannel: c,
+    encoder: _encoder,
+  }) => {
+    const port = await freePort();
+    const url = `rtmp://127.0.0.1:${port}/live/rendition-key-secret`;
+    const file = path.join(dir, 'rendition.ts');
+    const receiver = receive(url, file);
+    try {
+      const bad = await a.api('POST', `/api/v1/channels/${c.entryId}/targets`, { url, rendition: '../x' });
+      expect(bad.status).toBe(400);
+      const r = await a.api('POST', `/api/v1/channels/${c.entryId}/targets`, {
+        url,
+        name: '360p to the cloud',
+        rendition: '360',
+      });
+      expect(r.status).toBe(201);
+      const t = (await r.json()) as Target & { rendition: string };
+      expect(t.rendition).toBe('360');
+      await waitFor(
+        'the rendition push live',
+        async () => (await stateOf(a, c.entryId, t.id))?.state === 'live',
+        40_000,
+      );
+      await waitFor(
+        'media at the receiver',
+        async () => fs.existsSync(file) && fs.statSync(file).size > 300_000,
+        30_000,
+      );
+      // The appliance's own copy is not a viewer.
+      const v = (await (await a.api('GET', `/api/v1/channels/${c.entryId}/viewers`)).json()) as {
+        viewers: number;
+      };
+      expect(v.viewers).toBe(0);
+      expect((await a.api('DELETE', `/api/v1/channels/${c.entryId}/targets/${t.id}`)).status).toBe(200);
+      await stopReceiver(receiver);
+      expect(decodes(file), file).toEqual({ video: true, audio: true, clean: true });
+      expect(videoHeight(file)).toBe(360);
+      expect(a.stdout()).not.toMatch(/rendition-key-secret/);
+    } finally {
+      await stopReceiver(receiver);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -212,6 +212,87 @@ describe('spaces', () => {
     ).toBe(404);
   });
 
+  test('the dashboard\'s "Download MP4" and "Save to library" for a range of the timeline (control API)', async ({
+    appliance: a,
+  }) => {
+    const c = await createChannel(a, 'range out');
+    const enc = publish(ffmpegUrl(c.broadcastUrl, c.streamName), { seconds: 7, speed: 4 });
+    await enc.done;
+    await waitFor(
+      'stopped',
+      async () =>
+        ((await (await a.api('GET', `/api/v1/channels/${c.entryId}`)).json()) as { state: string }).state ===
+        'stopped',
+      30_000,
+    );
+    const archive = (await (await a.api('GET', `/api/v1/channels/${c.entryId}/archive`)).json()) as {
+      tracks: Array<{ ranges: Array<{ start: string; end: string }> }>;
+    };
+    const range = archive.tracks[0]?.ranges[0] as { start: string; end: string };
+    const from = range.start;
+    const to = new Date(Date.parse(range.start) + 4_000).toISOString();
+
+    // Download: a one-time link that needs no credentials, answering one MP4 as an attachment.
+    const link = (await (
+      await a.api('POST', `/api/v1/channels/${c.entryId}/archive/download-link`, { from, to })
+    ).json()) as { url: string };
+    expect(link.url).toContain('ticket=');
+    const r = await fetch(link.url);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('video/mp4');
+    expect(r.headers.get('content-disposition')).toMatch(/^attachment; filename="[\w-]+\.mp4"$/);
+    const file = path.join(dir, 'download.mp4');
+    fs.writeFileSync(file, Buffer.from(await r.arrayBuffer()));
+    const probed = spawnSync(FFPROBE, [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'csv=p=0',
+      file,
+    ]);
+    expect(Number(String(probed.stdout))).toBeGreaterThan(2);
+    expect((await fetch(link.url)).status, 'a link works once').toBe(401);
+    // Bad ranges get clear errors.
+    const backwards = await a.api('POST', `/api/v1/channels/${c.entryId}/archive/download-link`, {
+      from: to,
+      to: from,
+    });
+    expect(backwards.status).toBe(400);
+    expect(await backwards.text()).toContain('from must be before to');
+    const empty = await a.api(
+      'GET',
+      `/api/v1/channels/${c.entryId}/archive/download?from=2001-01-01T00:00:00Z&to=2001-01-01T00:01:00Z`,
+    );
+    expect(empty.status).toBe(404);
+    expect(await empty.text()).toContain('ARCHIVE_RANGE_EMPTY');
+
+    // Save to library: into the space named "Recordings" (made when there is none), then listed.
+    type Listed = { spaces: Array<{ id: string; name: string; items: number }> };
+    const recordings = async () =>
+      ((await (await a.api('GET', '/api/v1/library/spaces')).json()) as Listed).spaces.filter(
+        (x) => x.name === 'Recordings',
+      );
+    const before = (await recordings())[0]?.items ?? 0;
+    const saved = await a.api('POST', `/api/v1/channels/${c.entryId}/archive/library`, {
+      from,
+      to,
+      name: 'opening.mp4',
+    });
+    expect(saved.status).toBe(201);
+    const item = (await saved.json()) as {
+      spaceId: string;
+      spaceName: string;
+      kind: string;
+      duration: number;
+    };
+    expect(item).toMatchObject({ spaceName: 'Recordings', kind: 'video' });
+    expect(item.duration).toBeGreaterThan(2);
+    expect(await recordings()).toEqual([{ id: item.spaceId, name: 'Recordings', items: before + 1 }]);
+    expect((await space(a, item.spaceId)).items.map((i) => i.name)).toContain('opening.mp4');
+  });
+
   test('limits the size of uploads', async () => {
     const b = await startAppliance({ extraArgs: ['--max-upload', '1'] });
     try {

@@ -36,6 +36,43 @@ describe('viewer statistics', () => {
     expect(v.series[v.series.length - 1]?.viewers).toBe(3);
   });
 
+  test("leaves out the dashboard's preview and admin requests; tells named players apart; notes an edge", async ({
+    appliance: a,
+    liveChannel: c,
+  }) => {
+    const viewers = async () =>
+      (await (await a.api('GET', `/api/v1/channels/${c.entryId}/viewers`)).json()) as {
+        viewers: number;
+        peakViewers: number;
+        peakAt: string | null;
+        uniqueViewers: number;
+        edges: string[];
+      };
+    const before = await viewers();
+    expect(before.viewers).toBe(3);
+    // The preview (marked) and a script with the admin token are not viewers.
+    await (await fetch(`${c.playback.hls}?ecdn_preview=1`, { headers: { 'user-agent': 'preview' } })).text();
+    await (
+      await fetch(c.playback.hls, { headers: { 'user-agent': 'script', authorization: `Bearer ${a.token}` } })
+    ).text();
+    expect((await viewers()).viewers).toBe(3);
+    // Two portal players in the same browser on the same address: two viewers.
+    for (const id of ['0123456789abcdef0123', 'fedcba98765432100123'])
+      await (
+        await fetch(c.playback.hls, { headers: { 'user-agent': 'Chrome', 'x-ecdn-player': id } })
+      ).text();
+    // A cache in front forwards a viewer.
+    await (
+      await fetch(c.playback.hls, { headers: { 'user-agent': 'nginx', 'x-forwarded-for': '10.1.2.3' } })
+    ).text();
+    const after = await viewers();
+    expect(after.viewers).toBe(6);
+    expect(after.peakViewers).toBe(6);
+    expect(Date.parse(after.peakAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
+    expect(after.uniqueViewers).toBe(6);
+    expect(after.edges).toEqual(['127.0.0.1']);
+  });
+
   test('offers Prometheus metrics on the admin listener, behind the admin token', async ({
     appliance: a,
     liveChannel: c,
@@ -45,7 +82,7 @@ describe('viewer statistics', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/plain');
     const text = await r.text();
-    expect(text).toContain(`ecdn_channel_viewers{channel="${c.entryId}"} 3`);
+    expect(text).toContain(`ecdn_channel_viewers{channel="${c.entryId}"} 6`);
     expect(text).toMatch(
       new RegExp(`ecdn_channel_requests\\{channel="${c.entryId}",rendition="video_source"\\} 3`),
     );

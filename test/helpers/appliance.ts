@@ -85,12 +85,16 @@ async function startOnce(o: StartOptions, dataDir: string): Promise<RunningAppli
     String(adminPort),
   );
   if (token) args.push('--admin-token', token);
+  // SRT (UDP 9000 by default) only for the tests that ask for it, on a port of their own.
+  if (!(o.extraArgs ?? []).includes('--srt-port')) args.push('--srt-port', '0');
   args.push(...(o.extraArgs ?? []));
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,
       ECDN_ADMIN_TOKEN: '',
+      // No slate unless a test asks for one (--slate-duration): most tests see the presentation end with the encoder.
+      ECDN_SLATE_DURATION: '0',
       ECDN_LOG_LEVEL: process.env.ECDN_TEST_LOG_LEVEL ?? 'info',
       ...o.env,
     },

@@ -34,6 +34,8 @@ export interface PublishOptions {
   source?: 'testsrc' | 'black' | 'still';
   blackFrom?: number;
   blackUntil?: number;
+  /** The container: FLV for RTMP (default), MPEG-TS for an `srt://` URL. */
+  container?: 'flv' | 'mpegts';
 }
 
 /** The lavfi inputs (video, audio) of a publish. */
@@ -78,7 +80,7 @@ export function publish(url: string, o: PublishOptions = {}): Publisher {
     '-pix_fmt',
     'yuv420p',
   );
-  args.push('-c:a', 'aac', '-b:a', '128k', ...(o.extraOutputArgs ?? []), '-f', 'flv', url);
+  args.push('-c:a', 'aac', '-b:a', '128k', ...(o.extraOutputArgs ?? []), '-f', o.container ?? 'flv', url);
   const proc = spawn(FFMPEG, args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));

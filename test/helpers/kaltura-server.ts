@@ -52,6 +52,20 @@ export interface FakeEntry {
   dvrStatus?: number;
   dvrWindow?: number;
   segmentDuration?: number;
+  /** The entry's SRT passphrase (`srtPass`, 10 to 79 characters), when it has one. */
+  srtPass?: string;
+}
+
+/**
+ * The `ep` of an entry's SRT stream id: Kaltura encrypts the SRT passphrase with the deployment's live key
+ * (kBroadcastUrlManager::getEncryptedSrtPass, AES then URL-safe base64); the double uses AES-256-CBC with a
+ * key of its own, the same shape.
+ */
+export function encryptedSrtPass(srtPass: string): string {
+  const key = crypto.createHash('sha256').update('fake-kaltura-live-key').digest();
+  const iv = Buffer.alloc(16, 7);
+  const c = crypto.createCipheriv('aes-256-cbc', key, iv);
+  return Buffer.concat([c.update(srtPass, 'utf8'), c.final()]).toString('base64url');
 }
 
 export type FakeNodeType = 'wowza' | 'edge';
@@ -632,7 +646,10 @@ export class FakeKaltura {
     switch (key) {
       case 'livestream.authenticate': {
         const entry = findEntry(String(params.entryId));
-        if (!timingSafeEqual(String(params.token), entry.token)) {
+        // LiveStreamService::authenticateAction: the stream password, or the entry's encrypted SRT passphrase.
+        const token = String(params.token);
+        const srtOk = entry.srtPass !== undefined && timingSafeEqual(token, encryptedSrtPass(entry.srtPass));
+        if (!timingSafeEqual(token, entry.token) && !srtOk) {
           throw ApiException.of('LIVE_STREAM_INVALID_TOKEN', entry.id);
         }
         const hostSent = params.hostname !== undefined && params.hostname !== '';
@@ -895,6 +912,8 @@ export class FakeKaltura {
       streamName: `${e.id}_%i`,
       primaryBroadcastingUrl: url(0),
       secondaryBroadcastingUrl: url(1),
+      // An admin session sees the SRT passphrase (KalturaLiveStreamEntry::doFromObject hides it from others).
+      srtPass: e.srtPass,
       objectType: 'KalturaLiveStreamEntry',
     });
   }

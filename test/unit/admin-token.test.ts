@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN_FILE, resolveAdminToken } from '../../main/app/admin-token.js';
+import { ADMIN_TOKEN_FILE, followAdminToken, resolveAdminToken } from '../../main/app/admin-token.js';
 
 const dirs: string[] = [];
 const dataDir = () => {
@@ -49,5 +49,23 @@ describe('the admin token', () => {
       generated: false,
     });
     expect(fs.readdirSync(d)).toEqual([]);
+  });
+
+  it('the token file follows a token change: it never shows a token that no longer works', () => {
+    const d = dataDir();
+    const file = path.join(d, ADMIN_TOKEN_FILE);
+    const generated = resolveAdminToken(undefined, d);
+    // Changed in the settings page (applied live)...
+    followAdminToken('changed-in-settings-0123456789', d);
+    expect(fs.readFileSync(file, 'utf8').trim()).toBe('changed-in-settings-0123456789');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    // ...and at the next start, a configured token rewrites it too.
+    resolveAdminToken('configured-token-0123456789', d);
+    expect(fs.readFileSync(file, 'utf8').trim()).toBe('configured-token-0123456789');
+    expect(fs.readdirSync(d)).toEqual([ADMIN_TOKEN_FILE]);
+    expect(generated.token).not.toBe('configured-token-0123456789');
+    // The desktop app never keeps one.
+    followAdminToken('desktop-token-0123456789', d, 'memory');
+    expect(fs.readFileSync(file, 'utf8').trim()).toBe('configured-token-0123456789');
   });
 });

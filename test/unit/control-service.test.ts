@@ -305,3 +305,126 @@ describe('the headless settings file', () => {
     }
   });
 });
+
+describe('settings that apply live, and restarts that never silently cut a live event', () => {
+  function liveSettings(env: NodeJS.ProcessEnv = {}) {
+    const store = new MemoryStore();
+    const restart = vi.fn();
+    const applyLive = vi.fn();
+    let current = loadOptions([], env, { stored: store.load() });
+    const now = { channels: [] as Array<{ name: string; viewers: number }>, viewers: 0 };
+    const svc = new SettingsService({
+      store,
+      options: optionsSource([], env),
+      current: () => current,
+      restart: (next) => {
+        restart(next);
+        current = next;
+      },
+      applyLive: (next, keys) => {
+        applyLive(keys);
+        current = { ...current, ...Object.fromEntries(keys.map((k) => [k, next[k]])) };
+      },
+      liveNow: () => now,
+      dataDirEditable: false,
+    });
+    return { svc, store, restart, applyLive, now };
+  }
+
+  it('the admin token and webhook URLs apply to the running core, without a restart', async () => {
+    const { svc, restart, applyLive } = liveSettings({ ECDN_WEBHOOK_SECRET: 'a-webhook-secret-0123456789' });
+    const r = await svc.update({
+      adminToken: 'a-new-admin-token-0123456789',
+      webhookUrl: 'https://hooks.example/a, http://10.0.0.9/b',
+    });
+    expect(r).toMatchObject({ restartRequired: false, restarting: false });
+    expect(r.applied.sort()).toEqual(['adminToken', 'webhookUrl']);
+    expect(applyLive).toHaveBeenCalledOnce();
+    expect(restart).not.toHaveBeenCalled();
+    expect(r.settings.webhookUrl).toBe('https://hooks.example/a, http://10.0.0.9/b');
+    expect(r.settings.hasWebhookSecret).toBe(true);
+    expect(r.settings.adminTokenSource).toContain('the settings');
+    expect(JSON.stringify(r.settings)).not.toContain('a-new-admin-token');
+  });
+
+  it('webhook URLs: a bad URL, or URLs without the environment-only signing secret, are refused clearly', async () => {
+    const { svc, store } = liveSettings();
+    await expect(svc.update({ webhookUrl: 'https://hooks.example/a' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('ECDN_WEBHOOK_SECRET'),
+    });
+    const withSecret = liveSettings({ ECDN_WEBHOOK_SECRET: 'a-webhook-secret-0123456789' });
+    await expect(withSecret.svc.update({ webhookUrl: 'ftp://hooks.example/a' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('not http(s)'),
+    });
+    expect(store.stored).toBeUndefined();
+  });
+
+  it('a change that needs a restart while a channel is live: refused with the channels and viewers, unless asked', async () => {
+    const { svc, store, restart, now } = liveSettings();
+    now.channels.push({ name: 'Town hall', viewers: 37 });
+    now.viewers = 37;
+    await expect(svc.update({ partnerId: 8 })).rejects.toMatchObject({
+      status: 409,
+      code: 'CHANNELS_LIVE',
+      message: expect.stringMatching(/1 channel is live \(“Town hall”\) with 37 viewers/),
+    });
+    expect(store.stored).toBeUndefined();
+    expect(restart).not.toHaveBeenCalled();
+    // Save later: stored, nothing restarts, the running core keeps its settings until the next restart.
+    const later = await svc.update({ partnerId: 8 }, 'later');
+    expect(later).toMatchObject({ restartRequired: true, restarting: false });
+    expect(later.settings.partnerId).toBe(1);
+    expect(store.stored).toMatchObject({ partnerId: '8' });
+    expect(restart).not.toHaveBeenCalled();
+    // Interrupt and save.
+    const nowR = await svc.update({ partnerId: 9 }, 'now');
+    expect(nowR).toMatchObject({ restartRequired: true, restarting: true });
+    expect(restart).toHaveBeenCalledOnce();
+    // A live-only change never asks.
+    await expect(svc.update({ adminToken: 'another-admin-token-0123456789' })).resolves.toMatchObject({
+      restarting: false,
+    });
+  });
+
+  it('the public host: saved (a restart: it is in every URL), a detected default shown, bad values refused', async () => {
+    const { svc, restart } = liveSettings();
+    const view = svc.view();
+    expect(view.detectedPublicHost).toMatch(/^[0-9.]+$/);
+    expect(view.publicHost).toBe(view.detectedPublicHost);
+    await expect(svc.update({ publicHost: 'http://x.example:80' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    const r = await svc.update({ publicHost: 'ecdn.corp.example' });
+    expect(r).toMatchObject({ restarting: true });
+    expect(restart).toHaveBeenCalledOnce();
+    expect(r.settings.publicHost).toBe('ecdn.corp.example');
+  });
+});
+
+describe('changes saved for later', () => {
+  it('wait for the next restart: a later save of live settings neither restarts nor asks, and says they wait', async () => {
+    const store = new MemoryStore();
+    const restart = vi.fn();
+    let current = loadOptions([], {}, { stored: store.load() });
+    const svc = new SettingsService({
+      store,
+      options: optionsSource([], {}),
+      current: () => current,
+      restart,
+      applyLive: (next, keys) => {
+        current = { ...current, ...Object.fromEntries(keys.map((k) => [k, next[k]])) };
+      },
+      liveNow: () => ({ channels: [{ name: 'Town hall', viewers: 3 }], viewers: 3 }),
+      dataDirEditable: false,
+    });
+    await svc.update({ partnerId: 8 }, 'later');
+    const r = await svc.update({ adminToken: 'a-new-admin-token-0123456789' });
+    expect(r).toMatchObject({ restartRequired: true, restarting: false, applied: ['adminToken'] });
+    expect(restart).not.toHaveBeenCalled();
+    // Asked for now: the pending change restarts the core.
+    await expect(svc.update({}, 'now')).resolves.toMatchObject({ restarting: true });
+    expect(restart).toHaveBeenCalledOnce();
+  });
+});

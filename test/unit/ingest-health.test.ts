@@ -55,6 +55,17 @@ describe('ingest health', () => {
     expect(ingestWarnings(feed({ seconds: 4, gop: 30 }), 2)).toEqual([]);
   });
 
+  it("says when the encoder's bitrate is far above the conversion profile's top rendition", () => {
+    const h = feed({ seconds: 12, gop: 60 }); // about 0.53 Mb/s
+    expect(ingestWarnings(h, 2, 100_000).map((w) => w.code)).toEqual(['BITRATE_HIGH']);
+    expect(ingestWarnings(h, 2, 100_000)[0]?.message).toMatch(
+      /sends 0\.5 Mb\/s, more than 3× the conversion profile's top rendition \(0\.1 Mb\/s\).*about 0\.2 Mb\/s/,
+    );
+    // Within 3× of the top rendition, or a profile without transcoded renditions: nothing to say.
+    expect(ingestWarnings(h, 2, 500_000)).toEqual([]);
+    expect(ingestWarnings(h, 2, undefined)).toEqual([]);
+  });
+
   it('counts timestamps that go backwards or leap ahead', () => {
     let now = 0;
     const m = new IngestHealthMeter(() => now);

@@ -193,6 +193,32 @@ describe('a channel player page', () => {
     expect(evil.body).toContain(`title=&quot;${escapeHtml(escapeHtml(EVIL))}&quot;`);
   });
 
+  it('a poster, a big play button, a LIVE pill and a quality menu; "Share and embed" collapsed behind a button', async () => {
+    const r = await get('/watch/0_live');
+    expectPage(r, 200);
+    // The live thumbnail is the poster.
+    expect(r.body).toMatch(/<video [^>]*poster="\/0_live\/0_live\.isml\/thumbnail\.jpg"/);
+    expect(r.body).toMatch(/<button type="button" class="bigplay" data-bigplay aria-label="Play Live open">/);
+    expect(r.body).toMatch(
+      /<button type="button" class="live-pill" data-live-pill [^>]*hidden>LIVE<\/button>/,
+    );
+    expect(r.body).toMatch(
+      /<select data-quality aria-label="Quality"><option value="-1">Auto<\/option><\/select>/,
+    );
+    expect(r.body).toContain(
+      '<button type="button" class="button button-quiet" aria-expanded="false" aria-controls="share-panel" data-share-toggle>Share and embed</button>',
+    );
+    expect(r.body).toMatch(
+      /<div id="share-panel" class="share-panel" data-share-panel hidden>\s*<div class="snippet">/,
+    );
+    // A secure channel's poster carries the page's signature; the embed has the same player controls.
+    const q = sign('/0_secret/0_secret.isml/');
+    const secure = await get(`/embed/0_secret?${q}`);
+    expect(secure.body).toContain(`poster="${escapeHtml(`/0_secret/0_secret.isml/thumbnail.jpg?${q}`)}"`);
+    expect(secure.body).toContain('data-bigplay');
+    expect(secure.body).toContain('data-live-pill');
+  });
+
   it('an unusable Host header gives relative snippets, never markup', async () => {
     const r = await get('/watch/0_live', { host: 'x"><b>' });
     expectPage(r, 200);
@@ -367,6 +393,7 @@ describe('wiring helpers', () => {
       accepting: true,
       access,
       signedGeneration: 0,
+      srtLatencyMs: 200,
     });
     const list = channelLister(
       { list: () => [rec('0_a', 'open'), rec('0_b', 'secure')] },

@@ -5,8 +5,11 @@ import { groupLength, minimumLength } from '../../main/origin/fragment-groups.js
 import {
   DEFAULT_PP_OPTIONS,
   PP_OPTION_SPECS,
+  onlyAddsRecording,
   ppOptionSpec,
+  recordingOf,
   resolvePpOptions,
+  withRecording,
   type PublishingPointOptions,
 } from '../../main/origin/publishing-point-options.js';
 import { ppOptionsTable } from '../../main/origin/publishing-point-options-table.js';
@@ -232,5 +235,48 @@ describe('resolvePpOptions', () => {
     const round = parseServerManifest(renderServerManifest(options, [])).options;
     expect(round).toMatchObject({ 'hls.client_manifest_version': '4', x_vendor_option: '  kept as is  ' });
     expect(resolvePpOptions(round).dvrWindow).toBe(10);
+  });
+});
+
+describe('recording ("Record this event")', () => {
+  const idle: PublishingPointOptions = { ...DEFAULT_PP_OPTIONS };
+
+  it('sets archiving, the DVR window in minutes and the days kept, and reads them back', () => {
+    const on = withRecording(idle, { record: true, dvrWindowMinutes: 2, keepDays: 7 });
+    expect(on).toMatchObject({ archiving: 'true', dvr_window_length: '120', archive_length: '604800' });
+    // Nothing else changes.
+    expect(on.fragment_duration).toBe(idle.fragment_duration);
+    expect(recordingOf(on)).toEqual({ record: true, dvrWindowMinutes: 2, keepDays: 7 });
+    // Parts left out keep their values; off keeps the settings for next time.
+    const off = withRecording(on, { record: false });
+    expect(off).toMatchObject({ archiving: 'false', dvr_window_length: '120', archive_length: '604800' });
+    expect(recordingOf(idle)).toEqual({ record: false, dvrWindowMinutes: 0.5, keepDays: 0 });
+  });
+
+  it('only adds recording: archiving turned on, with the DVR window and retention', () => {
+    expect(onlyAddsRecording(idle, withRecording(idle, { record: true }))).toBe(true);
+    expect(
+      onlyAddsRecording(idle, withRecording(idle, { record: true, dvrWindowMinutes: 10, keepDays: 3 })),
+    ).toBe(true);
+    expect(onlyAddsRecording(idle, { ...idle, archiving: 'yes', archive_segment_length: '60' })).toBe(true);
+  });
+
+  it('does not only add recording when it turns it off, drops more, or changes anything else', () => {
+    const on = withRecording(idle, { record: true, keepDays: 7 });
+    // Off, or nothing about recording changing but another option.
+    expect(onlyAddsRecording(on, withRecording(on, { record: false }))).toBe(false);
+    expect(onlyAddsRecording(idle, { ...idle, dvr_window_length: '60' })).toBe(false);
+    expect(
+      onlyAddsRecording(idle, { ...withRecording(idle, { record: true }), fragment_duration: '4' }),
+    ).toBe(false);
+    expect(
+      onlyAddsRecording(idle, { ...withRecording(idle, { record: true }), 'hls.low_latency': 'true' }),
+    ).toBe(false);
+    // Kept for less time than before drops recordings sooner; longer, or everything, adds.
+    expect(onlyAddsRecording(on, withRecording(on, { record: true, keepDays: 1 }))).toBe(false);
+    expect(onlyAddsRecording(on, withRecording(on, { record: true, keepDays: 30 }))).toBe(true);
+    expect(onlyAddsRecording(on, withRecording(on, { record: true, keepDays: 0 }))).toBe(true);
+    const all = withRecording(idle, { record: true, keepDays: 0 });
+    expect(onlyAddsRecording(all, withRecording(all, { record: true, keepDays: 30 }))).toBe(false);
   });
 });

@@ -4,9 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../main/lib/logger.js';
-import { PushRun, pushArgs, type PushStatus } from '../../main/push/push-run.js';
+import { PushRun, pushArgs, renditionInput, sourceInput, type PushStatus } from '../../main/push/push-run.js';
 import { PushTargetStore } from '../../main/push/push-target-store.js';
-import { checkPushUrl, maskPushUrl, redactPushUrl } from '../../main/push/push-target-url.js';
+import {
+  checkPushUrl,
+  completeKalturaUrl,
+  maskPushUrl,
+  redactPushUrl,
+} from '../../main/push/push-target-url.js';
 import { PushTargets } from '../../main/push/push-targets.js';
 import { openDatabase } from '../../main/store/database.js';
 
@@ -69,10 +74,32 @@ describe('push target URLs', () => {
     expect(said).toContain('rtmp://host:1935/live/••••');
   });
 
+  it("completes a Kaltura entry's broadcast URL with its stream name; leaves every other URL as given", () => {
+    const kaltura = 'rtmp://1-a.kaltura.com:1935/kLive/?p=102&e=0_abcdefgh&i=0&t=tok123';
+    expect(completeKalturaUrl(kaltura)).toBe(`${kaltura}/0_abcdefgh_1`);
+    expect(completeKalturaUrl(`${kaltura}/0_abcdefgh_1`)).toBe(`${kaltura}/0_abcdefgh_1`);
+    const prefixed = 'rtmps://h/kLive?p=1&e=be1-1_abcdefgh&i=1&t=x';
+    expect(completeKalturaUrl(prefixed)).toBe(`${prefixed}/1_abcdefgh_1`);
+    for (const other of [
+      'rtmp://a.rtmp.youtube.com/live2/key',
+      'srt://h:9000?streamid=x',
+      'rtmp://h/kLive/?e=bad&t=x',
+    ])
+      expect(completeKalturaUrl(other)).toBe(other);
+  });
+
   it('ffmpeg copies the stream: no re-encode, FLV for RTMP, MPEG-TS for SRT', () => {
-    const rtmp = pushArgs('rtmp://127.0.0.1/in?k=1', 'rtmp://h/a/k', 'rtmp');
+    const rtmp = pushArgs(sourceInput('rtmp://127.0.0.1/in?k=1'), 'rtmp://h/a/k', 'rtmp');
     expect(rtmp).toEqual(expect.arrayContaining(['-c', 'copy', '-f', 'flv']));
-    expect(pushArgs('in', 'srt://h:1', 'srt')).toEqual(expect.arrayContaining(['-f', 'mpegts']));
+    expect(rtmp.join(' ')).toContain('-i rtmp://127.0.0.1/in?k=1 -map 0:v? -map 0:a?');
+    expect(pushArgs(sourceInput('in'), 'srt://h:1', 'srt')).toEqual(expect.arrayContaining(['-f', 'mpegts']));
+    // A transcoded rendition: its two track playlists from the origin, video from the first, audio from the second.
+    const r = pushArgs(renditionInput('http://o/v.m3u8', 'http://o/a.m3u8'), 'rtmp://h/a/k', 'rtmp').join(
+      ' ',
+    );
+    expect(r).toContain('-i http://o/v.m3u8');
+    expect(r).toContain('-i http://o/a.m3u8 -map 0:v -map 1:a -c copy');
+    expect(r).not.toMatch(/libx264|-c:v/);
   });
 });
 
@@ -85,7 +112,7 @@ describe('a push run', () => {
       ffmpegPath: fakeFfmpeg(dir, { bytes: 4096 }),
       url: 'rtmp://127.0.0.1:1/live/secret-key',
       protocol: 'rtmp',
-      inputUrl: () => `rtmp://127.0.0.1:2/kLive/x?k=${inputs.push('x')}`,
+      input: () => sourceInput(`rtmp://127.0.0.1:2/kLive/x?k=${inputs.push('x')}`),
       log,
       backoff: [20, 40],
     });

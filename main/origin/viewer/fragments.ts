@@ -15,7 +15,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 export interface FragmentDeps {
   index: SegmentIndex;
   /** Where a publishing point's files are on disk. */
-  storage: Pick<OriginStorage, 'resolve' | 'initPath'>;
+  storage: Pick<OriginStorage, 'resolve' | 'initPath' | 'runInitPath'>;
   caches: Pick<ViewerCaches, 'indexed' | 'fragment' | 'keepFragment'>;
   /** Low-latency HLS: woken by the fragment writer when a fragment of the track is indexed. */
   waiters: Pick<FragmentWaiters, 'wait'>;
@@ -23,14 +23,18 @@ export interface FragmentDeps {
 }
 
 /**
- * `tracks/<track>/g<ms>-<time>.m4s` (or `-n<bucket>`), `tracks/<track>/init.mp4`, `<time>.m4s` and
+ * `tracks/<track>/g<ms>-<time>.m4s` (or `-n<bucket>`), `tracks/<track>/init.mp4` (and each run's
+ * `init-<run start>.mp4`), `<time>.m4s` and
  * `n<sequence>.m4s`; undefined for any other path.
  */
 export function fragmentResources(o: FragmentDeps): ViewerResource {
   return (_req, reply, at) => {
     const group = /^tracks\/([A-Za-z0-9_-]+)\/g(\d{1,9})-(?:(\d{1,16})|n(\d{1,16}))\.m4s$/.exec(at.rest);
     if (group) return sendGroup(o, reply, at, group);
-    const file = /^tracks\/([A-Za-z0-9_-]+)\/(init\.mp4|(\d{1,16})\.m4s|n(\d{1,12})\.m4s)$/.exec(at.rest);
+    const file =
+      /^tracks\/([A-Za-z0-9_-]+)\/(init\.mp4|init-(\d{1,16})\.mp4|(\d{1,16})\.m4s|n(\d{1,12})\.m4s)$/.exec(
+        at.rest,
+      );
     if (file) return sendTrackFile(o, reply, at, file);
     return undefined;
   };
@@ -99,17 +103,26 @@ async function sendTrackFile(
   if (!track) return notFound(reply, 'no such track');
   if (file[2] === 'init.mp4')
     return sendFile(reply, o.caches, o.storage.initPath(name, track.trackName), 'public, max-age=60');
+  // A run's own init segment never changes once written.
+  if (file[3] !== undefined)
+    return sendFile(
+      reply,
+      o.caches,
+      o.storage.runInitPath(name, track.trackName, Number(file[3])),
+      IMMUTABLE,
+    );
+  const [time, sequenceText] = [file[4], file[5]];
   const find = (): FragmentRecord | undefined =>
-    o.caches.indexed(`f ${track.id} ${file[3] ?? `n${file[4]}`}`, () =>
-      file[3] !== undefined
-        ? o.index.fragmentByTime(track.id, Number(file[3]))
-        : o.index.fragmentBySequence(track.id, Number(file[4])),
+    o.caches.indexed(`f ${track.id} ${time ?? `n${sequenceText}`}`, () =>
+      time !== undefined
+        ? o.index.fragmentByTime(track.id, Number(time))
+        : o.index.fragmentBySequence(track.id, Number(sequenceText)),
     );
   let fragment = find();
-  if (!fragment && file[4] !== undefined && opts.hlsLowLatency && track.state !== 'stopped') {
+  if (!fragment && sequenceText !== undefined && opts.hlsLowLatency && track.state !== 'stopped') {
     // Low latency: the part a playlist's preload hint names (the one after the newest) is answered when it
     // arrives, within three part durations; any other missing fragment is a 404 at once.
-    const sequence = Number(file[4]);
+    const sequence = Number(sequenceText);
     const newest = o.index.lastFragment(track.id);
     if (newest && sequence === newest.sequence + 1 && !o.blocking.full) {
       const deadline = Date.now() + 3 * opts.hlsPartDuration * 1000;

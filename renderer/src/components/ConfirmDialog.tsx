@@ -2,7 +2,8 @@ import { useEffect, useId, useRef, type ReactNode } from 'react';
 
 /**
  * Asks before a destructive action: a modal <dialog> (focus stays inside, Escape cancels), Cancel focused
- * first so Enter never destroys by accident.
+ * first so Enter never destroys by accident. A `secondary` choice (the safer way: "Save, apply later", "Make a
+ * signed link first") sits between Cancel and the destructive one.
  */
 export function ConfirmDialog({
   open,
@@ -11,6 +12,8 @@ export function ConfirmDialog({
   confirmLabel,
   onConfirm,
   onCancel,
+  cancelLabel = 'Cancel',
+  secondary,
 }: {
   open: boolean;
   title: string;
@@ -18,6 +21,8 @@ export function ConfirmDialog({
   confirmLabel: string;
   onConfirm: () => void;
   onCancel: () => void;
+  cancelLabel?: string;
+  secondary?: { label: string; onClick: () => void };
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
@@ -46,8 +51,13 @@ export function ConfirmDialog({
           <div className="dialog-body">{children}</div>
           <div className="dialog-buttons">
             <button type="button" ref={cancel} onClick={onCancel}>
-              Cancel
+              {cancelLabel}
             </button>
+            {secondary ? (
+              <button type="button" className="primary" onClick={secondary.onClick}>
+                {secondary.label}
+              </button>
+            ) : null}
             <button type="button" className="danger" onClick={onConfirm}>
               {confirmLabel}
             </button>

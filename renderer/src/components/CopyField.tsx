@@ -30,7 +30,7 @@ async function copyText(text: string, input: HTMLInputElement | null): Promise<b
 }
 
 /**
- * A read-only value with a "Copy" button (named "Copy <label>"). `secret`: a part of the value shown masked until
+ * A read-only value with a "Copy" button (named "Copy <label>"). `secret`: parts of the value shown masked until
  * "Show" is pressed (Copy copies the whole value either way).
  */
 export function CopyField({
@@ -42,13 +42,14 @@ export function CopyField({
   label: string;
   value: string;
   testId?: string;
-  secret?: string;
+  secret?: string | string[];
 }) {
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
   const [note, setNote] = useState('');
   const [revealed, setRevealed] = useState(false);
-  const masked = secret && !revealed ? value.split(secret).join('••••••') : value;
+  const secrets = (Array.isArray(secret) ? secret : [secret]).filter((s): s is string => Boolean(s));
+  const masked = revealed ? value : secrets.reduce((v, s) => v.split(s).join('••••••'), value);
   return (
     <div className="field copy-field">
       <label htmlFor={id}>{label}</label>
@@ -72,7 +73,7 @@ export function CopyField({
         >
           Copy
         </button>
-        {secret ? (
+        {secrets.length > 0 ? (
           <button type="button" aria-pressed={revealed} onClick={() => setRevealed((r) => !r)}>
             {revealed ? 'Hide' : 'Show'}
           </button>

@@ -33,7 +33,12 @@ export function LoginPage({
         <h1 id={`${id}-title`}>eCDN Appliance</h1>
         <p>
           Sign in with the admin token. It was printed when the appliance first started, and is kept in its
-          data directory (<code>admin-token</code>).
+          data directory: <code>cat &lt;data dir&gt;/admin-token</code> shows the token in use, also after it
+          was changed in Settings.
+        </p>
+        <p className="muted small" data-testid="token-hint">
+          Started with <code>--admin-token</code> or <code>ECDN_ADMIN_TOKEN</code>? Then that is the token. In
+          the desktop app, set one under Settings → Admin credentials to sign in from a browser.
         </p>
         {notice ? <p className="notice">{notice}</p> : null}
         <div className="field">

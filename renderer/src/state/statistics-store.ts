@@ -81,3 +81,30 @@ export function totalBitrate(
   }
   return total;
 }
+
+/** How a rendition is named to people: `source`, `720p`, `360p`, or the encode's own name. */
+export function renditionLabel(rendition: string, kind: 'video' | 'audio' = 'video'): string {
+  const name = /^\d+$/.test(rendition) ? `${rendition}p` : rendition;
+  return kind === 'audio' ? `audio (${name})` : name;
+}
+
+/**
+ * A transcoder's speed as staff should read it: above real time it is catching up after a pause (normal, not a
+ * fault); about 1× is real time; below 0.9× it falls behind (the TRANSCODER_SLOW alert's threshold).
+ */
+export function speedState(speed: number | null): 'unknown' | 'catching-up' | 'real-time' | 'slow' {
+  if (speed === null || !Number.isFinite(speed)) return 'unknown';
+  if (speed < 0.9) return 'slow';
+  return speed > 1.1 ? 'catching-up' : 'real-time';
+}
+
+/** The output renditions seen in the samples (by track name) with their labels, in the order the core sends them. */
+export function outputNames(
+  samples: readonly StatisticsSample[],
+): Array<{ trackName: string; label: string }> {
+  const seen = new Map<string, string>();
+  for (const s of samples)
+    for (const o of s.outputs ?? [])
+      if (!seen.has(o.trackName)) seen.set(o.trackName, renditionLabel(o.rendition, o.kind));
+  return [...seen].map(([trackName, label]) => ({ trackName, label }));
+}

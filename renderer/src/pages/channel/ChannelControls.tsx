@@ -1,12 +1,15 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ChannelEventView, ChannelView } from '@contract';
 import { useAction, useBridge, useControlEvents } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';
+import { useNow } from '../../components/useNow.js';
 import { RestartSteps } from './RestartSteps.js';
 
 const RESTART_CODES = new Set(['RESTART_STEP', 'RESTART_DONE', 'RESTART_FAILED']);
+/** How long "restart complete" stays when no encoder is awaited. */
+const DONE_SHOWN_MS = 6000;
 
 /** The events of the latest restart in a channel's log (after the last "1/…" step). */
 function lastRestart(events: ChannelEventView[]): ChannelEventView[] {
@@ -26,8 +29,9 @@ function mergeById(a: ChannelEventView[], b: ChannelEventView[]): ChannelEventVi
 
 /**
  * The actions follow the state: while live, one primary "End event…" that asks first and names how many viewers
- * watch; "Stop" (refuse encoders) when nothing is live; "Start" only when stopped. Restart asks first, then shows
- * each step as it happens.
+ * watch; "Stop" (refuse encoders) when nothing is live; "Start" only when stopped. Restart asks first (saying
+ * which encoders come back by themselves), then shows its progress as one line: the step under way, then
+ * "Waiting for the encoder… 0:23" until the encoder that was live publishes again; the line clears itself then.
  */
 export function ChannelControls({
   channel,
@@ -49,6 +53,31 @@ export function ChannelControls({
   const [steps, setSteps] = useState<ChannelEventView[] | null>(null);
   const watching = useRef(false);
   const entryId = channel.entryId;
+  // The ingests live when the restart began (then the line waits for a new one: the encoder back).
+  const [before, setBefore] = useState<Set<string> | null>(null);
+  const awaitEncoder = before !== null && before.size > 0;
+  const [doneAt, setDoneAt] = useState<number | null>(null);
+  const encoderBack = channel.ingests.some((i) => !before?.has(i.sessionId));
+  const restartDone = steps?.some((s) => s.code === 'RESTART_DONE') ?? false;
+  const restartFailed = steps?.some((s) => s.code === 'RESTART_FAILED') ?? false;
+  const now = useNow(restartDone && awaitEncoder ? 1000 : 60_000);
+  useEffect(() => {
+    if (restartDone) setDoneAt((t) => t ?? Date.now());
+  }, [restartDone]);
+  // The line clears itself on success: once the encoder is back, or a moment after a restart with none.
+  useEffect(() => {
+    if (!restartDone || restartFailed || restart.busy) return;
+    if (awaitEncoder && !encoderBack) return;
+    const t = setTimeout(
+      () => {
+        watching.current = false;
+        setSteps(null);
+        setDoneAt(null);
+      },
+      awaitEncoder ? 0 : DONE_SHOWN_MS,
+    );
+    return () => clearTimeout(t);
+  }, [restartDone, restartFailed, restart.busy, awaitEncoder, encoderBack]);
 
   useControlEvents((e) => {
     if (!watching.current || e.type !== 'channel.event' || e.entryId !== entryId) return;
@@ -58,6 +87,8 @@ export function ChannelControls({
   const busy = start.busy || stop.busy || restart.busy;
   const doRestart = async () => {
     setAsking(false);
+    setBefore(new Set(channel.ingests.map((i) => i.sessionId)));
+    setDoneAt(null);
     setSteps([]);
     watching.current = true;
     await restart.run({ entryId });
@@ -141,13 +172,21 @@ export function ChannelControls({
           <li>accept the encoder again.</li>
         </ol>
         <p>
-          The whole archive of this channel is lost. OBS reconnects by itself when its automatic reconnect is
-          on (Settings → Advanced → Automatically Reconnect); ffmpeg and most hardware encoders must be
-          started again.
+          The whole archive of this channel is lost, and its encoder is disconnected. What comes back by
+          itself: OBS, when its automatic reconnect is on (Settings → Advanced → Automatically Reconnect), and
+          hardware encoders set to reconnect. ffmpeg, and encoders without automatic reconnect, must be
+          started again by hand. This page then waits for the encoder, with the time since the restart.
         </p>
       </ConfirmDialog>
       <Progress text={progress} testId="control-progress" />
-      {steps ? <RestartSteps steps={steps} running={restart.busy} /> : null}
+      {steps ? (
+        <RestartSteps
+          steps={steps}
+          running={restart.busy}
+          waitingSince={awaitEncoder && !encoderBack && doneAt !== null ? doneAt : null}
+          now={Math.max(now, doneAt ?? 0)}
+        />
+      ) : null}
       <ErrorAlert error={start.error} action="Could not start the channel" />
       <ErrorAlert error={stop.error} action="Could not stop the channel" />
       <ErrorAlert error={restart.error} action="Could not restart the channel" />

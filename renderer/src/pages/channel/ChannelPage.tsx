@@ -17,6 +17,7 @@ import { PreviewPlayer } from './PreviewPlayer.js';
 import { PublishingPointOptions } from './PublishingPointOptions.js';
 import { PublishBlocks } from './PublishBlocks.js';
 import { PushTargetsPanel } from './PushTargetsPanel.js';
+import { RecordingSwitch } from './RecordingSwitch.js';
 import { ShareCard } from './ShareCard.js';
 import { StatisticsPanel } from './StatisticsPanel.js';
 
@@ -30,7 +31,11 @@ function Panel({ title, className, children }: { title: string; className?: stri
   );
 }
 
-/** One channel: control, preview, statistics, archive timeline, encoder settings, options, access, events. */
+/**
+ * One channel: control, preview, statistics, archive timeline, encoder settings, options, access, events. A channel
+ * that has not gone live yet (idle, no statistics) shows its encoder set-up first and hides what would be empty
+ * (preview, statistics, timeline); "Record this event" sits in the header.
+ */
 export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?: boolean }) {
   const bridge = useBridge();
   const store = useStatisticsStore();
@@ -56,6 +61,8 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
   }, [bridge, store, entryId, resync]);
 
   const channel = ch.data;
+  // Before its first publish a channel is set up: the encoder comes first, empty panels are hidden.
+  const setup = channel?.state === 'idle' && samples.length === 0;
   if (!channel) {
     return (
       <div className="page">
@@ -68,7 +75,7 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
     );
   }
   return (
-    <div className="page channel-page">
+    <div className={`page channel-page${setup ? ' channel-setup' : ''}`} data-setup={setup}>
       <nav aria-label="Breadcrumb" className="breadcrumb">
         <a href={hrefOf({ page: 'channels' })}>Channels</a> / <span aria-current="page">{channel.name}</span>
       </nav>
@@ -84,13 +91,20 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
         <StateBadge state={channel.state} />
         <IngestHealth ingests={channel.ingests} details />
         <ChannelControls channel={channel} viewers={samples.at(-1)?.viewers ?? 0} onChanged={ch.reload} />
+        <RecordingSwitch channel={channel} />
       </header>
       <PublishBlocks channel={channel} onChanged={ch.reload} />
       <ErrorAlert error={ch.error} action="Could not refresh the channel" />
+      {setup ? (
+        <Panel title="Encoder" className="encoder-first">
+          <EncoderPanel channel={channel} ecdn={ecdn} />
+        </Panel>
+      ) : null}
       <Panel title="Share with viewers">
         <ShareCard channel={channel} />
       </Panel>
-      <div className="grid-2">
+      {/* Mounted while hidden: the preview follows the channel and is there the moment it goes live. */}
+      <div className="grid-2" hidden={setup} data-testid="live-panels">
         <Panel title="Preview">
           <PreviewPlayer channel={channel} />
         </Panel>
@@ -98,13 +112,13 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
           <StatisticsPanel samples={samples} />
         </Panel>
       </div>
-      <Panel title="Archive" className="archive-panel">
-        <ArchivePanel channel={channel} />
-      </Panel>
+      <ArchivePanel channel={channel} hideWhenEmpty={channel.state === 'idle'} />
       <div className="grid-2">
-        <Panel title="Encoder">
-          <EncoderPanel channel={channel} ecdn={ecdn} />
-        </Panel>
+        {setup ? null : (
+          <Panel title="Encoder">
+            <EncoderPanel channel={channel} ecdn={ecdn} />
+          </Panel>
+        )}
         <Panel title="Access">
           <AccessPanel channel={channel} onChanged={ch.reload} />
         </Panel>

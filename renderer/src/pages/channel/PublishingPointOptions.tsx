@@ -1,8 +1,11 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { PublishingPointView } from '@contract';
-import { useAction, useControlEvents, useDebounced, useResource, useResync } from '../../api/hooks.js';
+import { useAction } from '../../api/hooks.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';
+import { parseRecordingDraft, RecordingFields, type RecordingDraft } from './RecordingFields.js';
+import { draftOf } from './RecordingSwitch.js';
+import { usePublishingPoint } from './use-recording.js';
 
 interface Row {
   id: number;
@@ -14,32 +17,107 @@ let nextRowId = 1;
 const toRows = (options: Record<string, string>): Row[] =>
   Object.entries(options).map(([key, value]) => ({ id: nextRowId++, key, value }));
 
-/** The publishing point's options as a key/value editor: editable only while it is idle and purged. */
+/**
+ * Recording as a friendly form (record or not, DVR window in minutes, days kept), and the publishing point's raw
+ * options under "Advanced" as a key/value editor. Turning recording on works whenever the channel is idle; other
+ * changes only while it is idle and purged. Kept current by the channel's events, like the header's switch.
+ */
 export function PublishingPointOptions({ entryId, state }: { entryId: string; state: string }) {
+  const pp = usePublishingPoint(entryId, state);
+  return (
+    <div className="pp-panel">
+      <RecordingForm
+        entryId={entryId}
+        view={pp.data}
+        notFound={pp.error?.status === 404}
+        onSaved={pp.reload}
+      />
+      {pp.error?.status === 404 ? (
+        <p className="empty">
+          No publishing point yet: it is created when the encoder first publishes (or when recording is set
+          above).
+        </p>
+      ) : (
+        <details className="pp-advanced" data-testid="pp-advanced">
+          <summary>Advanced: publishing point options</summary>
+          <RawOptions entryId={entryId} pp={pp} />
+        </details>
+      )}
+    </div>
+  );
+}
+
+/** The friendly recording form of the options panel. */
+function RecordingForm({
+  entryId,
+  view,
+  notFound,
+  onSaved,
+}: {
+  entryId: string;
+  view: PublishingPointView | null;
+  notFound: boolean;
+  onSaved: () => void;
+}) {
+  const save = useAction('publishingPoints.record');
+  const rec = view?.recording;
+  const [draft, setDraft] = useState<RecordingDraft>(() => draftOf(rec));
+  const dirty = useRef(false);
+  useEffect(() => {
+    if (!dirty.current) setDraft(draftOf(rec));
+  }, [rec]);
+  const parsed = parseRecordingDraft(draft);
+  // Recording on (or kept longer) needs only an idle channel; anything else, an idle and purged one.
+  const allowed = rec ? (draft.record ? rec.canStart : rec.canStop) : notFound;
+  return (
+    <form
+      className="recording-form"
+      data-testid="recording-form"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (!parsed.ok) return;
+        const r = await save.run({
+          entryId,
+          record: draft.record,
+          dvrWindowMinutes: parsed.dvrWindowMinutes,
+          keepDays: parsed.keepDays,
+        });
+        if (r) {
+          dirty.current = false;
+          onSaved();
+        }
+      }}
+    >
+      <RecordingFields
+        draft={draft}
+        disabled={save.busy || (!rec && !notFound)}
+        onChange={(d) => {
+          dirty.current = true;
+          setDraft(d);
+        }}
+      />
+      {rec && !allowed && rec.reason ? <p className="notice">{rec.reason}</p> : null}
+      <button type="submit" className="primary" disabled={save.busy || !parsed.ok || !allowed}>
+        Save recording
+      </button>
+      <ErrorAlert error={save.error} action="Could not change recording" />
+    </form>
+  );
+}
+
+/** The raw options as a key/value editor (Unified Streaming's names). */
+function RawOptions({ entryId, pp }: { entryId: string; pp: ReturnType<typeof usePublishingPoint> }) {
   const id = useId();
-  const resync = useResync();
-  const pp = useResource('publishingPoints.get', { entryId }, `${entryId}-${state}-${resync}`);
-  const reloadSoon = useDebounced(pp.reload, 300);
-  useControlEvents((e) => {
-    if (
-      e.type === 'channel.event' &&
-      e.entryId === entryId &&
-      /^(RESTART_DONE|PURGE_DONE)$/.test(e.event.code)
-    )
-      reloadSoon();
-  });
   const [rows, setRows] = useState<Row[]>([]);
   const dirty = useRef(false);
   const save = useAction('publishingPoints.update');
   const [saved, setSaved] = useState<PublishingPointView | null>(null);
-  const view = saved ?? pp.data;
+  const view = pp.data ?? saved;
 
   useEffect(() => {
     if (pp.data && !dirty.current) setRows(toRows(pp.data.options));
   }, [pp.data]);
 
-  if (pp.error?.status === 404)
-    return <p className="empty">No publishing point yet: it is created when the encoder first publishes.</p>;
   if (!view) return <Progress text={pp.loading ? 'Loading the options…' : null} />;
 
   const edit = (rowId: number, patch: Partial<Row>) => {
@@ -55,6 +133,7 @@ export function PublishingPointOptions({ entryId, state }: { entryId: string; st
       dirty.current = false;
       setSaved(r);
       setRows(toRows(r.options));
+      pp.reload();
     }
   };
   return (
@@ -66,10 +145,12 @@ export function PublishingPointOptions({ entryId, state }: { entryId: string; st
       </p>
       {!view.editable ? (
         <p id={`${id}-why`} className="notice" data-testid="pp-options-reason">
-          Read-only: {view.reason ?? 'the publishing point is in use'}
+          {view.recording?.canStart
+            ? `Only changes that turn recording on (or keep recordings longer) can be saved now: ${view.reason ?? 'the publishing point is in use'}`
+            : `Read-only: ${view.reason ?? 'the publishing point is in use'}`}
         </p>
       ) : null}
-      <fieldset disabled={!view.editable || save.busy}>
+      <fieldset disabled={!(view.editable || view.recording?.canStart) || save.busy}>
         <legend>Options</legend>
         <table className="table kv">
           <thead>

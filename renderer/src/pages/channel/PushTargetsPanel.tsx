@@ -51,12 +51,21 @@ export function PushTargetsPanel({ entryId }: { entryId: string }) {
   const remove = useAction('targets.delete');
   const [url, setUrl] = useState('');
   const [name, setName] = useState('');
+  const [rendition, setRendition] = useState('source');
   const [deleting, setDeleting] = useState<PushTargetView | null>(null);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (await create.run({ entryId, url: url.trim(), ...(name.trim() ? { name: name.trim() } : {}) })) {
+    const r = rendition.trim();
+    const body = {
+      entryId,
+      url: url.trim(),
+      ...(name.trim() ? { name: name.trim() } : {}),
+      ...(r && r !== 'source' ? { rendition: r } : {}),
+    };
+    if (await create.run(body)) {
       setUrl('');
       setName('');
+      setRendition('source');
       targets.reload();
     }
   };
@@ -73,6 +82,7 @@ export function PushTargetsPanel({ entryId }: { entryId: string }) {
         {list.map((t) => (
           <li key={t.id} data-testid="push-target" data-state={t.state}>
             <strong>{t.name}</strong> <code>{t.url}</code>
+            {t.rendition !== 'source' ? <span className="muted small"> {t.rendition} rendition</span> : null}
             <span className={`badge state-${t.state}`}>{STATE_TEXT[t.state]}</span>
             {t.state === 'live' ? (
               <span className="muted small">
@@ -136,6 +146,25 @@ export function PushTargetsPanel({ entryId }: { entryId: string }) {
         <div className="field">
           <label htmlFor={`${id}-name`}>Name (optional)</label>
           <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-rendition`}>Rendition</label>
+          <input
+            id={`${id}-rendition`}
+            value={rendition}
+            list={`${id}-renditions`}
+            onChange={(e) => setRendition(e.target.value)}
+            aria-describedby={`${id}-rendition-hint`}
+          />
+          <datalist id={`${id}-renditions`}>
+            <option value="source" />
+            <option value="720" />
+            <option value="360" />
+          </datalist>
+          <p className="muted small" id={`${id}-rendition-hint`}>
+            “source”: the encoder&apos;s stream as it arrives; or a rendition of the conversion profile (such
+            as 720), copied from the origin a few seconds later.
+          </p>
         </div>
         <button type="submit" disabled={create.busy || url.trim() === ''}>
           Add target

@@ -23,7 +23,9 @@ export function ChannelsPage({ status }: { status: ApplianceStatus | null }) {
         <h2 id="channels-list-h">All channels</h2>
         <Progress text={list.loading && !list.data ? 'Loading the channels…' : null} />
         <ErrorAlert error={list.error} action="Could not load the channels" />
-        {list.data ? <ChannelTable channels={list.data.channels} onDeleted={list.reload} /> : null}
+        {list.data ? (
+          <ChannelTable channels={list.data.channels} onDeleted={list.reload} origin={status?.urls.origin} />
+        ) : null}
       </section>
     </div>
   );

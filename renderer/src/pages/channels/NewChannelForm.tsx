@@ -3,7 +3,8 @@ import type { ChannelView } from '@contract';
 import { useAction } from '../../api/hooks.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';
-import { hrefOf } from '../../routing.js';
+import { hrefOf, navigate } from '../../routing.js';
+import { parseRecordingDraft, RecordingFields, type RecordingDraft } from '../channel/RecordingFields.js';
 
 function EcdnExplanation() {
   return (
@@ -14,7 +15,13 @@ function EcdnExplanation() {
   );
 }
 
-/** Creates a channel (standalone mode); in eCDN mode, explains where channels come from. */
+/** What "Record this event" starts with on a new channel. */
+const NEW_RECORDING: RecordingDraft = { record: false, dvrWindowMinutes: '5', keepDays: '30' };
+
+/**
+ * Creates a channel (standalone mode), recording from the start when asked, and opens it at once (its encoder
+ * set-up comes first there); in eCDN mode, explains where channels come from.
+ */
 export function NewChannelForm({
   mode,
   onCreated,
@@ -24,6 +31,7 @@ export function NewChannelForm({
 }) {
   const id = useId();
   const [name, setName] = useState('');
+  const [recording, setRecording] = useState<RecordingDraft>(NEW_RECORDING);
   const create = useAction('channels.create');
   const [created, setCreated] = useState<ChannelView | null>(null);
   if (mode === 'ecdn' || create.error?.code === 'MODE_ECDN') {
@@ -37,11 +45,20 @@ export function NewChannelForm({
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setCreated(null);
-    const c = await create.run({ name: name.trim() });
+    const parsed = parseRecordingDraft(recording);
+    if (recording.record && !parsed.ok) return;
+    const c = await create.run({
+      name: name.trim(),
+      ...(recording.record && parsed.ok
+        ? { recording: { dvrWindowMinutes: parsed.dvrWindowMinutes, keepDays: parsed.keepDays } }
+        : {}),
+    });
     if (c) {
       setName('');
+      setRecording(NEW_RECORDING);
       setCreated(c);
       onCreated(c);
+      navigate({ page: 'channel', entryId: c.entryId });
     }
   };
   return (
@@ -59,10 +76,19 @@ export function NewChannelForm({
             onChange={(e) => setName(e.target.value)}
           />
         </div>
-        <button type="submit" className="primary" disabled={create.busy || name.trim() === ''}>
+        <button
+          type="submit"
+          className="primary"
+          disabled={
+            create.busy || name.trim() === '' || (recording.record && !parseRecordingDraft(recording).ok)
+          }
+        >
           Create channel
         </button>
       </form>
+      <div className="new-channel-recording">
+        <RecordingFields draft={recording} onChange={setRecording} disabled={create.busy} onlyWhenRecording />
+      </div>
       <Progress text={create.busy ? 'Creating the channel…' : null} />
       {created ? (
         <p className="success" role="status">

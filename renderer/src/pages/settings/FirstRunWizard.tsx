@@ -2,17 +2,38 @@ import { useEffect, useRef, useState } from 'react';
 import { useResource } from '../../api/hooks.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';
+import { AddressFields } from './AddressFields.js';
 import { AdminTokenFields } from './AdminTokenFields.js';
 import { DataDirField } from './DataDirField.js';
 import { ModeFields } from './ModeFields.js';
 import { PortFields } from './PortFields.js';
-import { draftFrom, inputFrom, type SettingsDraft } from './settings-draft.js';
+import {
+  draftFrom,
+  fieldProblems,
+  inputFrom,
+  type FieldProblems,
+  type SettingsDraft,
+} from './settings-draft.js';
 import { SettingsSummary } from './SettingsSummary.js';
 import { useSaveSettings } from './useSaveSettings.js';
 
-const STEPS = ['Mode', 'Ports', 'Data directory', 'Admin credentials', 'Summary'] as const;
+const STEPS = ['Mode', 'Ports and address', 'Data directory', 'Admin credentials', 'Summary'] as const;
+type Step = (typeof STEPS)[number];
 
-/** First run: mode (and partner), ports, data directory, admin credentials, summary, save. */
+/** The fields each step asks for: Next checks these, and shows their problems on them. */
+const STEP_FIELDS: Record<Step, Array<keyof SettingsDraft>> = {
+  Mode: ['serviceUrl', 'partnerId', 'partnerSecret', 'serverNodeName'],
+  'Ports and address': ['rtmpPort', 'httpPort', 'adminPort', 'publicHost'],
+  'Data directory': ['dataDir'],
+  'Admin credentials': ['adminToken', 'adminTokenRepeat'],
+  Summary: [],
+};
+
+/**
+ * First run: mode (and partner), ports and the address encoders and viewers use (with the URLs they make), data
+ * directory, admin credentials, summary, save. Next checks the step's fields and shows their problems on them;
+ * changing the mode clears problems found before. `onDone` leads to the screen with the appliance's URLs.
+ */
 export function FirstRunWizard({
   onDone,
   onSkip,
@@ -25,8 +46,9 @@ export function FirstRunWizard({
   const settings = useResource('settings.get', undefined, 'wizard-settings');
   const [draft, setDraft] = useState<SettingsDraft | null>(null);
   const [step, setStep] = useState(0);
-  const [problems, setProblems] = useState<string[]>([]);
+  const [errors, setErrors] = useState<FieldProblems>({});
   const heading = useRef<HTMLHeadingElement>(null);
+  const body = useRef<HTMLDivElement>(null);
   const save = useSaveSettings(onRestarting);
   useEffect(() => {
     if (settings.data) setDraft((d) => d ?? draftFrom(settings.data as NonNullable<typeof settings.data>));
@@ -36,25 +58,48 @@ export function FirstRunWizard({
   }, [step]);
 
   const current = settings.data;
-  const set = (patch: Partial<SettingsDraft>) => setDraft((d) => (d ? { ...d, ...patch } : d));
+  const set = (patch: Partial<SettingsDraft>) => {
+    setDraft((d) => (d ? { ...d, ...patch } : d));
+    setErrors((e) => {
+      // A new mode asks different questions: what was wrong before is no longer the point.
+      if ('mode' in patch) return {};
+      const next = { ...e };
+      for (const k of Object.keys(patch) as Array<keyof SettingsDraft>) delete next[k];
+      if ('adminToken' in patch) delete next.adminTokenRepeat;
+      return next;
+    });
+  };
   const computed = current && draft ? inputFrom(draft, current) : null;
-  const stepName = STEPS[step] ?? 'Summary';
+  const stepName: Step = STEPS[step] ?? 'Summary';
 
+  /** The problems of these steps' fields (all of them on Save). */
+  const problemsOf = (steps: readonly Step[]): FieldProblems => {
+    if (!current || !draft) return {};
+    const all = fieldProblems(draft, current);
+    const fields = new Set(steps.flatMap((s) => STEP_FIELDS[s]));
+    return Object.fromEntries(Object.entries(all).filter(([k]) => fields.has(k as keyof SettingsDraft)));
+  };
+  const showProblems = (found: FieldProblems): boolean => {
+    setErrors(found);
+    if (Object.keys(found).length === 0) return false;
+    // Focus the first field with a problem (after it renders).
+    setTimeout(() => body.current?.querySelector<HTMLInputElement>('[aria-invalid="true"]')?.focus(), 0);
+    return true;
+  };
   const next = () => {
-    setProblems([]);
-    if (stepName === 'Mode' && draft?.mode === 'ecdn' && computed) {
-      const modeProblems = computed.problems.filter((p) => /eCDN|Service URL|Partner/.test(p));
-      if (modeProblems.length) {
-        setProblems(modeProblems);
-        return;
-      }
-    }
+    if (showProblems(problemsOf([stepName]))) return;
     setStep((s) => Math.min(STEPS.length - 1, s + 1));
   };
   const finish = async () => {
     if (!computed) return;
-    setProblems(computed.problems);
-    if (computed.problems.length) return;
+    const found = problemsOf(STEPS);
+    if (Object.keys(found).length) {
+      // Back to the first step with a problem, shown on its fields.
+      const first = STEPS.findIndex((s) => STEP_FIELDS[s].some((f) => found[f] !== undefined));
+      if (first >= 0) setStep(first);
+      showProblems(found);
+      return;
+    }
     const r = await save.run(computed.input);
     if (r && !r.restarting) onDone();
   };
@@ -85,25 +130,38 @@ export function FirstRunWizard({
         <Progress text={settings.loading && !current ? 'Loading the settings…' : null} />
         <ErrorAlert error={settings.error} action="Could not load the settings" />
         {current && draft ? (
-          <div className="wizard-body">
-            {stepName === 'Mode' ? <ModeFields draft={draft} set={set} current={current} /> : null}
-            {stepName === 'Ports' ? <PortFields draft={draft} set={set} current={current} /> : null}
+          <div className="wizard-body" ref={body}>
+            {stepName === 'Mode' ? (
+              <ModeFields draft={draft} set={set} current={current} errors={errors} />
+            ) : null}
+            {stepName === 'Ports and address' ? (
+              <>
+                <PortFields draft={draft} set={set} current={current} errors={errors} />
+                <AddressFields draft={draft} set={set} current={current} errors={errors} />
+              </>
+            ) : null}
             {stepName === 'Data directory' ? (
-              <DataDirField draft={draft} set={set} current={current} />
+              <DataDirField draft={draft} set={set} current={current} errors={errors} />
             ) : null}
             {stepName === 'Admin credentials' ? (
-              <AdminTokenFields draft={draft} set={set} current={current} />
+              <AdminTokenFields draft={draft} set={set} current={current} errors={errors} />
             ) : null}
             {stepName === 'Summary' && computed ? (
               <SettingsSummary input={computed.input} current={current} />
             ) : null}
           </div>
         ) : null}
-        <ErrorAlert error={problems.length ? problems.join(' ') : null} action="Check these settings" />
         <ErrorAlert error={save.error} action="Could not save the settings" />
         <Progress text={save.busy ? 'Saving the settings…' : null} />
         <div className="button-row wizard-buttons">
-          <button type="button" disabled={step === 0} onClick={() => setStep((s) => Math.max(0, s - 1))}>
+          <button
+            type="button"
+            disabled={step === 0}
+            onClick={() => {
+              setErrors({});
+              setStep((s) => Math.max(0, s - 1));
+            }}
+          >
             Back
           </button>
           {stepName === 'Summary' ? (

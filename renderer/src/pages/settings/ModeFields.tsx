@@ -4,7 +4,7 @@ import type { SettingsGroupProps } from './settings-draft.js';
 import { TestConnection } from './TestConnection.js';
 
 /** Standalone, or eCDN bound to a Kaltura partner (service URL, partner id and secret, tested). */
-export function ModeFields({ draft, set, current }: SettingsGroupProps) {
+export function ModeFields({ draft, set, current, errors = {} }: SettingsGroupProps) {
   const id = useId();
   const fixed = current.fixed;
   return (
@@ -40,6 +40,7 @@ export function ModeFields({ draft, set, current }: SettingsGroupProps) {
             value={draft.serviceUrl}
             onChange={(v) => set({ serviceUrl: v })}
             fixedBy={fixed.serviceUrl}
+            error={errors.serviceUrl}
           />
           <SettingField
             label="Partner id"
@@ -47,6 +48,7 @@ export function ModeFields({ draft, set, current }: SettingsGroupProps) {
             value={draft.partnerId}
             onChange={(v) => set({ partnerId: v })}
             fixedBy={fixed.partnerId}
+            error={errors.partnerId}
           />
           <SettingField
             label="Partner secret"
@@ -55,6 +57,7 @@ export function ModeFields({ draft, set, current }: SettingsGroupProps) {
             value={draft.partnerSecret}
             onChange={(v) => set({ partnerSecret: v })}
             fixedBy={fixed.partnerSecret}
+            error={errors.partnerSecret}
             hint={
               current.hasPartnerSecret
                 ? 'A secret is stored; leave empty to keep it.'
@@ -66,6 +69,7 @@ export function ModeFields({ draft, set, current }: SettingsGroupProps) {
             value={draft.serverNodeName}
             onChange={(v) => set({ serverNodeName: v })}
             fixedBy={fixed.serverNodeName}
+            error={errors.serverNodeName}
             hint="This appliance’s media server node at Kaltura (sent with every publish); the appliance creates it when the partner has server nodes, else create a Wowza media server node of this host name in Kaltura’s admin console."
           />
           <TestConnection
@@ -81,6 +85,7 @@ export function ModeFields({ draft, set, current }: SettingsGroupProps) {
           value={draft.partnerId}
           onChange={(v) => set({ partnerId: v })}
           fixedBy={fixed.partnerId}
+          error={errors.partnerId}
           hint="The p of broadcast URLs for local channels."
         />
       )}

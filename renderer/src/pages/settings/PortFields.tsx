@@ -8,7 +8,7 @@ const PORTS = [
 ] as const;
 
 /** The three listeners' ports. */
-export function PortFields({ draft, set, current }: SettingsGroupProps) {
+export function PortFields({ draft, set, current, errors = {} }: SettingsGroupProps) {
   return (
     <fieldset className="settings-group">
       <legend>Ports</legend>
@@ -22,6 +22,7 @@ export function PortFields({ draft, set, current }: SettingsGroupProps) {
           value={draft[key]}
           onChange={(v) => set({ [key]: v })}
           fixedBy={current.fixed[key]}
+          error={errors[key]}
           hint={hint}
         />
       ))}

@@ -11,9 +11,9 @@ export function WebhookTest() {
       <h2>Alert webhooks</h2>
       <p className="muted small">
         Alerts (black picture, frozen picture, silence, ingest lost, backup took over, transcoder failed) are
-        POSTed as JSON signed with HMAC-SHA256 (<code>X-Ecdn-Signature</code>) to the URLs of{' '}
-        <code>--webhook-url</code> (<code>ECDN_WEBHOOK_URL</code>, secret in <code>ECDN_WEBHOOK_SECRET</code>
-        ), at most once a minute per condition.
+        POSTed as JSON signed with HMAC-SHA256 (<code>X-Ecdn-Signature</code>) to these URLs (or those of{' '}
+        <code>--webhook-url</code>; the secret is <code>ECDN_WEBHOOK_SECRET</code>), at most once a minute per
+        condition. The test uses the saved URLs.
       </p>
       <button type="button" disabled={test.busy} onClick={() => void test.run(undefined)}>
         Send a test notification
