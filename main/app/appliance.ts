@@ -239,6 +239,7 @@ export class Appliance {
         channels,
         record: channelLog(channels, log.child({ part: 'srt' })),
         refused: live.refused,
+        attempts: live.attempts,
         log: log.child({ part: 'srt' }),
         ...(ecdn
           ? {

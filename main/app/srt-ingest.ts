@@ -7,6 +7,7 @@ import type { ChannelStore } from '../channels/channel-store.js';
 import type { LiveChannels } from '../channels/live-channels.js';
 import type { SrtStatsView } from '../contract/contract.js';
 import type { RecordEvent } from '../channels/channel-log.js';
+import type { PublishAttempts } from '../channels/publish-attempts.js';
 import type { RefusedPublishes } from '../channels/refused-publishes.js';
 import { SrtAdmission } from '../channels/srt-admission.js';
 import type { AuthorizeDecision, PublishRequest } from '../ingest/ingest-server.js';
@@ -22,6 +23,7 @@ export interface SrtIngestOptions {
   channels: ChannelStore;
   record: RecordEvent;
   refused: RefusedPublishes;
+  attempts?: PublishAttempts;
   log: Logger;
   /**
    * eCDN mode: asks the partner's service about an entry (its `srtPass`) and records it, after an SRT caller of an
@@ -46,6 +48,7 @@ export class SrtIngest {
       partnerId: o.partnerId,
       record: o.record,
       refused: o.refused,
+      ...(o.attempts ? { attempts: o.attempts } : {}),
     });
     this.server = new SrtServer({
       bind: o.bind,

@@ -62,6 +62,7 @@ export function channelView(
     streamName: `${c.entryId}_1`,
     rtmp: { server: primary, backupServer: backup, streamKey: `${c.entryId}_1` },
     ...(ep.srtPort ? { srt: srtView(c, ep.host, ep.srtPort) } : {}),
+    ...lastPublishOf(live, c.entryId),
     publishingPoint: { name: `${c.entryId}.isml`, path: ppPath, state },
     state,
     playback: { hls: `${origin}/.m3u8`, dash: `${origin}/.mpd` },
@@ -91,6 +92,11 @@ export function channelView(
 }
 
 /** Each rendition's transcoder progress now (fps, speed, bitrate, dropped frames, bytes written, restarts). */
+function lastPublishOf(live: LiveChannels, entryId: string): Pick<ChannelView, 'lastPublish'> {
+  const a = live.attempts.of(entryId);
+  return a ? { lastPublish: { ...a, at: new Date(a.at).toISOString() } } : {};
+}
+
 function srtView(c: ChannelRecord, host: string, port: number): SrtIngestView {
   return {
     url: buildSrtUrl(host, port),

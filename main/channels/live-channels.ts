@@ -19,6 +19,7 @@ import { channelLog, StopCauses, type StopCause } from './channel-log.js';
 import { ChannelControl } from './channel-control.js';
 import type { ChannelStore } from './channel-store.js';
 import { IngestFeeds, type FeedListener, type FeedSlate, type IngestSession } from './ingest-feeds.js';
+import { PublishAttempts } from './publish-attempts.js';
 import { RefusedPublishes } from './refused-publishes.js';
 import { PublishGate, type IngestProblem } from './publish-gate.js';
 
@@ -62,6 +63,8 @@ export class LiveChannels {
   private readonly control: ChannelControl;
   /** Refused publishes that match no channel (the dashboard's "Refused publishes"). */
   readonly refused = new RefusedPublishes();
+  /** Each channel's last publish attempt, accepted or refused (the channel header). */
+  readonly attempts = new PublishAttempts();
   /** Why the core is ending publishes now (each end of a publish says why). */
   private readonly causes = new StopCauses();
 
@@ -93,6 +96,7 @@ export class LiveChannels {
       ...(o.hooks?.problem ? { problem: o.hooks.problem } : {}),
       record,
       refused: this.refused,
+      attempts: this.attempts,
       log: o.log,
     });
     this.control = new ChannelControl({
@@ -140,6 +144,7 @@ export class LiveChannels {
 
   /** Removes a channel's publishing point: fragments, index and directory. */
   deleteEntry(entryId: string): Promise<void> {
+    this.attempts.forget(entryId);
     return this.causes.during(entryId, 'deleted', () => this.control.deleteEntry(entryId));
   }
 

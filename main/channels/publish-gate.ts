@@ -18,6 +18,7 @@ import { resolvePpOptions, type PublishingPointOptions } from '../origin/publish
 import type { LiveEntry } from '../partner/partner.js';
 import type { PublishAuthenticator } from '../partner/publish-authenticator.js';
 import type { RecordEvent } from './channel-log.js';
+import type { PublishAttempts } from './publish-attempts.js';
 import type { RefusedPublishes } from './refused-publishes.js';
 
 /**
@@ -77,6 +78,8 @@ export interface PublishGateOptions {
   record: RecordEvent;
   /** Refusals of publishes that match no channel (nobody's events would show them). */
   refused: RefusedPublishes;
+  /** Each channel's last publish attempt (the channel header shows it). */
+  attempts?: PublishAttempts;
   log: Logger;
 }
 
@@ -103,6 +106,7 @@ export class PublishGate {
       );
     }
     this.o.accepted.expect({ sessionId: req.sessionId, request: r, entry: result.entry, remote: req.remote });
+    this.o.attempts?.accepted(r.entryId, req.remote, req.transport ?? 'rtmp');
     const internalName = r.serverIndex === 0 ? r.streamName : `${r.streamName}-backup`;
     return { allow: true, internalName };
   };
@@ -151,6 +155,14 @@ export class PublishGate {
         message: rej.message,
         streamName: req.streamName,
         ...(entryId ? { entryId } : {}),
+      });
+    }
+    if (entryId && this.o.channels.get(entryId)) {
+      this.o.attempts?.refused(entryId, {
+        remote: req.remote,
+        transport: req.transport ?? 'rtmp',
+        code: rej.code,
+        message: rej.message,
       });
     }
     if (entryId) {

@@ -36,6 +36,13 @@ const HINTS: Record<string, string> = {
   SRT_PASSPHRASE_UNEXPECTED:
     "SRT: the encoder set a passphrase the channel does not have: clear it, or copy the channel's.",
   SRT_PASSPHRASE_REQUIRED: "SRT: this stream id needs the channel's SRT passphrase in the encoder.",
+  LIVE_STREAM_INVALID_TOKEN:
+    "Wrong token: compare the encoder's URL (t=…) with the Server field on the channel's Encoder panel, or copy it again.",
+  CONNECTION_BLOCKED:
+    'Refused without asking after a failed attempt: fix the encoder, then wait for the block to end or press "Allow now".',
+  CHANNEL_STOPPED:
+    'The channel is stopped: press Start on the channel page, then the encoder connects again.',
+  STREAM_CLOSED: 'The stream is closed (restart_on_encoder_reconnect is off): restart the channel first.',
 };
 
 export function refusalHint(code: string): string {

@@ -6,6 +6,7 @@
 import type { SrtCaller, SrtChannelSettings } from '../ingest/srt-protocol.js';
 import type { ChannelRecord } from './channel-store.js';
 import type { RecordEvent } from './channel-log.js';
+import type { PublishAttempts } from './publish-attempts.js';
 import type { RefusedPublishes } from './refused-publishes.js';
 
 export interface SrtAdmissionOptions {
@@ -13,6 +14,8 @@ export interface SrtAdmissionOptions {
   partnerId: number;
   record: RecordEvent;
   refused: RefusedPublishes;
+  /** Each channel's last publish attempt (the channel header shows it). */
+  attempts?: PublishAttempts;
 }
 
 export type Admission = { query: Record<string, string> } | { code: string; reason: string };
@@ -76,6 +79,12 @@ export class SrtAdmission {
   }): void {
     const known = r.entryId !== undefined && this.o.channels.get(r.entryId) !== undefined;
     if (known) {
+      this.o.attempts?.refused(r.entryId as string, {
+        remote: r.remote,
+        transport: 'srt',
+        code: r.code,
+        message: r.reason,
+      });
       this.o.record(
         r.entryId as string,
         'error',

@@ -188,6 +188,16 @@ export interface ChannelView {
   rtmp: { server: string; backupServer: string; streamKey: string };
   /** SRT: the URL, stream ids and passphrase an encoder needs (absent when SRT is off). */
   srt?: SrtIngestView;
+  /** The last publish attempt since the appliance started: accepted, or refused with the fix in plain words. */
+  lastPublish?: {
+    at: string;
+    remote: string;
+    transport: 'rtmp' | 'srt';
+    accepted: boolean;
+    code?: string;
+    message: string;
+    fix?: string;
+  };
   publishingPoint: { name: string; path: string; state: PublishingPointState };
   state: PublishingPointState;
   playback: { hls: string; dash: string };

@@ -15,6 +15,8 @@ import { DEFAULT_RTMP_LIMITS, type RtmpLimits } from './rtmp-limits.js';
 export interface PublishRequest {
   sessionId: string;
   remote: string;
+  /** How the encoder reaches the appliance (absent: RTMP). */
+  transport?: 'rtmp' | 'srt';
   app: string;
   query: Record<string, string>;
   streamName: string;

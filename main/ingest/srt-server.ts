@@ -135,6 +135,7 @@ export class SrtServer extends EventEmitter<SrtServerEvents> {
     return {
       sessionId: req.sessionId,
       remote: found.caller.remote,
+      transport: 'srt',
       app: APPLICATION_NAME,
       query: found.query,
       streamName: found.caller.streamName,

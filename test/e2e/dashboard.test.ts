@@ -807,6 +807,20 @@ describe('the dashboard in a browser', () => {
     await publish(ffmpegUrl(c.broadcastUrl.replace(/t=[^&]+/, 't=wrongtoken0'), c.streamName), {
       seconds: 2,
     }).done.catch(() => undefined);
+    // The channel page says so under its header, with the fix in plain words.
+    const last = p.getByTestId('last-publish');
+    await until(
+      dash(),
+      'the refused publish under the header',
+      async () => (await last.getAttribute('data-accepted')) === 'false',
+      15_000,
+    );
+    expect(await last.innerText()).toMatch(
+      /Last publish refused \(RTMP from 127\.0\.0\.1, .*\): Invalid token/,
+    );
+    expect(await p.getByTestId('last-publish-fix').innerText()).toMatch(
+      /^Wrong token: compare .* Server field/,
+    );
     await p.getByRole('link', { name: 'Channels', exact: true }).first().click();
     const row = p.locator(`[data-testid="channel-row"][data-entry-id="${c.entryId}"]`);
     await until(

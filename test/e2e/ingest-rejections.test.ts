@@ -48,6 +48,17 @@ describe('publishes the ingest refuses', () => {
   test('a wrong token', async ({ appliance: a }) => {
     const c = await createChannel(a, 'wrong token');
     await expectRefused(a, c, urlWith(c, { t: 'not-the-token' }), 'LIVE_STREAM_INVALID_TOKEN');
+    // The channel's last publish attempt says so, with the fix in plain words (the channel header shows it).
+    const ch = (await (await a.api('GET', `/api/v1/channels/${c.entryId}`)).json()) as {
+      lastPublish?: { accepted: boolean; code: string; remote: string; transport: string; fix: string };
+    };
+    expect(ch.lastPublish).toMatchObject({
+      accepted: false,
+      code: 'LIVE_STREAM_INVALID_TOKEN',
+      remote: '127.0.0.1',
+      transport: 'rtmp',
+    });
+    expect(ch.lastPublish?.fix).toMatch(/^Wrong token: compare .* with the Server field/);
   });
 
   test('the same wrong token again within 30 s (blocked without asking), with the reason', async ({

@@ -187,6 +187,13 @@ describe('SRT ingest', () => {
       10_000,
     );
     expect(refused.message).toMatch(/Wrong or missing SRT passphrase/);
+    const last = (
+      (await (await a.api('GET', `/api/v1/channels/${c.entryId}`)).json()) as {
+        lastPublish?: { accepted: boolean; transport: string; code: string; fix: string };
+      }
+    ).lastPublish;
+    expect(last).toMatchObject({ accepted: false, transport: 'srt', code: 'SRT_WRONG_PASSPHRASE' });
+    expect(last?.fix).toMatch(/copy the SRT passphrase again/);
     expect(Date.now() - t0).toBeLessThan(3000 + 2000); // refused at the handshake; said within 1.5 s of it
 
     const wrongId = publishSrt(srtPort, {

@@ -15,6 +15,7 @@ import { ChannelEventsList } from './ChannelEventsList.js';
 import { EncoderPanel } from './EncoderPanel.js';
 import { PreviewPlayer } from './PreviewPlayer.js';
 import { PublishingPointOptions } from './PublishingPointOptions.js';
+import { LastPublish } from './LastPublish.js';
 import { PublishBlocks } from './PublishBlocks.js';
 import { PushTargetsPanel } from './PushTargetsPanel.js';
 import { RecordingSwitch } from './RecordingSwitch.js';
@@ -93,6 +94,7 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
         <ChannelControls channel={channel} viewers={samples.at(-1)?.viewers ?? 0} onChanged={ch.reload} />
         <RecordingSwitch channel={channel} />
       </header>
+      <LastPublish channel={channel} />
       <PublishBlocks channel={channel} onChanged={ch.reload} />
       <ErrorAlert error={ch.error} action="Could not refresh the channel" />
       {setup ? (

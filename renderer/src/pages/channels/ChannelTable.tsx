@@ -25,13 +25,16 @@ function ChannelRow({
   const health = channelHealth(c);
   const since = liveSince(c);
   const blocks = runningBlocks(c, now);
+  // The last attempt was refused and nothing is live: the encoder is trying and failing.
+  const refused = blocks.length === 0 && c.lastPublish?.accepted === false && c.ingests.length === 0;
+  const marked = blocks.length > 0 || refused;
   return (
     <tr
       data-testid="channel-row"
       data-entry-id={c.entryId}
       data-health={health}
-      data-blocked={blocks.length > 0 ? 'true' : 'false'}
-      className={blocks.length > 0 ? 'row-blocked' : undefined}
+      data-blocked={marked ? 'true' : 'false'}
+      className={marked ? 'row-blocked' : undefined}
     >
       <td className="thumbnail-cell">
         <ChannelThumbnail channel={c} size="small" />
@@ -51,6 +54,10 @@ function ChannelRow({
           <div className="row-mark small" role="status" data-testid="row-refused">
             Publish refused: {blocks[0]?.reason} (from {blocks[0]?.address}; blocked{' '}
             {Math.ceil((Date.parse(blocks[0]?.until ?? '') - now) / 1000)} s more)
+          </div>
+        ) : refused ? (
+          <div className="row-mark small" role="status" data-testid="row-refused">
+            Last publish refused: {c.lastPublish?.message} (from {c.lastPublish?.remote})
           </div>
         ) : null}
         {!c.accepting ? (
