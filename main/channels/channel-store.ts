@@ -23,6 +23,8 @@ export interface ChannelRecord {
   srtPassphrase?: string;
   /** SRT receiver latency (ms). */
   srtLatencyMs: number;
+  /** eCDN: the entry's primary broadcast URL as the partner's service gave it (holds the entry's token). */
+  kalturaBroadcastUrl?: string;
 }
 
 /** SRT latency a channel starts with (ms): libsrt's 120 ms plus room for one retransmission over a WAN. */
@@ -79,6 +81,7 @@ interface ChannelRow {
   signed_generation: number;
   srt_passphrase: string | null;
   srt_latency: number;
+  kaltura_broadcast_url: string | null;
 }
 
 /** A new SRT passphrase: 24 characters of base 36 (SRT takes 10 to 79). */
@@ -200,6 +203,14 @@ export class ChannelStore extends EventEmitter<ChannelStoreEvents> {
     this.emit('changed', entryId);
   }
 
+  /** eCDN: the entry's primary broadcast URL, as the partner's service last gave it. */
+  setKalturaBroadcastUrl(entryId: string, url: string): void {
+    const r = this.stmt(
+      'UPDATE channels SET kaltura_broadcast_url = ? WHERE entry_id = ? AND kaltura_broadcast_url IS NOT ?',
+    ).run(url, entryId, url);
+    if (r.changes > 0) this.emit('changed', entryId);
+  }
+
   /** A new stream token (the old one stops working for new publishes); the new record. */
   rotateToken(entryId: string): ChannelRecord | undefined {
     this.stmt('UPDATE channels SET token = ? WHERE entry_id = ?').run(randomBase36(16), entryId);
@@ -294,5 +305,6 @@ function toRecord(r: ChannelRow): ChannelRecord {
     signedGeneration: r.signed_generation,
     ...(r.srt_passphrase ? { srtPassphrase: r.srt_passphrase } : {}),
     srtLatencyMs: r.srt_latency,
+    ...(r.kaltura_broadcast_url ? { kalturaBroadcastUrl: r.kaltura_broadcast_url } : {}),
   };
 }

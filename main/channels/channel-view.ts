@@ -63,6 +63,9 @@ export function channelView(
     rtmp: { server: primary, backupServer: backup, streamKey: `${c.entryId}_1` },
     ...(ep.srtPort ? { srt: srtView(c, ep.host, ep.srtPort) } : {}),
     ...lastPublishOf(live, c.entryId),
+    ...(c.kalturaBroadcastUrl && !pointsHere(c.kalturaBroadcastUrl, ep.host)
+      ? { kalturaBroadcastUrl: c.kalturaBroadcastUrl }
+      : {}),
     publishingPoint: { name: `${c.entryId}.isml`, path: ppPath, state },
     state,
     playback: { hls: `${origin}/.m3u8`, dash: `${origin}/.mpd` },
@@ -92,6 +95,16 @@ export function channelView(
 }
 
 /** Each rendition's transcoder progress now (fps, speed, bitrate, dropped frames, bytes written, restarts). */
+/** Whether a broadcast URL sends encoders to this appliance (its public host, or loopback). */
+export function pointsHere(url: string, host: string): boolean {
+  try {
+    const h = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    return h === host.toLowerCase() || h === 'localhost' || h === '127.0.0.1' || h === '::1';
+  } catch {
+    return true;
+  }
+}
+
 function lastPublishOf(live: LiveChannels, entryId: string): Pick<ChannelView, 'lastPublish'> {
   const a = live.attempts.of(entryId);
   return a ? { lastPublish: { ...a, at: new Date(a.at).toISOString() } } : {};

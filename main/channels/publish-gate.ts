@@ -55,6 +55,7 @@ export interface GateChannels {
     now?: number,
     srtPassphrase?: string | null,
   ): unknown;
+  setKalturaBroadcastUrl(entryId: string, url: string): void;
 }
 
 /** The publishing points, as the gate needs them. */
@@ -104,6 +105,8 @@ export class PublishGate {
         undefined,
         result.entry.srtPass,
       );
+      if (result.entry.primaryBroadcastingUrl)
+        this.o.channels.setKalturaBroadcastUrl(r.entryId, result.entry.primaryBroadcastingUrl);
     }
     this.o.accepted.expect({ sessionId: req.sessionId, request: r, entry: result.entry, remote: req.remote });
     this.o.attempts?.accepted(r.entryId, req.remote, req.transport ?? 'rtmp');

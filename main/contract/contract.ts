@@ -188,6 +188,11 @@ export interface ChannelView {
   rtmp: { server: string; backupServer: string; streamKey: string };
   /** SRT: the URL, stream ids and passphrase an encoder needs (absent when SRT is off). */
   srt?: SrtIngestView;
+  /**
+   * eCDN: the Kaltura entry's primary broadcast URL, offered as a push target (the cloud copy of the event); absent
+   * when the service sends the entry's encoders to this appliance itself (a push there would loop).
+   */
+  kalturaBroadcastUrl?: string;
   /** The last publish attempt since the appliance started: accepted, or refused with the fix in plain words. */
   lastPublish?: {
     at: string;

@@ -258,6 +258,8 @@ export function toLiveEntry(e: KalturaLiveStreamEntry): LiveEntry {
   if (e.segmentDuration !== undefined) entry.segmentDuration = e.segmentDuration;
   if (e.conversionProfileId !== undefined) entry.conversionProfileId = e.conversionProfileId;
   // The entry's SRT passphrase (an admin session sees it); null: the entry has none.
+  if (typeof e.primaryBroadcastingUrl === 'string' && e.primaryBroadcastingUrl !== '')
+    entry.primaryBroadcastingUrl = e.primaryBroadcastingUrl;
   if ('srtPass' in e) entry.srtPass = typeof e.srtPass === 'string' && e.srtPass !== '' ? e.srtPass : null;
   return entry;
 }

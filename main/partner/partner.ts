@@ -16,6 +16,8 @@ export interface LiveEntry {
   conversionProfileId?: number;
   /** The entry's SRT passphrase (null: none; absent: the answer did not say). */
   srtPass?: string | null;
+  /** Where Kaltura sends the entry's encoders (`primaryBroadcastingUrl`): the cloud, or this appliance. */
+  primaryBroadcastingUrl?: string;
 }
 
 export interface AuthenticateRequest {

@@ -168,4 +168,11 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE channels SET srt_passphrase = lower(hex(randomblob(12)));
     `,
   },
+  {
+    version: 11,
+    name: "eCDN: the Kaltura entry's primary broadcast URL, offered as a push target (the cloud copy)",
+    sql: `
+      ALTER TABLE channels ADD COLUMN kaltura_broadcast_url TEXT;
+    `,
+  },
 ];

@@ -217,6 +217,20 @@ describe('eCDN mode', () => {
     expect(kaltura.calls.every((c) => c.params.partnerId === undefined)).toBe(true);
     // The channel carries the entry's name.
     expect((await channel(a, e))?.name).toBe(`Event ${e}`);
+    // The entry's broadcast URL at Kaltura is offered as a push target (the cloud copy): the entry's URL alone,
+    // completed with its stream name, kept as a secret.
+    const view = (await (await a.api('GET', `/api/v1/channels/${e}`)).json()) as {
+      kalturaBroadcastUrl?: string;
+    };
+    expect(view.kalturaBroadcastUrl).toBe(`rtmp://ecdn.example/kLive/?p=${PARTNER}&e=${e}&i=0&t=tok-${e}`);
+    const target = await a.api('POST', `/api/v1/channels/${e}/targets`, {
+      url: view.kalturaBroadcastUrl,
+      name: 'Kaltura cloud',
+    });
+    expect(target.status).toBe(201);
+    const t = (await target.json()) as { id: string; url: string };
+    expect(t.url).toBe('rtmp://ecdn.example/kLive/••••');
+    expect((await a.api('DELETE', `/api/v1/channels/${e}/targets/${t.id}`)).status).toBe(200);
     // Conversion profile asked with the ingest's metadata; the 720p rendition is above the 360p source.
     const profile = kaltura.calls.find((c) => c.action.toLowerCase() === 'serve');
     expect(profile?.params.streamName).toBe(`${e}_1`);
@@ -319,24 +333,31 @@ describe('eCDN mode', () => {
   });
 
   test('rejects a broadcast URL of another partner without asking the service', async ({ appliance: a }) => {
-    const before = kaltura.calls.length;
+    // Nothing about this entry reaches the service (heartbeats and other entries' keep-alives go on meanwhile).
+    const asked = () => kaltura.calls.filter((c) => c.params.entryId === '0_cccccccc').length;
+    const before = asked();
     const r = await publish(url(a, '0_cccccccc', 'tok-0_cccccccc', 0, 103), { seconds: 4 }).done;
     expect(r.code).not.toBe(0);
-    expect(kaltura.calls.length).toBe(before);
+    expect(asked()).toBe(before);
     expect(a.stdout()).toContain('PARTNER_NOT_SERVED');
   });
 
   test('renews a KS the service no longer accepts, transparently; an `e` with a backend-id prefix is accepted', async ({
     appliance: a,
   }) => {
-    kaltura.revokeSessionsBefore(Date.now());
+    const revokedAt = Date.now();
+    kaltura.revokeSessionsBefore(revokedAt);
     const e = '0_cccccccc';
     // A deployment with a live backend_id issues e=<backendId>-<entryId>.
     const prefixed = `rtmp://127.0.0.1:${a.rtmpPort}/kLive/?p=${PARTNER}&e=kbe3-${e}&i=0&t=tok-${e}/${e}_1`;
     const enc = publish(prefixed, { seconds: 6 });
     await waitFor('started', async () => (await channel(a, e))?.state === 'started', 30_000);
     const auths = callsOf('liveStream.authenticate').filter((c) => c.params.entryId === e);
-    expect(auths.map((c) => c.outcome)).toEqual(['INVALID_KS', 'ok']);
+    // The first call after the revocation was refused (INVALID_KS): the publish's own authenticate, or the server
+    // node's heartbeat when it came first (every second here); either way the next KS was taken transparently.
+    const refused = kaltura.calls.filter((c) => c.at >= revokedAt && c.outcome === 'INVALID_KS');
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(auths.map((c) => c.outcome).filter((o) => o !== 'INVALID_KS')).toEqual(['ok']);
     // What is checked is the authentication: the rest of the publish proves nothing more.
     await enc.stop();
   });

@@ -13,6 +13,7 @@ import {
   redactPushUrl,
 } from '../../main/push/push-target-url.js';
 import { PushTargets } from '../../main/push/push-targets.js';
+import { pointsHere } from '../../main/channels/channel-view.js';
 import { openDatabase } from '../../main/store/database.js';
 
 const log = createLogger('silent');
@@ -162,5 +163,15 @@ describe('push targets follow the channel', () => {
     expect(push.list('0_a').map((t) => t.status.bytesSent)).toEqual([100, 100]);
     expect(await push.delete('0_a', on.id)).toBe(true);
     expect(push.list('0_a').map((t) => t.name)).toEqual(['two']);
+  });
+});
+
+describe("the eCDN offer of the entry's broadcast URL", () => {
+  it('is withheld when the service sends encoders to this appliance itself (a push there would loop)', () => {
+    expect(pointsHere('rtmp://10.0.0.5:1935/kLive/?p=1&e=0_x&i=0&t=t', '10.0.0.5')).toBe(true);
+    expect(pointsHere('rtmp://localhost/kLive/?e=0_x', 'ecdn.local')).toBe(true);
+    expect(pointsHere('rtmp://[::1]/kLive/?e=0_x', 'ecdn.local')).toBe(true);
+    expect(pointsHere('not a url', 'ecdn.local')).toBe(true);
+    expect(pointsHere('rtmp://1-a.kaltura.com:1935/kLive/?p=1&e=0_x&i=0&t=t', '10.0.0.5')).toBe(false);
   });
 });

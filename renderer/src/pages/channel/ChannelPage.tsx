@@ -125,7 +125,7 @@ export function ChannelPage({ entryId, ecdn = false }: { entryId: string; ecdn?:
           <AccessPanel channel={channel} onChanged={ch.reload} />
         </Panel>
         <Panel title="Also send to">
-          <PushTargetsPanel entryId={channel.entryId} />
+          <PushTargetsPanel entryId={channel.entryId} kalturaUrl={channel.kalturaBroadcastUrl} />
         </Panel>
         <Panel title="Publishing point options">
           <PublishingPointOptions entryId={entryId} state={channel.state} />

@@ -5,6 +5,9 @@ import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';
 
+/** The name of the target the eCDN offer makes (the entry's broadcast URL at Kaltura). */
+const KALTURA_TARGET_NAME = 'Kaltura cloud';
+
 /** While a push is live its byte count is read again this often. */
 const LIVE_REFRESH_MS = 2000;
 
@@ -33,7 +36,13 @@ function uptime(since: string | undefined): string {
  * "Also send to": push targets of the channel (the Kaltura cloud entry, YouTube, another appliance). Each runs on
  * its own: a failing one retries and never disturbs the stream or the others. URLs are shown masked.
  */
-export function PushTargetsPanel({ entryId }: { entryId: string }) {
+export function PushTargetsPanel({
+  entryId,
+  kalturaUrl,
+}: {
+  entryId: string;
+  kalturaUrl?: string | undefined;
+}) {
   const id = useId();
   const targets = useResource('targets.list', { entryId }, entryId);
   const refetch = useDebounced(targets.reload, 200);
@@ -70,6 +79,7 @@ export function PushTargetsPanel({ entryId }: { entryId: string }) {
     }
   };
   const list = targets.data?.targets ?? [];
+  const offerKaltura = kalturaUrl !== undefined && !list.some((t) => t.name === KALTURA_TARGET_NAME);
   return (
     <div className="push-targets" data-testid="push-targets">
       <p className="muted small">
@@ -78,6 +88,24 @@ export function PushTargetsPanel({ entryId }: { entryId: string }) {
         own and never disturbs the event.
       </p>
       {list.length === 0 ? <p className="muted">No push targets.</p> : null}
+      {offerKaltura ? (
+        <p className="inline-action" data-testid="kaltura-offer">
+          <button
+            type="button"
+            disabled={create.busy}
+            onClick={async () => {
+              if (await create.run({ entryId, url: kalturaUrl, name: KALTURA_TARGET_NAME })) targets.reload();
+            }}
+          >
+            Also send to the Kaltura cloud
+          </button>
+          <span className="muted small">
+            {' '}
+            The entry&apos;s own broadcast URL at Kaltura, as the partner&apos;s service gave it: remote
+            viewers watch from the cloud.
+          </span>
+        </p>
+      ) : null}
       <ul className="target-list">
         {list.map((t) => (
           <li key={t.id} data-testid="push-target" data-state={t.state}>
