@@ -168,6 +168,17 @@ export class ControlService implements ControlDispatcher {
     return (this.handlers[operation] as (r: unknown) => Promise<ResponseOf<K>>)(request);
   }
 
+  /**
+   * A channel's own secret (its stream token, its SRT passphrase) is made here only in standalone mode: in eCDN
+   * mode it is the live entry's, at Kaltura (409 MODE_ECDN, saying where to change it).
+   */
+  private standaloneSecret(req: unknown, where: string): { entryId: string } {
+    const { entryId } = split(req);
+    this.view(entryId);
+    if (this.o.mode === 'ecdn') throw new ControlFailure(409, 'MODE_ECDN', `in eCDN mode ${where}`);
+    return { entryId };
+  }
+
   private view(entryId: string): ChannelView {
     const c = this.o.channels.get(entryId);
     if (!c) throw new ControlFailure(404, 'CHANNEL_NOT_FOUND', `no channel with entry id ${entryId}`);
@@ -439,15 +450,10 @@ export class ControlService implements ControlDispatcher {
       'channels.stop': async (req) => this.control(split(req).entryId, 'stop'),
       'channels.restart': async (req) => this.control(split(req).entryId, 'restart'),
       'channels.rotateSrtPassphrase': async (req) => {
-        const { entryId } = split(req);
-        this.view(entryId);
-        if (o.mode === 'ecdn') {
-          throw new ControlFailure(
-            409,
-            'MODE_ECDN',
-            "in eCDN mode the SRT passphrase is the live entry's (srtPass): change it in Kaltura",
-          );
-        }
+        const { entryId } = this.standaloneSecret(
+          req,
+          "the SRT passphrase is the live entry's (srtPass): change it in Kaltura",
+        );
         o.channels.updateSrt(entryId, { rotatePassphrase: true });
         o.channels.addEvent(
           entryId,
@@ -458,15 +464,10 @@ export class ControlService implements ControlDispatcher {
         return this.view(entryId);
       },
       'channels.rotateToken': async (req) => {
-        const { entryId } = split(req);
-        this.view(entryId);
-        if (o.mode === 'ecdn') {
-          throw new ControlFailure(
-            409,
-            'MODE_ECDN',
-            "in eCDN mode the stream token is the live entry's: regenerate it in Kaltura",
-          );
-        }
+        const { entryId } = this.standaloneSecret(
+          req,
+          "the stream token is the live entry's: regenerate it in Kaltura",
+        );
         o.channels.rotateToken(entryId);
         o.live.forgetAuthentication(entryId);
         o.channels.addEvent(

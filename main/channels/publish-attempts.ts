@@ -2,19 +2,11 @@
  * Each channel's last publish attempt, accepted or refused, with the fix in plain words: what the channel header
  * shows, so staff see why the encoder is not live where they look (not only in the events).
  */
+import type { PublishAttemptView } from '../contract/contract.js';
 import { refusalHint } from './refused-publishes.js';
 
-export interface PublishAttempt {
-  at: number;
-  remote: string;
-  transport: 'rtmp' | 'srt';
-  accepted: boolean;
-  /** The refusal's code (absent when accepted). */
-  code?: string;
-  message: string;
-  /** What to do about a refusal. */
-  fix?: string;
-}
+/** The contract's view, with the time as ms since the epoch. */
+export type PublishAttempt = Omit<PublishAttemptView, 'at'> & { at: number };
 
 /** Channels remembered at most (the oldest attempt is forgotten first). */
 export const MAX_ATTEMPTS = 10_000;

@@ -101,6 +101,19 @@ export interface IngestView {
   srt?: SrtStatsView;
 }
 
+/** A channel's last publish attempt (RTMP or SRT): accepted, or refused with the code and the fix. */
+export interface PublishAttemptView {
+  at: string;
+  remote: string;
+  transport: 'rtmp' | 'srt';
+  accepted: boolean;
+  /** The refusal's code (absent when accepted). */
+  code?: string;
+  message: string;
+  /** What to do about a refusal, in plain words. */
+  fix?: string;
+}
+
 /** SRT's statistics of one caller: round trip, rates, and what the link lost and SRT recovered. */
 export interface SrtStatsView {
   rttMs: number;
@@ -194,15 +207,7 @@ export interface ChannelView {
    */
   kalturaBroadcastUrl?: string;
   /** The last publish attempt since the appliance started: accepted, or refused with the fix in plain words. */
-  lastPublish?: {
-    at: string;
-    remote: string;
-    transport: 'rtmp' | 'srt';
-    accepted: boolean;
-    code?: string;
-    message: string;
-    fix?: string;
-  };
+  lastPublish?: PublishAttemptView;
   publishingPoint: { name: string; path: string; state: PublishingPointState };
   state: PublishingPointState;
   playback: { hls: string; dash: string };

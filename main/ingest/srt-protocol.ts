@@ -1,4 +1,5 @@
 /** Messages between the core and the SRT ingest child process (libsrt through koffi). */
+import type { SrtStatsView } from '../contract/contract.js';
 
 /** What the SRT child must know of each channel before a caller arrives (the listen callback cannot wait). */
 export interface SrtChannelSettings {
@@ -19,20 +20,8 @@ export interface SrtChildOptions {
   maxSessions: number;
 }
 
-/** SRT's own statistics of one caller (srt_bistats), every 2 s. */
-export interface SrtStats {
-  rttMs: number;
-  /** Receiving rate (Mb/s) and the link's estimated bandwidth (Mb/s). */
-  recvRateMbps: number;
-  bandwidthMbps: number;
-  packetsReceived: number;
-  /** Packets lost on the way (then asked for again), retransmitted packets received, and packets dropped too late. */
-  packetsLost: number;
-  packetsRetransmitted: number;
-  packetsDropped: number;
-  /** The latency the two ends agreed (ms). */
-  latencyMs: number;
-}
+/** SRT's own statistics of one caller (srt_bistats), every 2 s: what the channel view shows. */
+export type SrtStats = SrtStatsView;
 
 /** The caller's stream id, as the child read it (see srt-stream-id.ts). */
 export interface SrtCaller {

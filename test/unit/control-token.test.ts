@@ -29,6 +29,7 @@ function service(mode: 'standalone' | 'ecdn') {
     ingestsOf: () => [],
     transcodersOf: () => [],
     forgetAuthentication: vi.fn(),
+    attempts: { of: () => undefined },
   };
   const s = new ControlService({
     mode,

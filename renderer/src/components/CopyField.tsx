@@ -1,33 +1,5 @@
 import { useId, useRef, useState } from 'react';
-
-/** Copies with the Clipboard API, falling back to a selected text area and execCommand (plain HTTP on a LAN). */
-async function copyText(text: string, input: HTMLInputElement | null): Promise<boolean> {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch {
-    // Fall back below.
-  }
-  const area = document.createElement('textarea');
-  area.value = text;
-  area.setAttribute('readonly', '');
-  area.style.position = 'fixed';
-  area.style.opacity = '0';
-  document.body.appendChild(area);
-  area.select();
-  let ok = false;
-  try {
-    ok = document.execCommand('copy');
-  } catch {
-    ok = false;
-  }
-  area.remove();
-  input?.focus();
-  input?.select();
-  return ok;
-}
+import { copyText } from './copy-text.js';
 
 /**
  * A read-only value with a "Copy" button (named "Copy <label>"). `secret`: parts of the value shown masked until

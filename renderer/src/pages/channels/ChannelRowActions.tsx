@@ -1,36 +1,12 @@
 import { useState } from 'react';
 import type { ChannelView } from '@contract';
 import { useAction } from '../../api/hooks.js';
+import { copyText } from '../../components/copy-text.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { watchUrl } from './channel-health.js';
 
 /** Viewer links of a secure channel last 8 hours, as the share card's. */
 const SIGNED_SECONDS = 8 * 3600;
-
-async function copy(text: string): Promise<boolean> {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch {
-    // Fall back below.
-  }
-  const area = document.createElement('textarea');
-  area.value = text;
-  area.setAttribute('readonly', '');
-  area.className = 'offscreen';
-  document.body.appendChild(area);
-  area.select();
-  let ok = false;
-  try {
-    ok = document.execCommand('copy');
-  } catch {
-    ok = false;
-  }
-  area.remove();
-  return ok;
-}
 
 /**
  * Watch (the portal's watch page, in a new tab) and Copy link (its address) for one channel of the list; a secure
@@ -92,7 +68,7 @@ export function ChannelRowActions({
         onClick={async () => {
           const url = await link();
           if (!url) return;
-          const ok = await copy(url);
+          const ok = await copyText(url);
           setNote(ok ? 'Copied' : url);
           setTimeout(() => setNote(''), 4000);
         }}
