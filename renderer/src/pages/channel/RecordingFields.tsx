@@ -1,6 +1,9 @@
 import { useId } from 'react';
 
 /** What the recording form edits: whether to record, the DVR window in minutes, the days recordings are kept. */
+/** What "Record this event" proposes where nothing was chosen yet: the new-channel form and the header switch agree. */
+export const RECORDING_DEFAULTS = { dvrWindowMinutes: 5, keepDays: 30 } as const;
+
 export interface RecordingDraft {
   record: boolean;
   dvrWindowMinutes: string;

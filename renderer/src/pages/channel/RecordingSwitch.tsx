@@ -2,7 +2,12 @@ import { useEffect, useState } from 'react';
 import type { ChannelView } from '@contract';
 import { useAction } from '../../api/hooks.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
-import { parseRecordingDraft, RecordingFields, type RecordingDraft } from './RecordingFields.js';
+import {
+  parseRecordingDraft,
+  RECORDING_DEFAULTS,
+  RecordingFields,
+  type RecordingDraft,
+} from './RecordingFields.js';
 import { usePublishingPoint } from './use-recording.js';
 
 /** The draft a recording view (or, before the publishing point exists, the defaults) gives. */
@@ -12,7 +17,8 @@ export function draftOf(
   return {
     record: rec?.record ?? false,
     dvrWindowMinutes: String(rec?.dvrWindowMinutes ?? 0.5),
-    keepDays: String(rec?.keepDays ?? 0),
+    // Not recording yet: switching on keeps recordings as the new-channel form does (not "until purged").
+    keepDays: String(rec?.record ? rec.keepDays : rec?.keepDays || RECORDING_DEFAULTS.keepDays),
   };
 }
 

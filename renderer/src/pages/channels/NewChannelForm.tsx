@@ -4,7 +4,12 @@ import { useAction } from '../../api/hooks.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Progress } from '../../components/Progress.js';
 import { hrefOf, navigate } from '../../routing.js';
-import { parseRecordingDraft, RecordingFields, type RecordingDraft } from '../channel/RecordingFields.js';
+import {
+  parseRecordingDraft,
+  RECORDING_DEFAULTS,
+  RecordingFields,
+  type RecordingDraft,
+} from '../channel/RecordingFields.js';
 
 function EcdnExplanation() {
   return (
@@ -16,7 +21,11 @@ function EcdnExplanation() {
 }
 
 /** What "Record this event" starts with on a new channel. */
-const NEW_RECORDING: RecordingDraft = { record: false, dvrWindowMinutes: '5', keepDays: '30' };
+const NEW_RECORDING: RecordingDraft = {
+  record: false,
+  dvrWindowMinutes: String(RECORDING_DEFAULTS.dvrWindowMinutes),
+  keepDays: String(RECORDING_DEFAULTS.keepDays),
+};
 
 /**
  * Creates a channel (standalone mode), recording from the start when asked, and opens it at once (its encoder
