@@ -13,8 +13,9 @@ import type { SigningKeys } from '../access/signing-keys.js';
 import { parseAllowList } from '../lib/ip-allow-list.js';
 import { ArchiveExportError, exportRange } from '../origin/archive-export.js';
 import type { PublishingPoints } from '../origin/publishing-points.js';
-import { ITEM_NAME, SpaceMediaError, type SpaceFiles } from '../spaces/space-media.js';
+import { ITEM_NAME, type SpaceFiles } from '../spaces/space-media.js';
 import type { SpaceItem, SpaceRecord, SpaceStore } from '../spaces/space-store.js';
+import { admitItem } from '../spaces/archive-library.js';
 import { signedUrlBody } from '../contract/contract.js';
 import { randomHex } from '../lib/random-id.js';
 
@@ -166,30 +167,9 @@ export function registerSpacesApi(app: FastifyInstance, o: SpacesApiOptions): vo
     },
   );
 
-  /** Adds a file (already in `tmp`) to a space once ffprobe says what it is. */
-  const admit = async (s: SpaceRecord, name: string, tmp: string): Promise<SpaceItem> => {
-    try {
-      const info = await o.files.probe(tmp);
-      const target = o.files.itemPath(s.id, name);
-      await o.files.forget(s.id, name);
-      fs.renameSync(tmp, target);
-      const item: SpaceItem = {
-        spaceId: s.id,
-        name,
-        kind: info.kind,
-        format: info.format,
-        size: fs.statSync(target).size,
-        duration: info.duration,
-        createdAt: Date.now(),
-      };
-      o.spaces.putItem(item);
-      return item;
-    } catch (err) {
-      fs.rmSync(tmp, { force: true });
-      if (err instanceof SpaceMediaError) throw o.fail(err.status, 'UNSUPPORTED_MEDIA', err.message);
-      throw err;
-    }
-  };
+  /** Adds a file (already in `tmp`) to a space once ffprobe says what it is (415 `UNSUPPORTED_MEDIA_TYPE` if not). */
+  const admit = (s: SpaceRecord, name: string, tmp: string): Promise<SpaceItem> =>
+    admitItem(o.spaces, o.files, s, name, tmp);
 
   app.post(
     '/api/v1/channels/:entryId/archive/save',
