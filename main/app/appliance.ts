@@ -240,6 +240,7 @@ export class Appliance {
         record: channelLog(channels, log.child({ part: 'srt' })),
         refused: live.refused,
         attempts: live.attempts,
+        knownEntriesOnly: ecdn === undefined,
         log: log.child({ part: 'srt' }),
         ...(ecdn
           ? {

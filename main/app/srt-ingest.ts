@@ -24,6 +24,8 @@ export interface SrtIngestOptions {
   record: RecordEvent;
   refused: RefusedPublishes;
   attempts?: PublishAttempts;
+  /** Standalone: SRT callers of entries without a channel here are refused before any relay starts. */
+  knownEntriesOnly: boolean;
   log: Logger;
   /**
    * eCDN mode: asks the partner's service about an entry (its `srtPass`) and records it, after an SRT caller of an
@@ -32,8 +34,12 @@ export interface SrtIngestOptions {
   learnEntry?: (entryId: string) => Promise<void>;
 }
 
-/** One lookup per entry this often at most, whatever a stranger sends; at most this many entries remembered. */
+/**
+ * One lookup per entry this often at most, and one lookup in all every LEARN_GAP_MS with one in flight, whatever a
+ * stranger sends (each is a call to the partner's service); at most MAX_LEARNING entries remembered.
+ */
 const LEARN_INTERVAL_MS = 30_000;
+const LEARN_GAP_MS = 2_000;
 const MAX_LEARNING = 1000;
 
 export class SrtIngest {
@@ -49,6 +55,7 @@ export class SrtIngest {
       record: o.record,
       refused: o.refused,
       ...(o.attempts ? { attempts: o.attempts } : {}),
+      knownEntriesOnly: o.knownEntriesOnly,
     });
     this.server = new SrtServer({
       bind: o.bind,
@@ -66,18 +73,27 @@ export class SrtIngest {
   }
 
   private readonly learning = new Map<string, number>();
+  private lastLookup = 0;
+  private lookingUp = false;
 
   private learn(entryId: string): void {
     const learnEntry = this.o.learnEntry;
     if (!learnEntry || this.o.channels.get(entryId)?.srtPassphrase) return;
     const now = Date.now();
     if ((this.learning.get(entryId) ?? 0) > now - LEARN_INTERVAL_MS) return;
+    if (this.lookingUp || now - this.lastLookup < LEARN_GAP_MS) return;
     this.learning.set(entryId, now);
+    this.lastLookup = now;
+    this.lookingUp = true;
     while (this.learning.size > MAX_LEARNING)
       this.learning.delete(this.learning.keys().next().value as string);
-    learnEntry(entryId).catch((err: Error) =>
-      this.o.log.warn({ entryId, err: err.message }, 'could not learn the entry for SRT'),
-    );
+    learnEntry(entryId)
+      .catch((err: Error) =>
+        this.o.log.warn({ entryId, err: err.message }, 'could not learn the entry for SRT'),
+      )
+      .finally(() => {
+        this.lookingUp = false;
+      });
   }
 
   /**

@@ -16,6 +16,8 @@ export interface SrtAdmissionOptions {
   refused: RefusedPublishes;
   /** Each channel's last publish attempt (the channel header shows it). */
   attempts?: PublishAttempts;
+  /** Standalone: an entry without a channel here is refused at once (eCDN: the partner's service decides). */
+  knownEntriesOnly?: boolean;
 }
 
 export type Admission = { query: Record<string, string> } | { code: string; reason: string };
@@ -40,6 +42,9 @@ export class SrtAdmission {
    * `<entry>_<n>` was authenticated by the channel's passphrase, so its publish carries the channel's token.
    */
   admit(caller: SrtCaller): Admission {
+    if (this.o.knownEntriesOnly && !this.o.channels.get(caller.entryId)) {
+      return this.refuse(caller, 'ENTRY_ID_NOT_FOUND', `No channel ${caller.entryId} on this appliance`);
+    }
     let token = caller.token;
     if (caller.form === 'plain') {
       const c = this.o.channels.get(caller.entryId);

@@ -33,9 +33,16 @@ import type {
 import { parseSrtStreamId } from './srt-stream-id.js';
 
 /** Media held for a caller while the core decides (beyond: the oldest is dropped; ffmpeg resyncs on TS). */
-const MAX_HELD_BYTES = 8 * 1024 * 1024;
+const MAX_HELD_BYTES = 4 * 1024 * 1024;
 /** A relay whose ffmpeg stops reading this far behind is cut (the core is told why). */
-const MAX_RELAY_BACKLOG = 32 * 1024 * 1024;
+const MAX_RELAY_BACKLOG = 8 * 1024 * 1024;
+/** A caller that sends no media this long (after the handshake, or since its last packet) is hung up on. */
+const NO_MEDIA_MS = 10_000;
+/** Handshakes in progress at once, from one address and in all (a flood is refused at once, cheaply). */
+const MAX_ATTEMPTS_PER_ADDRESS = 8;
+const MAX_ATTEMPTS = 256;
+/** Callers from one address at once. */
+const MAX_SESSIONS_PER_ADDRESS = 4;
 /** How long after the listen callback a caller not yet accepted counts as refused by the handshake. */
 const REFUSAL_CHECK_MS = 1500;
 
@@ -46,6 +53,8 @@ interface Session {
   heldBytes: number;
   relay?: ChildProcess;
   ended: boolean;
+  /** When media last arrived (or the handshake ended). */
+  lastDataAt: number;
 }
 
 interface Attempt {
@@ -67,7 +76,7 @@ const attempts = new Map<number, Attempt>();
 const sessions = new Map<number, Session>();
 let stopping = false;
 
-function main(): void {
+async function main(): Promise<void> {
   let srt: ReturnType<typeof loadSrtLibrary>;
   try {
     srt = loadSrtLibrary(opts.library);
@@ -114,14 +123,20 @@ function main(): void {
         'SHUTTING_DOWN',
         'The appliance is shutting down',
       );
-    if (sessions.size + attempts.size >= opts.maxSessions) {
+    const fromThere = (xs: Iterable<{ remote: string }>) => [...xs].filter((x) => x.remote === remote).length;
+    if (
+      sessions.size >= opts.maxSessions ||
+      attempts.size >= MAX_ATTEMPTS ||
+      fromThere(attempts.values()) >= MAX_ATTEMPTS_PER_ADDRESS ||
+      fromThere([...sessions.values()].map((x) => x.caller)) >= MAX_SESSIONS_PER_ADDRESS
+    ) {
       return refuse(
         socket,
         SRT_REJX.OVERLOAD,
         remote,
         streamId,
         'TOO_MANY_CALLERS',
-        `At most ${opts.maxSessions} SRT callers at once`,
+        `Too many SRT callers (at most ${opts.maxSessions} at once, ${MAX_SESSIONS_PER_ADDRESS} from one address)`,
       );
     }
     const parsed = parseSrtStreamId(streamId);
@@ -159,7 +174,18 @@ function main(): void {
         sid.entryId,
       );
     }
-    if (channel?.passphrase) srt.setString(socket, SRTO.PASSPHRASE, channel.passphrase);
+    // A passphrase libsrt does not take (outside 10 to 79 bytes) must not leave the connection unencrypted.
+    if (channel?.passphrase && !srt.setString(socket, SRTO.PASSPHRASE, channel.passphrase)) {
+      return refuse(
+        socket,
+        SRT_REJX.UNACCEPTABLE,
+        remote,
+        streamId,
+        'SRT_PASSPHRASE_INVALID',
+        `Channel ${sid.entryId}'s SRT passphrase is not one SRT accepts (10 to 79 characters): set another`,
+        sid.entryId,
+      );
+    }
     if (channel) srt.setInt(socket, SRTO.RCVLATENCY, channel.latencyMs);
     attempts.set(socket, {
       at: Date.now(),
@@ -222,6 +248,8 @@ function main(): void {
     });
   };
 
+  // The channels' passphrases first: a caller must never meet a listener that does not know them yet.
+  await channelsKnown;
   if (!srt.listen(listener, 32)) {
     send({ type: 'listen-error', message: `SRT port ${opts.bind}:${opts.srtPort}: ${srt.lastError()}` });
     return;
@@ -270,7 +298,7 @@ function main(): void {
     }
     srt.setInt(socket, SRTO.RCVSYN, 0);
     const caller: SrtCaller = { ...a.caller, srtId: socket, remote: addressOf(peer), encrypted: a.encrypted };
-    const s: Session = { socket, caller, held: [], heldBytes: 0, ended: false };
+    const s: Session = { socket, caller, held: [], heldBytes: 0, ended: false, lastDataAt: Date.now() };
     sessions.set(socket, s);
     srt.epollAdd(eid, socket, SRT_EPOLL_IN | SRT_EPOLL_ERR);
     send({ type: 'publish', ...caller });
@@ -284,6 +312,7 @@ function main(): void {
         end(s, 'the encoder closed the SRT connection');
         return;
       }
+      s.lastDataAt = Date.now();
       deliver(s, Buffer.from(buf.subarray(0, n)));
     }
   };
@@ -336,6 +365,7 @@ function main(): void {
       stderr = (stderr + d).slice(-2000);
     });
     ff.stdin?.on('error', () => undefined);
+    ff.once('error', (err) => end(s, `the relay could not start: ${err.message}`));
     ff.on('exit', (code, signal) => {
       const why =
         stderr
@@ -358,7 +388,6 @@ function main(): void {
   process.on('message', (m: SrtCoreToChild) => {
     switch (m.type) {
       case 'channels':
-        channels = m.channels;
         break;
       case 'relay': {
         const s = sessions.get(m.srtId);
@@ -381,6 +410,10 @@ function main(): void {
   process.on('disconnect', () => process.exit(0));
 
   setInterval(() => {
+    const now = Date.now();
+    for (const s of [...sessions.values()]) {
+      if (now - s.lastDataAt > NO_MEDIA_MS) end(s, `no media from the encoder for ${NO_MEDIA_MS / 1000} s`);
+    }
     for (const s of sessions.values()) {
       if (!s.relay) continue;
       const st = srt.stats(s.socket);
@@ -409,4 +442,18 @@ function main(): void {
   });
 }
 
-main();
+// The core sends the channels right after the fork; listening waits for them (5 s at most).
+let channelsArrived: () => void = () => undefined;
+const channelsKnown = new Promise<void>((resolve) => {
+  channelsArrived = resolve;
+  setTimeout(resolve, 5000).unref();
+});
+process.on('message', (m: SrtCoreToChild) => {
+  if (m.type !== 'channels') return;
+  channels = m.channels;
+  channelsArrived();
+});
+
+main().catch((err: Error) => {
+  send({ type: 'listen-error', message: `SRT ingest: ${err.message}` });
+});

@@ -26,6 +26,7 @@ export const SRT_REJX = {
   OVERLOAD: 1402,
   FORBIDDEN: 1403,
   NOTFOUND: 1404,
+  UNACCEPTABLE: 1406,
 } as const;
 /** SRT_LOG_ERR (syslog's LOG_ERR): libsrt writes only errors to stderr. */
 const LOG_ERR = 3;

@@ -22,7 +22,7 @@ import type {
 } from './srt-protocol.js';
 
 /** How long a relay key stays usable: the relay's ffmpeg connects within moments. */
-export const RELAY_KEY_TTL_MS = 30_000;
+export const RELAY_KEY_TTL_MS = 10_000;
 /** SRT callers at once. */
 export const MAX_SRT_SESSIONS = 64;
 
@@ -86,9 +86,10 @@ export class SrtServer extends EventEmitter<SrtServerEvents> {
       what: 'SRT ingest',
       log: opts.log,
       onMessage: (m) => this.onMessage(m),
+      // The passphrases before the child listens: it waits for them.
+      onSpawn: () => this.child.send({ type: 'channels', channels: this.channels }),
       onReady: (port) => {
         this.port = port;
-        this.child.send({ type: 'channels', channels: this.channels });
       },
       onExit: () => {
         this.relayed.clear();
@@ -195,6 +196,8 @@ export class SrtServer extends EventEmitter<SrtServerEvents> {
         }
         break;
       case 'ended':
+        // A relay key of a caller that is gone is worth nothing to anyone.
+        for (const [key, k] of this.keys) if (k.caller.srtId === m.srtId) this.keys.delete(key);
         for (const [sessionId, srtId] of this.relayed) {
           if (srtId !== m.srtId) continue;
           this.relayed.delete(sessionId);

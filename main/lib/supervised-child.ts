@@ -16,6 +16,8 @@ export interface SupervisedChildOptions<In> {
   log: Logger;
   /** Every message but `ready` and `listen-error`. */
   onMessage: (m: In) => void;
+  /** It was forked (first start and each restart): what it must be told before it listens. */
+  onSpawn?: () => void;
   /** It listens (again): on the first start and after each restart. */
   onReady?: (port: number) => void;
   /** It exited (whatever the reason), before any restart. */
@@ -52,6 +54,7 @@ export class SupervisedChild<In extends { type: string }, Out> {
       serialization: 'json',
     });
     this.child = child;
+    this.o.onSpawn?.();
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       for (const line of d.split('\n').filter(Boolean)) log.debug({ child: line }, what);
     });

@@ -214,6 +214,21 @@ describe('SRT ingest', () => {
     );
     expect(listed.message).toMatch(/Unrecognised SRT stream id/);
 
+    // An entry with no channel here (standalone): refused before any relay starts, listed with its reason.
+    const unknown = publishSrt(srtPort, { streamId: '#:::e=0_zzzzzzzz,st=0,p=x', seconds: 10 });
+    expect((await unknown.done).code).not.toBe(0);
+    await waitFor(
+      'the unknown entry in the refused publishes',
+      async () => {
+        const r = (await (await a.api('GET', '/api/v1/ingest/refusals')).json()) as {
+          refusals: Array<{ code: string; entryId?: string }>;
+        };
+        return r.refusals.find((x) => x.code === 'ENTRY_ID_NOT_FOUND' && x.entryId === '0_zzzzzzzz');
+      },
+      5000,
+    );
+    expect((await a.api('GET', '/api/v1/channels/0_zzzzzzzz')).status).toBe(404);
+
     const t1 = Date.now();
     const wrongToken = publishSrt(srtPort, {
       streamId: `#:::e=${c.entryId},st=0,p=wrongtoken`,

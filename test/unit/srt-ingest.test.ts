@@ -138,6 +138,21 @@ describe('SRT admission', () => {
     });
   });
 
+  it('standalone: a caller of an entry without a channel here is refused before any relay starts', () => {
+    const refused = new RefusedPublishes(() => 0);
+    const admission = new SrtAdmission({
+      channels: { get: () => undefined, list: () => [] },
+      partnerId: 7,
+      record: () => undefined,
+      refused,
+      knownEntriesOnly: true,
+    });
+    expect(admission.admit(caller({ entryId: '0_zzzzzzzz', streamName: '0_zzzzzzzz_1' }))).toMatchObject({
+      code: 'ENTRY_ID_NOT_FOUND',
+    });
+    expect(refused.list()[0]).toMatchObject({ code: 'ENTRY_ID_NOT_FOUND', entryId: '0_zzzzzzzz' });
+  });
+
   it('puts refusals of unknown entries in the appliance-wide list, with a hint', () => {
     const { admission, refused, events } = setup(undefined);
     admission.refusedCaller({
