@@ -11,6 +11,7 @@ import {
   draftFrom,
   fieldProblems,
   inputFrom,
+  problemsAfter,
   type FieldProblems,
   type SettingsDraft,
 } from './settings-draft.js';
@@ -60,14 +61,7 @@ export function FirstRunWizard({
   const current = settings.data;
   const set = (patch: Partial<SettingsDraft>) => {
     setDraft((d) => (d ? { ...d, ...patch } : d));
-    setErrors((e) => {
-      // A new mode asks different questions: what was wrong before is no longer the point.
-      if ('mode' in patch) return {};
-      const next = { ...e };
-      for (const k of Object.keys(patch) as Array<keyof SettingsDraft>) delete next[k];
-      if ('adminToken' in patch) delete next.adminTokenRepeat;
-      return next;
-    });
+    setErrors((e) => problemsAfter(e, patch));
   };
   const computed = current && draft ? inputFrom(draft, current) : null;
   const stepName: Step = STEPS[step] ?? 'Summary';

@@ -13,6 +13,7 @@ import {
   draftFrom,
   fieldProblems,
   inputFrom,
+  problemsAfter,
   type FieldProblems,
   type SettingsDraft,
 } from './settings-draft.js';
@@ -53,14 +54,7 @@ export function SettingsPage({
     );
   const set = (patch: Partial<SettingsDraft>) => {
     setDraft((d) => (d ? { ...d, ...patch } : d));
-    // A field's problem goes when it changes; a new mode starts with none.
-    setErrors((e) => {
-      if ('mode' in patch) return {};
-      const next = { ...e };
-      for (const k of Object.keys(patch) as Array<keyof SettingsDraft>) delete next[k];
-      if ('adminToken' in patch) delete next.adminTokenRepeat;
-      return next;
-    });
+    setErrors((e) => problemsAfter(e, patch));
   };
   const { input } = inputFrom(draft, current);
   const store = async (apply?: SettingsApply) => {

@@ -22,6 +22,18 @@ export type FieldProblems = Partial<Record<keyof SettingsDraft, string>>;
 
 export type SetDraft = (patch: Partial<SettingsDraft>) => void;
 
+/**
+ * The field problems left after `patch`: a field's problem goes when it changes (the repeated token's with the
+ * token); a new mode asks different questions, so none is left.
+ */
+export function problemsAfter(problems: FieldProblems, patch: Partial<SettingsDraft>): FieldProblems {
+  if ('mode' in patch) return {};
+  const next = { ...problems };
+  for (const k of Object.keys(patch) as Array<keyof SettingsDraft>) delete next[k];
+  if ('adminToken' in patch) delete next.adminTokenRepeat;
+  return next;
+}
+
 /** What every group of settings fields gets: the draft, its setter, and the settings in effect. */
 export interface SettingsGroupProps {
   draft: SettingsDraft;
