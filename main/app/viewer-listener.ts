@@ -22,9 +22,10 @@ import {
   serverOptions,
   VIEWER_SOCKET_LIMITS,
 } from '../lib/http-server.js';
+import { FastLane, type LaneRequest } from '../lib/http-fast-lane.js';
 import type { AllowList } from '../lib/ip-allow-list.js';
 import type { Logger } from '../lib/logger.js';
-import type { IndexVersion } from '../origin/answer-memo.js';
+import type { IndexVersion, MemoAnswer } from '../origin/answer-memo.js';
 import { FragmentWaiters } from '../origin/fragment-waiters.js';
 import type { OriginStorage } from '../origin/origin-storage.js';
 import { resolvePpOptions } from '../origin/publishing-point-options.js';
@@ -77,8 +78,9 @@ export interface OriginServerOptions {
 }
 
 export function createOriginServer(o: OriginServerOptions): FastifyInstance {
-  // Repeated viewer requests are answered from the memo before the router sees them; everything else (and
-  // every first request) goes through the routes below, which fill the memo.
+  // Repeated viewer requests are answered from the memo before the router sees them (by the fast lane, or by the
+  // handler on a connection Node parses); everything else (and every first request) goes through the routes
+  // below, which fill the memo.
   const caches = new ViewerCacheSet(o.index, o.storage.cache);
   const answers = caches.answers;
   const clientOf = (req: {
@@ -91,7 +93,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     return client !== undefined && o.adminAllow.allows(client) && o.isAdmin(req);
   };
   let closing = false;
-  const countViewer = (req: http.IncomingMessage, pp: string, rendition: string, bytes: number) =>
+  const countViewer = (req: LaneRequest | http.IncomingMessage, pp: string, rendition: string, bytes: number) =>
     o.stats?.record(
       pp,
       rendition,
@@ -100,16 +102,29 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       bytes,
       req,
     );
-  const replay = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
-    if (closing || req.method !== 'GET' || req.url === undefined) return false;
+  /**
+   * The memo's answer to a request any viewer may be given it for (a plain GET of an open publishing point, no
+   * range or validators), counted as a viewer's; undefined sends the request to the router.
+   */
+  const memoAnswer = (req: LaneRequest | http.IncomingMessage): MemoAnswer | undefined => {
+    const h = req.headers;
+    if (closing || req.method !== 'GET' || req.url === undefined) return undefined;
+    if (h.range !== undefined || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined)
+      return undefined;
     const a = answers.get(req.url);
-    if (!a || o.accessFor(a.pp) !== 'open') return false;
+    if (!a || o.accessFor(a.pp) !== 'open') return undefined;
+    countViewer(req, a.pp, a.rendition, a.body.length);
+    return a;
+  };
+  const replay = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    const a = memoAnswer(req);
+    if (!a) return false;
     res.writeHead(200, a.headers);
     res.end(a.body);
-    countViewer(req, a.pp, a.rendition, a.body.length);
     return true;
   };
   const edge = o.edge?.handler(clientOf);
+  let lane: FastLane | undefined;
   const base = listenerOptions(o.log, 'origin');
   const app = Fastify({
     ...base,
@@ -119,6 +134,12 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
         else if (!replay(req, res)) handler(req, res);
       });
       applySocketLimits(server, VIEWER_SOCKET_LIMITS);
+      // Repeated viewer requests are answered from the memo's bytes before Node's HTTP machinery; the rest reach
+      // the handler above on the same connection.
+      lane = new FastLane(server, {
+        answer: (req) => (edge && isEdgeUrl(req.url) ? undefined : memoAnswer(req)),
+        limits: VIEWER_SOCKET_LIMITS,
+      });
       return server;
     },
   });
@@ -161,6 +182,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   app.addHook('preClose', async () => {
     closing = true;
     answers.clear();
+    lane?.closeAll();
     blocking.releaseAll();
   });
   // Keeps what any viewer may be given again: a signed answer is never kept (its URL has a query string).

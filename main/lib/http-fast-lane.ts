@@ -1,0 +1,377 @@
+/**
+ * The fast lane: a connection handler in front of Node's `http.Server` that answers repeated requests from bytes
+ * at hand, without Node's HTTP machinery.
+ *
+ * Why by hand: at viewer scale the same playlist and fragment URLs are asked for again and again, and what one such
+ * answer costs is Node's parser, its request and response objects, and header serialisation: three times nginx's CPU
+ * for a 1.5 KB playlist (README, "Benchmarks"). No library answers from prebuilt bytes on Node's own sockets. So for
+ * each connection the lane reads request heads itself, and:
+ *
+ * - a request it fully understands, that `answer` has bytes for (a plain GET), is answered with one write of a status
+ *   line and headers built once per answer and second, then the body;
+ * - any other request it understands (no body, HTTP/1.1, strict syntax) goes to the server's `request` listeners on
+ *   the same connection, with a real `IncomingMessage` and `ServerResponse` on the socket, exactly as Node's own
+ *   connection handler makes them; the lane reads the next request when that response has finished;
+ * - anything else (a body, `Transfer-Encoding`, `Upgrade`, `Expect`, HTTP/1.0, a duplicate header, obs-fold, a
+ *   character outside the strict grammar, a head over 16 KB) is handed with the unread bytes to Node's own
+ *   connection handler, which parses (or refuses) it and every later request on that connection.
+ *
+ * So the lane's parser only ever accepts a strict subset of what Node's accepts, and everything it does not answer
+ * itself is answered by the server as before. It keeps Node's socket bounds: a head must arrive within the header
+ * timeout (else 408), an idle keep-alive connection is closed, a reader that does not read stops the lane reading
+ * its next request (pipelined requests cannot pile answers up in memory).
+ */
+import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type net from 'node:net';
+import type { SocketLimits } from './http-server.js';
+
+/** A request head the lane understood. */
+export interface LaneRequest {
+  method: string;
+  url: string;
+  /** Lower-case names, one value each (a duplicate name sends the request to Node's parser). */
+  headers: IncomingHttpHeaders & Record<string, string>;
+  socket: net.Socket;
+}
+
+/** A 200 answer from bytes at hand. The lane keeps its wire form while the same object is returned. */
+export interface LaneAnswer {
+  headers: OutgoingHttpHeaders;
+  body: Buffer;
+}
+
+export interface FastLaneOptions {
+  /**
+   * The answer to a GET with no `Range`, validators or `Connection: close`, or undefined: the request then goes to
+   * the server's `request` listeners.
+   */
+  answer(req: LaneRequest): LaneAnswer | undefined;
+  limits: SocketLimits;
+}
+
+/** Node's default `maxHeaderSize`: a longer head goes to Node's parser, which answers 431. */
+const MAX_HEAD_BYTES = 16 * 1024;
+/** Unread request bytes held while a response is being written; past this the socket stops being read. */
+const MAX_UNREAD_BYTES = 64 * 1024;
+/** Bodies up to this size are sent in the same buffer as the head (one write). */
+const COALESCE_BYTES = 16 * 1024;
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Z-]{1,20}) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const NOT_UNDERSTOOD = ['transfer-encoding', 'upgrade', 'expect', '__proto__'];
+/** The methods Node's parser knows (a CONNECT is never a `request`); any other goes to Node, which answers 400. */
+const METHODS = new Set(http.METHODS.filter((m) => m !== 'CONNECT'));
+/** A line feed without its carriage return: outside the lane's grammar (Node's parser refuses it at once). */
+const BARE_LF = /(?:^|[^\r])\n/;
+
+/** Node's internals of `ServerResponse` that its own connection handler sets (lib/_http_server.js). */
+interface NodeServerResponse extends http.ServerResponse {
+  _keepAliveTimeout: number;
+  _last: boolean;
+  _closed?: boolean;
+}
+
+/** Parses a head (without its final CRLF CRLF); undefined when it is outside the lane's strict subset. */
+export function parseRequestHead(
+  text: string,
+): { method: string; url: string; headers: Record<string, string>; rawHeaders: string[] } | undefined {
+  const lines = text.split('\r\n');
+  const line = REQUEST_LINE.exec(lines[0] ?? '');
+  if (!line || !METHODS.has(line[1] as string)) return undefined;
+  const headers: Record<string, string> = {};
+  const rawHeaders: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i] as string;
+    const colon = l.indexOf(':');
+    if (colon <= 0) return undefined;
+    const rawName = l.slice(0, colon);
+    const value = l.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    if (!HEADER_NAME.test(rawName) || !HEADER_VALUE.test(value) || value.includes('\n')) return undefined;
+    const name = rawName.toLowerCase();
+    if (Object.prototype.hasOwnProperty.call(headers, name) || NOT_UNDERSTOOD.includes(name))
+      return undefined;
+    headers[name] = value;
+    rawHeaders.push(rawName, value);
+  }
+  if (headers.host === undefined) return undefined;
+  const length = headers['content-length'];
+  if (length !== undefined && length !== '0') return undefined;
+  if (headers.connection !== undefined && /\bupgrade\b/i.test(headers.connection)) return undefined;
+  return { method: line[1] as string, url: line[2] as string, headers, rawHeaders };
+}
+
+function headerLines(headers: OutgoingHttpHeaders): string {
+  let out = '';
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) out += `${name}: ${String(v)}\r\n`;
+  }
+  return out;
+}
+
+export class FastLane {
+  private readonly connections = new Set<LaneConnection>();
+  private readonly nodeConnection: Array<(socket: net.Socket) => void>;
+  private readonly wire = new WeakMap<LaneAnswer, { second: number; head: Buffer; whole?: Buffer }>();
+  private dateSecond = -1;
+  private dateLine = '';
+  /** Requests answered by the lane, passed to the listeners, and connections handed to Node's parser. */
+  readonly counts = { answered: 0, passed: 0, handedOff: 0 };
+
+  constructor(
+    readonly server: http.Server,
+    readonly opts: FastLaneOptions,
+  ) {
+    // Node's own connection handler, kept for what the lane hands over.
+    this.nodeConnection = server.listeners('connection') as Array<(socket: net.Socket) => void>;
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: net.Socket) => {
+      const c = new LaneConnection(this, socket);
+      this.connections.add(c);
+      socket.once('close', () => this.connections.delete(c));
+    });
+  }
+
+  /** Connections the lane holds (not those handed to Node's parser). */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Destroys every connection the lane holds (the listener is closing; Node closes the ones it was handed). */
+  closeAll(): void {
+    for (const c of this.connections) c.socket.destroy();
+    this.connections.clear();
+  }
+
+  /** @internal */
+  handOff(c: LaneConnection, unread: Buffer | undefined): void {
+    this.connections.delete(c);
+    this.counts.handedOff++;
+    const { socket } = c;
+    if (unread) socket.unshift(unread);
+    for (const listener of this.nodeConnection) listener.call(this.server, socket);
+    socket.resume();
+  }
+
+  /** @internal The bytes of a 200 answer, built once per answer and second (the `Date` header). */
+  wireOf(a: LaneAnswer): Buffer[] {
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (second !== this.dateSecond) {
+      this.dateSecond = second;
+      this.dateLine = `Date: ${new Date(second * 1000).toUTCString()}\r\n`;
+    }
+    let w = this.wire.get(a);
+    if (!w || w.second !== second) {
+      const keepAlive = Math.floor(this.opts.limits.keepAliveTimeoutMs / 1000);
+      const head = Buffer.from(
+        `HTTP/1.1 200 OK\r\n${headerLines(a.headers)}${this.dateLine}` +
+          `Connection: keep-alive\r\nKeep-Alive: timeout=${keepAlive}\r\n\r\n`,
+        'latin1',
+      );
+      w = {
+        second,
+        head,
+        ...(a.body.length <= COALESCE_BYTES ? { whole: Buffer.concat([head, a.body]) } : {}),
+      };
+      this.wire.set(a, w);
+    }
+    return w.whole ? [w.whole] : [w.head, a.body];
+  }
+}
+
+/** One connection while the lane reads it. */
+class LaneConnection {
+  private unread: Buffer | undefined;
+  /** A response of the server's listeners is being written. */
+  private busy = false;
+  private headTimer: NodeJS.Timeout | undefined;
+  private socketTimeout = 0;
+  private readonly onData = (d: Buffer): void => {
+    this.unread = this.unread ? Buffer.concat([this.unread, d]) : d;
+    if (this.unread.length > MAX_UNREAD_BYTES && (this.busy || this.waiting)) this.socket.pause();
+    this.next();
+  };
+  private readonly onDrain = (): void => {
+    this.flush();
+    this.next();
+  };
+  /** Bytes of answers not yet given to the socket (the next request waits until they are). */
+  private readonly outbox: Buffer[] = [];
+  /**
+   * The viewer will send nothing more (FIN): as Node's server does, drop what is unread and end the socket, after the
+   * answers already begun.
+   */
+  private readonly onEnd = (): void => {
+    this.unread = undefined;
+    this.clearHeadTimer();
+    for (const b of this.outbox.splice(0)) this.socket.write(b);
+    this.socket.end();
+  };
+  private readonly onTimeout = (): void => {
+    this.socket.destroy();
+  };
+  private readonly onError = (): void => {
+    this.socket.destroy();
+  };
+
+  constructor(
+    private readonly lane: FastLane,
+    readonly socket: net.Socket,
+  ) {
+    socket.on('data', this.onData);
+    socket.on('drain', this.onDrain);
+    socket.on('end', this.onEnd);
+    socket.on('timeout', this.onTimeout);
+    socket.on('error', this.onError);
+    this.setSocketTimeout(lane.opts.limits.keepAliveTimeoutMs);
+    this.armHeadTimer();
+  }
+
+  /** Reads and answers the requests in hand, in order, until one is with the listeners or the reader lags. */
+  private next(): void {
+    const { socket } = this;
+    while (this.unread && !this.busy && !socket.destroyed) {
+      if (this.waiting) return; // resumed by 'drain'
+      const buf: Buffer = this.unread;
+      const end = buf.indexOf(HEAD_END);
+      if (end < 0 && buf.length <= MAX_HEAD_BYTES && !BARE_LF.test(buf.toString('latin1'))) {
+        this.armHeadTimer();
+        return;
+      }
+      const head =
+        end < 0 || end + 4 > MAX_HEAD_BYTES ? undefined : parseRequestHead(buf.toString('latin1', 0, end));
+      if (!head) return this.handOff();
+      this.unread = end + 4 === buf.length ? undefined : buf.subarray(end + 4);
+      this.clearHeadTimer();
+      const req: LaneRequest = { method: head.method, url: head.url, headers: head.headers, socket };
+      const answer = wantsAnswer(req) ? this.lane.opts.answer(req) : undefined;
+      if (answer) {
+        this.lane.counts.answered++;
+        this.outbox.push(...this.lane.wireOf(answer));
+        this.flush();
+      } else this.pass(head);
+    }
+    if (this.unread && !this.busy) this.armHeadTimer();
+    if (socket.isPaused() && !this.busy && !this.waiting) socket.resume();
+  }
+
+  /** The socket has not taken what was written: the next request waits (a reader that does not read). */
+  private get waiting(): boolean {
+    return this.outbox.length > 0 || this.socket.writableNeedDrain;
+  }
+
+  /**
+   * Writes what is in the outbox until the socket asks to wait for 'drain'. The head and the body of a large answer
+   * go in two writes, not corked into one and not in parts: at 200 connections fetching 1 MB fragments, either of
+   * those let the connections whose kernel buffers had grown be served again and again while others waited (p99
+   * 0.3-1.2 s, against 0.14-0.18 s).
+   */
+  private flush(): void {
+    const { socket } = this;
+    while (this.outbox.length > 0 && !socket.destroyed) {
+      if (!socket.write(this.outbox.shift() as Buffer)) break;
+    }
+    // While an answer waits for its reader the idle timeout applies, as to a listener's response.
+    const { idleTimeoutMs, keepAliveTimeoutMs } = this.lane.opts.limits;
+    if (!this.busy) this.setSocketTimeout(this.waiting ? idleTimeoutMs : keepAliveTimeoutMs);
+  }
+
+  /** Gives a request to the server's `request` listeners on this socket, as Node's connection handler would. */
+  private pass(head: NonNullable<ReturnType<typeof parseRequestHead>>): void {
+    const { socket } = this;
+    const server = this.lane.server;
+    this.lane.counts.passed++;
+    const req = new http.IncomingMessage(socket);
+    req.method = head.method;
+    req.url = head.url;
+    req.httpVersionMajor = 1;
+    req.httpVersionMinor = 1;
+    req.httpVersion = '1.1';
+    req.headers = head.headers;
+    req.rawHeaders = head.rawHeaders;
+    req.complete = true;
+    req.push(null);
+    const res = new http.ServerResponse(req) as NodeServerResponse;
+    res._keepAliveTimeout = server.keepAliveTimeout;
+    res.shouldKeepAlive = !/\bclose\b/i.test(head.headers.connection ?? '');
+    this.busy = true;
+    this.setSocketTimeout(this.lane.opts.limits.idleTimeoutMs);
+    res.assignSocket(socket);
+    // As Node's connection handler: the request closes when the viewer leaves, and is dumped when answered.
+    const abort = (): void => void req.destroy();
+    socket.once('close', abort);
+    res.on('finish', () => {
+      socket.removeListener('close', abort);
+      req.resume();
+      res.detachSocket(socket);
+      process.nextTick(() => {
+        if (!res._closed) {
+          res._closed = true;
+          res.emit('close');
+        }
+      });
+      this.busy = false;
+      if (res._last) {
+        socket.destroySoon();
+        return;
+      }
+      this.setSocketTimeout(this.lane.opts.limits.keepAliveTimeoutMs);
+      this.next();
+    });
+    server.emit('request', req, res);
+  }
+
+  private handOff(): void {
+    const { socket } = this;
+    this.clearHeadTimer();
+    socket.removeListener('data', this.onData);
+    socket.removeListener('drain', this.onDrain);
+    socket.removeListener('end', this.onEnd);
+    socket.removeListener('timeout', this.onTimeout);
+    socket.removeListener('error', this.onError);
+    socket.setTimeout(0);
+    socket.pause();
+    const unread = this.unread;
+    this.unread = undefined;
+    this.lane.handOff(this, unread);
+  }
+
+  private setSocketTimeout(ms: number): void {
+    if (ms === this.socketTimeout) return;
+    this.socketTimeout = ms;
+    this.socket.setTimeout(ms);
+  }
+
+  /** A head must be complete within the header timeout (as in Node: 408, then the connection closes). */
+  private armHeadTimer(): void {
+    if (this.headTimer) return;
+    this.headTimer = setTimeout(() => {
+      this.headTimer = undefined;
+      if (this.busy || this.socket.destroyed) return;
+      this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      this.socket.destroySoon();
+    }, this.lane.opts.limits.headersTimeoutMs);
+    this.headTimer.unref();
+  }
+
+  private clearHeadTimer(): void {
+    if (!this.headTimer) return;
+    clearTimeout(this.headTimer);
+    this.headTimer = undefined;
+  }
+}
+
+/** Only a plain GET is answered from bytes at hand: ranges, validators and a closing request go to the listeners. */
+function wantsAnswer(req: LaneRequest): boolean {
+  const h = req.headers;
+  return (
+    req.method === 'GET' &&
+    h.range === undefined &&
+    h['if-none-match'] === undefined &&
+    h['if-modified-since'] === undefined &&
+    (h.connection === undefined || !/\bclose\b/i.test(h.connection))
+  );
+}
