@@ -93,7 +93,12 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     return client !== undefined && o.adminAllow.allows(client) && o.isAdmin(req);
   };
   let closing = false;
-  const countViewer = (req: LaneRequest | http.IncomingMessage, pp: string, rendition: string, bytes: number) =>
+  const countViewer = (
+    req: LaneRequest | http.IncomingMessage,
+    pp: string,
+    rendition: string,
+    bytes: number,
+  ) =>
     o.stats?.record(
       pp,
       rendition,
@@ -124,6 +129,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
     return true;
   };
   const edge = o.edge?.handler(clientOf);
+  const edgeAnswer = o.edge?.laneAnswer(clientOf);
   let lane: FastLane | undefined;
   const base = listenerOptions(o.log, 'origin');
   const app = Fastify({
@@ -137,7 +143,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       // Repeated viewer requests are answered from the memo's bytes before Node's HTTP machinery; the rest reach
       // the handler above on the same connection.
       lane = new FastLane(server, {
-        answer: (req) => (edge && isEdgeUrl(req.url) ? undefined : memoAnswer(req)),
+        answer: (req) => (edgeAnswer && isEdgeUrl(req.url) ? edgeAnswer(req) : memoAnswer(req)),
         limits: VIEWER_SOCKET_LIMITS,
       });
       return server;

@@ -16,7 +16,7 @@ export interface EdgeResourceOptions {
   origins: EdgeOrigins;
   stats: EdgeStats;
   /** The viewer's address (behind trusted proxies), for the count of viewers pulling through the edge. */
-  clientOf: (req: http.IncomingMessage) => string | undefined;
+  clientOf: (req: EdgeRequest) => string | undefined;
   log: Logger;
 }
 
@@ -36,6 +36,53 @@ const CORS = {
 };
 
 export type EdgeHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+/** What the edge reads of a request to find a cache hit and its viewer (Node's request, or the fast lane's). */
+export interface EdgeRequest {
+  method?: string | undefined;
+  url?: string | undefined;
+  headers: http.IncomingHttpHeaders;
+  socket: { remoteAddress?: string | undefined };
+}
+
+/** A whole 200 from memory, as the fast lane (main/lib/http-fast-lane.ts) writes it. */
+export interface EdgeLaneAnswer {
+  headers: Record<string, string | number>;
+  body: Buffer;
+}
+
+const LANE_ANSWERS = new WeakMap<EdgeAnswer, EdgeLaneAnswer>();
+
+/**
+ * The answer to a plain GET that memory holds fresh and whole, counted as {@link edgeHandler} counts it, for the
+ * listener's fast lane; undefined sends the request to {@link edgeHandler}, which answers everything else (refusals,
+ * misses, ranges, validators, objects still arriving).
+ */
+export function edgeLaneAnswer(o: EdgeResourceOptions): (req: EdgeRequest) => EdgeLaneAnswer | undefined {
+  return (req) => {
+    if (req.method !== 'GET' || !o.origins.enabled) return undefined;
+    const m = PARTS.exec(req.url ?? '');
+    if (!m) return undefined;
+    const [, app, hostKey, rawPath, query] = m as unknown as [
+      string,
+      EdgeApp,
+      string,
+      string | undefined,
+      string | undefined,
+    ];
+    const origin = o.origins.find(hostKey);
+    if (!origin || DOT_SEGMENT.test(rawPath ?? '/')) return undefined;
+    const hit = o.cache.cached(origin, app, `${rawPath ?? '/'}${query ?? ''}`);
+    if (!hit || hit.status !== 200 || hit.growing) return undefined;
+    o.stats.served(origin.key, hit.cache, hit.body.length, o.clientOf(req));
+    let answer = LANE_ANSWERS.get(hit);
+    if (!answer) {
+      answer = { headers: wireHeaders(hit), body: hit.body };
+      LANE_ANSWERS.set(hit, answer);
+    }
+    return answer;
+  };
+}
 
 export function edgeHandler(o: EdgeResourceOptions): EdgeHandler {
   const plain = (
@@ -151,23 +198,28 @@ function sendGrowing(
 
 const WIRE_HEADERS = new WeakMap<EdgeAnswer, Record<string, string | number>>();
 
+/** The headers of a whole 200, made once per answer. */
+function wireHeaders(a: EdgeAnswer): Record<string, string | number> {
+  let wire = WIRE_HEADERS.get(a);
+  if (!wire) {
+    wire = {
+      ...a.headers,
+      ...CORS,
+      'x-cache': a.cache,
+      'accept-ranges': 'bytes',
+      'content-length': a.body.length,
+    };
+    WIRE_HEADERS.set(a, wire);
+  }
+  return wire;
+}
+
 /** Writes an answer (a range of it, or 304, when asked); returns the body bytes sent. */
 function send(req: http.IncomingMessage, res: http.ServerResponse, a: EdgeAnswer): number {
   const head = req.method === 'HEAD';
   // The common case, a whole 200 with nothing conditional: headers made once per answer.
   if (a.status === 200 && req.headers.range === undefined && req.headers['if-none-match'] === undefined) {
-    let wire = WIRE_HEADERS.get(a);
-    if (!wire) {
-      wire = {
-        ...a.headers,
-        ...CORS,
-        'x-cache': a.cache,
-        'accept-ranges': 'bytes',
-        'content-length': a.body.length,
-      };
-      WIRE_HEADERS.set(a, wire);
-    }
-    res.writeHead(200, wire);
+    res.writeHead(200, wireHeaders(a));
     res.end(head ? undefined : a.body);
     return head ? 0 : a.body.length;
   }

@@ -2,14 +2,20 @@
  * The edge role (Kaltura's KES), composed: the allow list, the disk store under `<dataDir>/edge-cache/`, the
  * engine, its statistics and the `/kCache/` resource the origin listener mounts.
  */
-import type http from 'node:http';
 import path from 'node:path';
 import type { EdgeView } from '../contract/contract.js';
 import type { Logger } from '../lib/logger.js';
 import { EdgeCache } from './edge-cache.js';
 import { EdgeDiskStore } from './edge-disk-store.js';
 import { parseEdgeOrigins, type EdgeOrigins } from './edge-origins.js';
-import { edgeHandler, type EdgeHandler } from './edge-resource.js';
+import {
+  edgeHandler,
+  edgeLaneAnswer,
+  type EdgeHandler,
+  type EdgeLaneAnswer,
+  type EdgeRequest,
+  type EdgeResourceOptions,
+} from './edge-resource.js';
 import { EdgeStats, type EdgeHostCounters } from './edge-stats.js';
 import type { Upstream } from './edge-upstream.js';
 
@@ -55,14 +61,19 @@ export class Edge {
   }
 
   /** The `/kCache/`, `/kVOD/`, `/kThumbnail/` resource. */
-  handler(clientOf: (req: http.IncomingMessage) => string | undefined): EdgeHandler {
-    return edgeHandler({
-      cache: this.cache,
-      origins: this.origins,
-      stats: this.stats,
-      clientOf,
-      log: this.c.log,
-    });
+  handler(clientOf: (req: EdgeRequest) => string | undefined): EdgeHandler {
+    return edgeHandler(this.resourceOptions(clientOf));
+  }
+
+  /** Its answers from memory to plain GETs, for the listener's fast lane (the rest goes to {@link handler}). */
+  laneAnswer(
+    clientOf: (req: EdgeRequest) => string | undefined,
+  ): (req: EdgeRequest) => EdgeLaneAnswer | undefined {
+    return edgeLaneAnswer(this.resourceOptions(clientOf));
+  }
+
+  private resourceOptions(clientOf: (req: EdgeRequest) => string | undefined): EdgeResourceOptions {
+    return { cache: this.cache, origins: this.origins, stats: this.stats, clientOf, log: this.c.log };
   }
 
   get enabled(): boolean {

@@ -10,6 +10,8 @@ import { Edge } from '../../main/edge/edge.js';
 import { isEdgeUrl } from '../../main/edge/edge-resource.js';
 import { fetchUpstream, type Upstream } from '../../main/edge/edge-upstream.js';
 import { parseEdgeOrigin } from '../../main/edge/edge-origins.js';
+import { FastLane } from '../../main/lib/http-fast-lane.js';
+import { VIEWER_SOCKET_LIMITS } from '../../main/lib/http-server.js';
 import { createLogger } from '../../main/lib/logger.js';
 
 const dirs: string[] = [];
@@ -22,7 +24,11 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function serve(origins: string, upstream: Upstream): Promise<{ base: string; edge: Edge }> {
+async function serve(
+  origins: string,
+  upstream: Upstream,
+  withLane = false,
+): Promise<{ base: string; edge: Edge; lane?: FastLane }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-resource-'));
   dirs.push(dataDir);
   const edge = new Edge({ dataDir, origins, cacheBytes: 1_000_000, log: createLogger('silent'), upstream });
@@ -31,9 +37,21 @@ async function serve(origins: string, upstream: Upstream): Promise<{ base: strin
     if (isEdgeUrl(req.url)) handler(req, res);
     else res.writeHead(418).end();
   });
+  // As the origin listener has it: memory hits answered by the fast lane, the rest by the handler.
+  const laneAnswer = edge.laneAnswer((req) => req.socket.remoteAddress);
+  const lane = withLane
+    ? new FastLane(server, {
+        answer: (req) => (isEdgeUrl(req.url) ? laneAnswer(req) : undefined),
+        limits: VIEWER_SOCKET_LIMITS,
+      })
+    : undefined;
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, edge };
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    edge,
+    ...(lane ? { lane } : {}),
+  };
 }
 
 const BODY = Buffer.from('0123456789abcdefghij');
@@ -71,6 +89,37 @@ describe('the /kCache/ resource', () => {
     expect(pre.headers.get('access-control-allow-headers')).toMatch(/Range/);
     expect(calls.length).toBe(before);
     expect(edge.view().refused).toBe(2);
+  });
+
+  it('answers memory hits through the fast lane as the handler does, counted; ranges and refusals stay with the handler', async () => {
+    const { base, edge, lane } = await serve('cdn.example.com', upstream, true);
+    const before = calls.length;
+    const url = `${base}/kCache/cdn.example.com/lane/seg-1.ts`;
+    const miss = await fetch(url);
+    expect(miss.headers.get('x-cache')).toBe('MISS');
+    expect(await miss.text()).toBe(BODY.toString());
+    expect(lane?.counts.answered).toBe(0);
+    const hit = await fetch(url);
+    expect(lane?.counts.answered).toBe(1);
+    expect(hit.status).toBe(200);
+    expect(await hit.text()).toBe(BODY.toString());
+    expect(Object.fromEntries(hit.headers)).toMatchObject({
+      'x-cache': 'HIT',
+      'content-type': 'video/mp4',
+      'content-length': String(BODY.length),
+      'access-control-allow-origin': '*',
+      'accept-ranges': 'bytes',
+      etag: '"v1"',
+    });
+    expect(calls.length - before).toBe(1);
+    const tail = await fetch(url, { headers: { range: 'bytes=-5' } });
+    expect(tail.status).toBe(206);
+    expect(await tail.text()).toBe('fghij');
+    expect((await fetch(url, { headers: { 'if-none-match': '"v1"' } })).status).toBe(304);
+    expect((await fetch(`${base}/kCache/other.example.com/lane/seg-1.ts`)).status).toBe(403);
+    expect(lane?.counts.answered).toBe(1);
+    const host = edge.hosts().find((h) => h.host === 'cdn.example.com');
+    expect(host).toMatchObject({ requests: 4, hits: 3, misses: 1 });
   });
 
   it('serves ranges, 304 and 416 from the cache', async () => {
