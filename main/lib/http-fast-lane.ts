@@ -70,6 +70,14 @@ const METHODS = new Set(http.METHODS.filter((m) => m !== 'CONNECT'));
 /** A line feed without its carriage return: outside the lane's grammar (Node's parser refuses it at once). */
 const BARE_LF = /(?:^|[^\r])\n/;
 
+/**
+ * Node's flag on a response whose `write` returned false (internal/http's `kNeedDrain`): its connection handler clears
+ * it and emits the response's 'drain' when the socket drains, and so does the lane.
+ */
+const NEED_DRAIN = Object.getOwnPropertySymbols(new http.OutgoingMessage()).find(
+  (s) => s.description === 'kNeedDrain',
+);
+
 /** Node's internals of `ServerResponse` that its own connection handler sets (lib/_http_server.js). */
 interface NodeServerResponse extends http.ServerResponse {
   _keepAliveTimeout: number;
@@ -249,9 +257,17 @@ class LaneConnection {
     this.next();
   };
   private readonly onDrain = (): void => {
+    const res = this.response;
+    if (res?.writableNeedDrain) {
+      // As Node's server: a response piped from a stream waits for this to write more.
+      if (NEED_DRAIN) (res as unknown as Record<symbol, boolean>)[NEED_DRAIN] = false;
+      res.emit('drain');
+    }
     this.flush();
     this.next();
   };
+  /** The response of the server's listeners being written, if any. */
+  private response: http.ServerResponse | undefined;
   /** Bytes of answers not yet given to the socket (the next request waits until they are). */
   private readonly outbox: Buffer[] = [];
   /** The last head's header fields, as bytes and parsed (shared by the requests that repeat them: never changed). */
@@ -397,6 +413,7 @@ class LaneConnection {
     res._keepAliveTimeout = server.keepAliveTimeout;
     res.shouldKeepAlive = !/\bclose\b/i.test(head.headers.connection ?? '');
     this.busy = true;
+    this.response = res;
     this.setSocketTimeout(this.lane.opts.limits.idleTimeoutMs);
     res.assignSocket(socket);
     // As Node's connection handler: the request closes when the viewer leaves, and is dumped when answered.
@@ -413,6 +430,7 @@ class LaneConnection {
         }
       });
       this.busy = false;
+      this.response = undefined;
       if (res._last) {
         socket.destroySoon();
         return;

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import { Readable } from 'node:stream';
 import { describe, expect, onTestFinished, test as base } from 'vitest';
 import { FastLane, type LaneAnswer } from '../../main/lib/http-fast-lane.js';
 import { applySocketLimits, serverOptions, type SocketLimits } from '../../main/lib/http-server.js';
@@ -27,6 +28,10 @@ function head(method: string, url: string, ...lines: string[]): string {
 const get = (url: string, ...lines: string[]) => head('GET', url, ...lines);
 
 /** A body that is not all one byte, so a lost or repeated piece shows in its hash. */
+function* chunksOf(b: Buffer, size: number): Generator<Buffer> {
+  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+}
+
 function pattern(size: number): Buffer {
   const b = Buffer.alloc(size);
   for (let i = 0; i < size; i++) b[i] = (i * 7 + (i >> 10)) % 251;
@@ -36,6 +41,7 @@ const sha1 = (b: Buffer) => crypto.createHash('sha1').update(b).digest('hex');
 
 const PLAYLIST = Buffer.from('#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nf/1.m4s\n');
 const BIG = pattern(1024 * 1024);
+const PIPED = pattern(8 * 1024 * 1024);
 
 /** One response as read off the wire. */
 interface WireResponse {
@@ -303,6 +309,11 @@ async function startLane(limits: SocketLimits = LIMITS): Promise<Lane> {
     for (const e of ['finish', 'close'] as const) res.on(e, () => s.events.push(`res ${e}`));
     req.on('close', () => s.events.push('req close'));
     if (s.url.startsWith('/hold')) return;
+    if (s.url.startsWith('/piped')) {
+      // 8 MB through pipe(): more than the socket takes at once, so the response's 'drain' must come.
+      res.setHeader('Content-Length', PIPED.length);
+      return void Readable.from(chunksOf(PIPED, 64 * 1024)).pipe(res);
+    }
     if (s.url.startsWith('/slow')) {
       let i = 0;
       const next = (): void => {
@@ -523,6 +534,18 @@ describe('requests passed to the listener', () => {
     expect((r?.at ?? 0) - t0).toBeGreaterThanOrEqual(90);
     await c.until(() => (l.seen[0]?.events.length ?? 0) >= 2, 1000, "the response's close");
     expect(l.seen[0]?.events.filter((e) => e.startsWith('res'))).toEqual(['res finish', 'res close']);
+  });
+
+  it('gives a response piped from a stream its drain: 8 MB arrive whole, and the connection goes on', async ({
+    l,
+  }) => {
+    const c = await l.connect();
+    c.write(get('/piped/1') + get('/live/a.m3u8'));
+    const [r, g] = await c.read(2);
+    expect(r?.status).toBe(200);
+    expect(r?.bodyLength).toBe(PIPED.length);
+    expect(r?.bodySha1).toBe(sha1(PIPED));
+    expect(g?.body.equals(PLAYLIST)).toBe(true);
   });
 
   it('answers HEAD with headers only, and the next response on the connection is intact', async ({ l }) => {
