@@ -300,7 +300,7 @@ class LaneConnection {
     socket.on('end', this.onEnd);
     socket.on('timeout', this.onTimeout);
     socket.on('error', this.onError);
-    this.setSocketTimeout(lane.opts.limits.keepAliveTimeoutMs);
+    this.setSocketTimeout(keepAliveMs(lane.opts.limits));
     this.armHeadTimer();
   }
 
@@ -367,8 +367,8 @@ class LaneConnection {
       if (!socket.write(b)) break;
     }
     // While an answer waits for its reader the idle timeout applies, as to a listener's response.
-    const { idleTimeoutMs, keepAliveTimeoutMs } = this.lane.opts.limits;
-    if (!this.busy) this.setSocketTimeout(this.waiting ? idleTimeoutMs : keepAliveTimeoutMs);
+    const limits = this.lane.opts.limits;
+    if (!this.busy) this.setSocketTimeout(this.waiting ? limits.idleTimeoutMs : keepAliveMs(limits));
   }
 
   /** Gives a request to the server's `request` listeners on this socket, as Node's connection handler would. */
@@ -411,14 +411,15 @@ class LaneConnection {
     req.push(null);
     const res = new http.ServerResponse(req) as NodeServerResponse;
     res._keepAliveTimeout = server.keepAliveTimeout;
-    res.shouldKeepAlive = !/\bclose\b/i.test(head.headers.connection ?? '');
+    res.shouldKeepAlive = !asksToClose(head.headers.connection);
     this.busy = true;
     this.response = res;
     this.setSocketTimeout(this.lane.opts.limits.idleTimeoutMs);
-    res.assignSocket(socket);
-    // As Node's connection handler: the request closes when the viewer leaves, and is dumped when answered.
-    const abort = (): void => void req.destroy();
+    // As Node's connection handler: the request is aborted when the viewer leaves (before the response's 'close',
+    // with Node's ECONNRESET), and is dumped when answered.
+    const abort = (): void => void req.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     socket.once('close', abort);
+    res.assignSocket(socket);
     res.on('finish', () => {
       socket.removeListener('close', abort);
       req.resume();
@@ -426,6 +427,7 @@ class LaneConnection {
       process.nextTick(() => {
         if (!res._closed) {
           res._closed = true;
+          res.destroyed = true;
           res.emit('close');
         }
       });
@@ -435,7 +437,7 @@ class LaneConnection {
         socket.destroySoon();
         return;
       }
-      this.setSocketTimeout(this.lane.opts.limits.keepAliveTimeoutMs);
+      this.setSocketTimeout(keepAliveMs(this.lane.opts.limits));
       this.next();
     });
     server.emit('request', req, res);
@@ -489,6 +491,19 @@ function wantsAnswer(req: LaneRequest): boolean {
     h.range === undefined &&
     h['if-none-match'] === undefined &&
     h['if-modified-since'] === undefined &&
-    (h.connection === undefined || !/\bclose\b/i.test(h.connection))
+    !asksToClose(h.connection)
   );
+}
+
+/** Whether a `Connection` header holds the token `close` (exactly, as Node's parser reads it). */
+function asksToClose(connection: string | undefined): boolean {
+  return connection !== undefined && connection.split(',').some((t) => t.trim().toLowerCase() === 'close');
+}
+
+/**
+ * How long an idle keep-alive connection is kept: a second more than `Keep-Alive: timeout=` says, as Node's server
+ * does, so a client reusing it at the advertised limit does not meet a reset.
+ */
+function keepAliveMs(limits: SocketLimits): number {
+  return limits.keepAliveTimeoutMs + 1000;
 }

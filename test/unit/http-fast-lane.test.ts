@@ -27,11 +27,12 @@ function head(method: string, url: string, ...lines: string[]): string {
 }
 const get = (url: string, ...lines: string[]) => head('GET', url, ...lines);
 
-/** A body that is not all one byte, so a lost or repeated piece shows in its hash. */
+/** `b` in pieces of `size` bytes (the last may be shorter). */
 function* chunksOf(b: Buffer, size: number): Generator<Buffer> {
   for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
 }
 
+/** A body that is not all one byte, so a lost or repeated piece shows in its hash. */
 function pattern(size: number): Buffer {
   const b = Buffer.alloc(size);
   for (let i = 0; i < size; i++) b[i] = (i * 7 + (i >> 10)) % 251;
@@ -594,16 +595,36 @@ describe('requests passed to the listener', () => {
     const c = await l.connect();
     c.write(get('/hold/1'));
     await c.until(() => l.seen.length === 1, 1000, 'the request');
+    // As on Node, the request is aborted before the response's 'close' (a handler may ask which it was).
+    const held = l.seen[0] as Seen;
+    let abortedAtClose: boolean | undefined;
+    held.res.once('close', () => (abortedAtClose = held.req.aborted && held.req.destroyed));
     const t0 = Date.now();
     c.socket.resetAndDestroy();
     await c.until(() => l.seen[0]?.events.includes('res close') === true, 1000, "the response's close");
     expect(Date.now() - t0).toBeLessThan(LIMITS.idleTimeoutMs / 2);
     expect(l.seen[0]?.events.filter((e) => e.startsWith('res'))).toEqual(['res close']);
+    expect(abortedAtClose).toBe(true);
+  });
+
+  it('closes only for the token close: "Connection: x-close" keeps the connection, as Node reads it', async ({
+    l,
+  }) => {
+    const c = await l.connect();
+    c.write(
+      head('GET', '/live/a.m3u8', 'Connection: x-close') + head('GET', '/miss/1', 'Connection: x-close'),
+    );
+    const [a, m] = await c.read(2);
+    expect(a?.body.equals(PLAYLIST)).toBe(true);
+    expect(a?.headers.connection).toBe('keep-alive');
+    expect(m?.headers.connection).toBe('keep-alive');
+    expect(l.asked).toEqual(['/live/a.m3u8', '/miss/1']);
+    expect(c.closed).toBe(false);
   });
 
   it("emits close on a held response as soon as the viewer closes (FIN), as Node's does", async ({ l }) => {
     // A browser closing a tab sends FIN. Node's server (httpAllowHalfOpen false) aborts the request and ends the
-    // socket; the lane ignores 'end', so a held blocking reload stays held until the idle timeout (120 s live).
+    // socket; so does the lane, or a held blocking reload would stay held until the idle timeout (120 s live).
     const c = await l.connect();
     c.write(get('/hold/1'));
     await c.until(() => l.seen.length === 1, 1000, 'the request');
@@ -617,7 +638,7 @@ describe('requests passed to the listener', () => {
     l,
   }) => {
     // Node's connection handler dumps an unread request when its response finishes, and destroys it when the
-    // viewer leaves; the lane does neither, so the request never ends or closes.
+    // viewer leaves; so does the lane, or the request would never end or close.
     l.server.removeAllListeners('request');
     const events: string[] = [];
     l.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -835,8 +856,8 @@ describe('hand-off to Node', () => {
   });
 
   it('hands unknown methods and CONNECT to Node (400 / closed), not to the listener', async ({ l }) => {
-    // The lane accepts any upper-case token as a method; Node's parser knows only http.METHODS, and CONNECT is
-    // never a `request` event.
+    // Node's parser knows only http.METHODS, and CONNECT is never a `request` event: the lane takes only those
+    // methods and hands the rest to Node.
     const foo = await l.connect();
     foo.write(head('FOO', '/live/a.m3u8'));
     expect((await foo.read(1))[0]?.status).toBe(400);
@@ -908,8 +929,8 @@ describe('socket bounds', () => {
   });
 
   it('closes the connection once the answers are sent after the viewer half-closes it', async () => {
-    // Node's server ends its side when the peer's FIN arrives and nothing is outstanding (the server allows half
-    // open sockets); the lane ignores 'end' and keeps the socket until the keep-alive timeout.
+    // Node's server ends its side when the peer's FIN arrives and nothing is outstanding; so does the lane, rather
+    // than keep the socket until the keep-alive timeout.
     const l = await laneWith({ keepAliveTimeoutMs: 1500, idleTimeoutMs: 3000 });
     const c = await l.connect();
     c.write(get('/live/a.m3u8'));
@@ -947,8 +968,8 @@ describe('back-pressure', () => {
   });
 
   it('keeps a reader that pauses longer than the keep-alive timeout (but not the idle timeout) mid-answer', async () => {
-    // Node applies the idle timeout while a response is being written; the lane keeps the keep-alive timeout on
-    // the socket while its own answers wait for the reader, so it cuts the viewer off mid-answer.
+    // Node applies the idle timeout while a response is being written; so does the lane while its own answers
+    // wait for the reader (the keep-alive timeout would cut the viewer off mid-answer).
     const l = await laneWith({ keepAliveTimeoutMs: 400, idleTimeoutMs: 4000 });
     const c = await l.connect();
     c.socket.pause();
