@@ -25,6 +25,15 @@ const PARTS = /^\/(kCache|kVOD|kThumbnail)\/([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/;
 /** `..` or `.` segments, also percent-encoded: refused rather than normalised. */
 const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|$)/i;
 
+/** `/<app>/<origin-host><path>?<query>` taken apart, or undefined when the URL is not of that shape. */
+function edgeUrlParts(
+  url: string | undefined,
+): { app: EdgeApp; hostKey: string; rawPath: string | undefined; query: string | undefined } | undefined {
+  const m = PARTS.exec(url ?? '');
+  if (!m) return undefined;
+  return { app: m[1] as EdgeApp, hostKey: m[2] as string, rawPath: m[3], query: m[4] };
+}
+
 /** Whether a request URL is the edge's. */
 export function isEdgeUrl(url: string | undefined): boolean {
   return url !== undefined && EDGE_URL.test(url);
@@ -61,15 +70,9 @@ const LANE_ANSWERS = new WeakMap<EdgeAnswer, EdgeLaneAnswer>();
 export function edgeLaneAnswer(o: EdgeResourceOptions): (req: EdgeRequest) => EdgeLaneAnswer | undefined {
   return (req) => {
     if (req.method !== 'GET' || !o.origins.enabled) return undefined;
-    const m = PARTS.exec(req.url ?? '');
-    if (!m) return undefined;
-    const [, app, hostKey, rawPath, query] = m as unknown as [
-      string,
-      EdgeApp,
-      string,
-      string | undefined,
-      string | undefined,
-    ];
+    const parts = edgeUrlParts(req.url);
+    if (!parts) return undefined;
+    const { app, hostKey, rawPath, query } = parts;
     const origin = o.origins.find(hostKey);
     if (!origin || DOT_SEGMENT.test(rawPath ?? '/')) return undefined;
     const hit = o.cache.cached(origin, app, `${rawPath ?? '/'}${query ?? ''}`);
@@ -114,16 +117,10 @@ export function edgeHandler(o: EdgeResourceOptions): EdgeHandler {
     }
     if (method !== 'GET' && method !== 'HEAD')
       return plain(res, 405, 'edge: only GET and HEAD', { allow: 'GET, HEAD, OPTIONS' });
-    const m = PARTS.exec(req.url ?? '');
-    if (!m) return plain(res, 404, 'edge: the URL is /kCache/<origin-host>/<path>');
+    const parts = edgeUrlParts(req.url);
+    if (!parts) return plain(res, 404, 'edge: the URL is /kCache/<origin-host>/<path>');
     if (!o.origins.enabled) return plain(res, 404, 'edge: the edge is off (no --edge-origins)');
-    const [, app, hostKey, rawPath, query] = m as unknown as [
-      string,
-      EdgeApp,
-      string,
-      string | undefined,
-      string | undefined,
-    ];
+    const { app, hostKey, rawPath, query } = parts;
     const origin = o.origins.find(hostKey);
     if (!origin) {
       o.stats.refused++;
