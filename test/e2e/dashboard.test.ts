@@ -12,7 +12,13 @@ import path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { ROOT, createChannel } from '../helpers/appliance.js';
 import { ffmpegUrl } from '../helpers/encoder.js';
-import { ensureDashboardBuilt, openDashboard, until, type DashboardPage } from '../helpers/dashboard.js';
+import {
+  ensureDashboardBuilt,
+  openDashboard,
+  until,
+  visibleOrShot,
+  type DashboardPage,
+} from '../helpers/dashboard.js';
 import { FFPROBE } from '../helpers/encoder.js';
 import { test as base, describe, expect } from '../helpers/fixtures.js';
 import { ECDN_FEATURES, FakeKaltura } from '../helpers/kaltura-server.js';
@@ -59,17 +65,8 @@ function watchPreview(p: ReturnType<typeof page>): void {
   });
 }
 
-async function visible(l: Locator, what: string, timeoutMs = 15_000): Promise<void> {
-  try {
-    await l.first().waitFor({ state: 'visible', timeout: timeoutMs });
-  } catch {
-    const shot = path.join(SCREENSHOTS, `failed-${what.replace(/\W+/g, '-')}.png`);
-    await page()
-      .screenshot({ path: shot, fullPage: true })
-      .catch(() => undefined);
-    throw new Error(`${what} did not appear (screenshot ${shot})\npage log:\n${dash().describe()}`);
-  }
-}
+const visible = (l: Locator, what: string, timeoutMs?: number): Promise<void> =>
+  visibleOrShot(dash(), l, what, SCREENSHOTS, timeoutMs);
 
 async function screenshot(name: string): Promise<void> {
   for (const viewport of [

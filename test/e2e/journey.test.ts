@@ -15,7 +15,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { ROOT, waitFor, type ChannelJson, type RunningAppliance } from '../helpers/appliance.js';
-import { ensureDashboardBuilt, openDashboard, until, type DashboardPage } from '../helpers/dashboard.js';
+import {
+  ensureDashboardBuilt,
+  openDashboard,
+  until,
+  visibleOrShot,
+  type DashboardPage,
+} from '../helpers/dashboard.js';
 import { FFPROBE, ffmpegUrl, publish as publishOnce, type Publisher } from '../helpers/encoder.js';
 import { test, describe, expect } from '../helpers/fixtures.js';
 
@@ -57,17 +63,8 @@ async function screenshot(name: string, withViewer = false): Promise<void> {
     await viewer.screenshot({ path: path.join(ARTIFACTS, `${name}-viewer.png`), fullPage: true });
 }
 
-async function visible(l: Locator, what: string, timeoutMs = 15_000): Promise<void> {
-  try {
-    await l.first().waitFor({ state: 'visible', timeout: timeoutMs });
-  } catch {
-    const shot = path.join(ARTIFACTS, `failed-${what.replace(/\W+/g, '-')}.png`);
-    await page()
-      .screenshot({ path: shot, fullPage: true })
-      .catch(() => undefined);
-    throw new Error(`${what} did not appear (screenshot ${shot})\npage log:\n${dash().describe()}`);
-  }
-}
+const visible = (l: Locator, what: string, timeoutMs?: number): Promise<void> =>
+  visibleOrShot(dash(), l, what, ARTIFACTS, timeoutMs);
 
 const headerBadge = () => page().getByTestId('channel-header').getByTestId('state-badge');
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { ROOT, waitFor } from './appliance.js';
 
 const RENDERER = path.join(ROOT, 'renderer');
@@ -89,5 +89,25 @@ export async function until<T>(
     return await waitFor(what, fn, timeoutMs);
   } catch (err) {
     throw new Error(`${(err as Error).message}\npage log:\n${d.describe()}`);
+  }
+}
+
+/**
+ * Waits for `l` to be visible; if it is not, a screenshot of the page goes to `dir` and the error carries the page
+ * log.
+ */
+export async function visibleOrShot(
+  d: DashboardPage,
+  l: Locator,
+  what: string,
+  dir: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  try {
+    await l.first().waitFor({ state: 'visible', timeout: timeoutMs });
+  } catch {
+    const shot = path.join(dir, `failed-${what.replace(/\W+/g, '-')}.png`);
+    await d.page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+    throw new Error(`${what} did not appear (screenshot ${shot})\npage log:\n${d.describe()}`);
   }
 }
