@@ -41,7 +41,7 @@ import { THUMBNAIL_RESOURCE, thumbnailResource } from '../origin/viewer/thumbnai
 import { viewerAccess } from '../origin/viewer/viewer-access.js';
 import { ViewerCacheSet } from '../origin/viewer/viewer-caches.js';
 import { ppLookup, renditionOf, targetOf } from '../origin/viewer/viewer-url.js';
-import type { ViewerStats } from '../origin/viewer-stats.js';
+import type { Viewer, ViewerStats } from '../origin/viewer-stats.js';
 import type { SpaceFiles } from '../spaces/space-media.js';
 import { registerSpaceRoutes } from '../spaces/space-routes.js';
 import { registerPortal, signatureVerifier, type PortalDeps } from '../portal/portal.js';
@@ -107,26 +107,41 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       bytes,
       req,
     );
-  /**
-   * The memo's answer to a request any viewer may be given it for (a plain GET of an open publishing point, no
-   * range or validators), counted as a viewer's; undefined sends the request to the router.
-   */
-  const memoAnswer = (req: LaneRequest | http.IncomingMessage): MemoAnswer | undefined => {
-    const h = req.headers;
-    if (closing || req.method !== 'GET' || req.url === undefined) return undefined;
-    if (h.range !== undefined || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined)
-      return undefined;
-    const a = answers.get(req.url);
-    if (!a || o.accessFor(a.pp) !== 'open') return undefined;
-    countViewer(req, a.pp, a.rendition, a.body.length);
-    return a;
+  /** The memo's answer for a URL, if any viewer may be given it (an open publishing point). */
+  const memoOf = (url: string | undefined): MemoAnswer | undefined => {
+    if (closing || url === undefined) return undefined;
+    const a = answers.get(url);
+    return a && o.accessFor(a.pp) === 'open' ? a : undefined;
   };
+  /** A plain GET (no range or validators) the memo answers, counted as a viewer's; false sends it to the router. */
   const replay = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
-    const a = memoAnswer(req);
+    const h = req.headers;
+    if (req.method !== 'GET') return false;
+    if (h.range !== undefined || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined)
+      return false;
+    const a = memoOf(req.url);
     if (!a) return false;
+    countViewer(req, a.pp, a.rendition, a.body.length);
     res.writeHead(200, a.headers);
     res.end(a.body);
     return true;
+  };
+  /**
+   * The viewer behind a lane connection's header fields: the lane hands every request of a connection the same
+   * fields object while they repeat, so who the viewer is (address, player, forwarder) is worked out once.
+   */
+  const laneViewers = new WeakMap<object, Viewer | null>();
+  /** The memo's answer to a plain GET the lane asks about (it asks about no other), counted as a viewer's. */
+  const laneMemoAnswer = (req: LaneRequest): MemoAnswer | undefined => {
+    const a = memoOf(req.url);
+    if (!a || !o.stats) return a;
+    let v = laneViewers.get(req.headers);
+    if (v === undefined) {
+      v = o.stats.viewer(clientOf(req) ?? 'unknown', String(req.headers['user-agent'] ?? ''), req) ?? null;
+      laneViewers.set(req.headers, v);
+    }
+    if (v) o.stats.count(v, a.pp, a.rendition, a.body.length);
+    return a;
   };
   const edge = o.edge?.handler(clientOf);
   const edgeAnswer = o.edge?.laneAnswer(clientOf);
@@ -143,7 +158,7 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       // Repeated viewer requests are answered from the memo's bytes before Node's HTTP machinery; the rest reach
       // the handler above on the same connection.
       lane = new FastLane(server, {
-        answer: (req) => (edgeAnswer && isEdgeUrl(req.url) ? edgeAnswer(req) : memoAnswer(req)),
+        answer: (req) => (edgeAnswer && isEdgeUrl(req.url) ? edgeAnswer(req) : laneMemoAnswer(req)),
         limits: VIEWER_SOCKET_LIMITS,
       });
       return server;

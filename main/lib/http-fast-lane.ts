@@ -22,7 +22,7 @@
  * its next request (pipelined requests cannot pile answers up in memory).
  */
 import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import type { SocketLimits } from './http-server.js';
 
 /** A request head the lane understood. */
@@ -61,6 +61,9 @@ const TURN_BYTES = 64 * 1024;
 const TURN_BUDGET_BYTES = 1024 * 1024;
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
+/** Request lines a connection remembers parsed (a player asks for the same few playlists again and again). */
+const KNOWN_LINES = 4;
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Z-]{1,20}) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -69,6 +72,32 @@ const NOT_UNDERSTOOD = ['transfer-encoding', 'upgrade', 'expect', '__proto__'];
 const METHODS = new Set(http.METHODS.filter((m) => m !== 'CONNECT'));
 /** A line feed without its carriage return: outside the lane's grammar (Node's parser refuses it at once). */
 const BARE_LF = /(?:^|[^\r])\n/;
+
+/**
+ * Node's symbols for a socket that reads into a buffer of its own (net's documented `onread` option, which sets
+ * them): every lane connection reads into one shared buffer and its callback, instead of a Buffer allocated for each
+ * read and pushed through the socket's Readable (about a tenth of the CPU of a small answer). Undefined if a later
+ * Node names them otherwise: the lane then reads 'data' events.
+ */
+const READ_INTO = ((): { buffer: symbol; callback: symbol } | undefined => {
+  // Node reads `onread` for any socket; @types/node lists it only for `net.connect`.
+  const opts: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
+    onread: { buffer: Buffer.alloc(1), callback: () => true },
+  };
+  const probe = new net.Socket(opts);
+  const find = (d: string) => Object.getOwnPropertySymbols(probe).find((s) => s.description === d);
+  const buffer = find('kBuffer');
+  const callback = find('kBufferCb');
+  probe.destroy();
+  return buffer && callback ? { buffer, callback } : undefined;
+})();
+/** What each read of every lane connection lands in (a read is handled before the next one). */
+const READ_BUFFER = Buffer.alloc(64 * 1024);
+
+/** The handle under a socket that can read into a buffer of the caller's (a TCP or pipe stream). */
+interface UserBufferHandle {
+  useUserBuffer?: (buffer: Uint8Array) => void;
+}
 
 /**
  * Node's flag on a response whose `write` returned false (internal/http's `kNeedDrain`): its connection handler clears
@@ -150,6 +179,12 @@ export class FastLane {
   private dateLine = '';
   /** Requests answered by the lane, passed to the listeners, and connections handed to Node's parser. */
   readonly counts = { answered: 0, passed: 0, handedOff: 0 };
+  /**
+   * Milliseconds as of the last sweep: connections note when they last read or wrote at this coarseness, instead of
+   * refreshing a socket timer on every read and write (a few per cent of the CPU of a small answer).
+   */
+  clock = Date.now();
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     readonly server: http.Server,
@@ -166,7 +201,22 @@ export class FastLane {
         this.turns.delete(c);
       });
     });
+    // Sweeps often enough that no connection is closed before its timeout by more than a quarter of it.
+    const { idleTimeoutMs } = opts.limits;
+    const every = Math.max(
+      10,
+      Math.min(1000, Math.floor(Math.min(keepAliveMs(opts.limits), idleTimeoutMs) / 4)),
+    );
+    this.sweeper = setInterval(this.sweep, every);
+    this.sweeper.unref();
+    server.once('close', () => clearInterval(this.sweeper));
   }
+
+  /** Closes the connections silent for longer than their timeout. */
+  private readonly sweep = (): void => {
+    this.clock = Date.now();
+    for (const c of this.connections) c.sweep(this.clock);
+  };
 
   /** @internal `c` has a large buffer to write: it is written in its turn. */
   askTurn(c: LaneConnection): void {
@@ -203,6 +253,7 @@ export class FastLane {
 
   /** Destroys every connection the lane holds (the listener is closing; Node closes the ones it was handed). */
   closeAll(): void {
+    clearInterval(this.sweeper);
     for (const c of this.connections) c.socket.destroy();
     this.connections.clear();
   }
@@ -244,19 +295,38 @@ export class FastLane {
   }
 }
 
+/** A request line as bytes, and parsed. */
+interface KnownLine {
+  bytes: Buffer;
+  method: string;
+  url: string;
+}
+
 /** One connection while the lane reads it. */
 class LaneConnection {
   private unread: Buffer | undefined;
   /** A response of the server's listeners is being written. */
   private busy = false;
   private headTimer: NodeJS.Timeout | undefined;
+  /** The socket's own timeout: set only while a listener's response is being written (else the lane sweeps). */
   private socketTimeout = 0;
+  /** When the connection last read or wrote ({@link FastLane.clock}). */
+  private lastActive: number;
+  /** A read into {@link READ_BUFFER}: what is kept past it is copied. */
+  private readonly onRead = (n: number, buf: Buffer): boolean => {
+    this.lastActive = this.lane.clock;
+    this.onData(buf.subarray(0, n));
+    if (this.unread?.buffer === READ_BUFFER.buffer) this.unread = Buffer.from(this.unread);
+    return true;
+  };
   private readonly onData = (d: Buffer): void => {
+    this.lastActive = this.lane.clock;
     this.unread = this.unread ? Buffer.concat([this.unread, d]) : d;
     if (this.unread.length > MAX_UNREAD_BYTES && (this.busy || this.waiting)) this.socket.pause();
     this.next();
   };
   private readonly onDrain = (): void => {
+    this.lastActive = this.lane.clock;
     const res = this.response;
     if (res?.writableNeedDrain) {
       // As Node's server: a response piped from a stream waits for this to write more.
@@ -272,6 +342,8 @@ class LaneConnection {
   private readonly outbox: Buffer[] = [];
   /** The last head's header fields, as bytes and parsed (shared by the requests that repeat them: never changed). */
   private lastFields: { bytes: Buffer; headers: Record<string, string>; rawHeaders: string[] } | undefined;
+  /** The connection's recent request lines, the latest first. */
+  private readonly knownLines: KnownLine[] = [];
   /** Its turn to write a large buffer (one). */
   private turnGranted = false;
   /**
@@ -295,12 +367,18 @@ class LaneConnection {
     private readonly lane: FastLane,
     readonly socket: net.Socket,
   ) {
-    socket.on('data', this.onData);
+    const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
+    if (READ_INTO && handle?.useUserBuffer) {
+      const s = socket as unknown as Record<symbol, unknown>;
+      s[READ_INTO.buffer] = READ_BUFFER;
+      s[READ_INTO.callback] = this.onRead;
+      handle.useUserBuffer(READ_BUFFER);
+    } else socket.on('data', this.onData);
     socket.on('drain', this.onDrain);
     socket.on('end', this.onEnd);
     socket.on('timeout', this.onTimeout);
     socket.on('error', this.onError);
-    this.setSocketTimeout(keepAliveMs(lane.opts.limits));
+    this.lastActive = lane.clock;
     this.armHeadTimer();
   }
 
@@ -366,19 +444,28 @@ class LaneConnection {
       this.outbox.shift();
       if (!socket.write(b)) break;
     }
-    // While an answer waits for its reader the idle timeout applies, as to a listener's response.
-    const limits = this.lane.opts.limits;
-    if (!this.busy) this.setSocketTimeout(this.waiting ? limits.idleTimeoutMs : keepAliveMs(limits));
+    this.lastActive = this.lane.clock;
   }
 
-  /** Gives a request to the server's `request` listeners on this socket, as Node's connection handler would. */
+  /**
+   * @internal Closes the connection when it has been silent too long: an idle keep-alive connection after the
+   * keep-alive timeout; while an answer waits for its reader, after the idle timeout, as a listener's response. While
+   * a listener's response is being written, the socket's own timeout applies.
+   */
+  sweep(now: number): void {
+    if (this.busy) return;
+    const limits = this.lane.opts.limits;
+    if (now - this.lastActive > (this.waiting ? limits.idleTimeoutMs : keepAliveMs(limits)))
+      this.socket.destroy();
+  }
+
   /**
    * The head in `buf` up to `end`. A player sends the same header fields with every request on a connection (only
    * the path changes): when the bytes are those of the last head's fields, its parsed fields are taken again.
    */
   private parseHead(buf: Buffer, end: number): RequestHead | undefined {
-    const lineEnd = buf.indexOf('\r\n');
-    const line = parseRequestLine(buf.toString('latin1', 0, lineEnd));
+    const lineEnd = buf.indexOf(CRLF);
+    const line = this.requestLine(buf, lineEnd);
     if (!line) return undefined;
     const last = this.lastFields;
     if (
@@ -394,6 +481,22 @@ class LaneConnection {
     return { method: line.method, url: line.url, headers: last.headers, rawHeaders: last.rawHeaders };
   }
 
+  /**
+   * The request line in `buf` up to `lineEnd`: one of the connection's recent ones when its bytes are the same (the
+   * same URL string again, whose hash the memo's lookup has already computed), else parsed and remembered.
+   */
+  private requestLine(buf: Buffer, lineEnd: number): KnownLine | undefined {
+    for (const l of this.knownLines) {
+      if (l.bytes.length === lineEnd && buf.compare(l.bytes, 0, lineEnd, 0, lineEnd) === 0) return l;
+    }
+    const parsed = parseRequestLine(buf.toString('latin1', 0, lineEnd));
+    if (!parsed) return undefined;
+    const line = { bytes: Buffer.from(buf.subarray(0, lineEnd)), ...parsed };
+    if (this.knownLines.unshift(line) > KNOWN_LINES) this.knownLines.pop();
+    return line;
+  }
+
+  /** Gives a request to the server's `request` listeners on this socket, as Node's connection handler would. */
   private pass(head: RequestHead): void {
     const { socket } = this;
     const server = this.lane.server;
@@ -437,7 +540,8 @@ class LaneConnection {
         socket.destroySoon();
         return;
       }
-      this.setSocketTimeout(keepAliveMs(this.lane.opts.limits));
+      this.setSocketTimeout(0);
+      this.lastActive = this.lane.clock;
       this.next();
     });
     server.emit('request', req, res);
@@ -447,13 +551,20 @@ class LaneConnection {
     const { socket } = this;
     this.clearHeadTimer();
     socket.removeListener('data', this.onData);
+    if (READ_INTO && (socket as unknown as Record<symbol, unknown>)[READ_INTO.callback] === this.onRead) {
+      // The handle keeps reading into the shared buffer: from now on each read is pushed as a copy, as Node's
+      // parser and the socket's Readable expect.
+      (socket as unknown as Record<symbol, unknown>)[READ_INTO.callback] = (n: number, buf: Buffer) =>
+        socket.push(Buffer.from(buf.subarray(0, n)));
+    }
     socket.removeListener('drain', this.onDrain);
     socket.removeListener('end', this.onEnd);
     socket.removeListener('timeout', this.onTimeout);
     socket.removeListener('error', this.onError);
     socket.setTimeout(0);
     socket.pause();
-    const unread = this.unread;
+    // A copy: the bytes may still be in the shared read buffer.
+    const unread = this.unread && Buffer.from(this.unread);
     this.unread = undefined;
     this.lane.handOff(this, unread);
   }

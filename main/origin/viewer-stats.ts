@@ -29,6 +29,17 @@ export interface ViewerRequest {
   socket?: { remoteAddress?: string | undefined };
 }
 
+/** Who sent a request ({@link ViewerStats.viewer}). */
+export interface Viewer {
+  /** The client: a hash of the address and the player (its name, or else its user agent). */
+  id: string;
+  address: string;
+  /** The player named itself (`X-Ecdn-Player`): more of them are told apart behind one address. */
+  named: boolean;
+  /** The cache or proxy that forwarded the request (its own address), if any. */
+  forwarder: string | undefined;
+}
+
 interface Bucket {
   at: number;
   viewers: number;
@@ -140,18 +151,41 @@ export class ViewerStats {
     bytes: number,
     req?: ViewerRequest,
   ): void {
-    if (req && isStaffRequest(req)) return;
-    const c = this.channel(pp);
-    const now = this.now();
+    const v = this.viewer(address, userAgent, req);
+    if (v) this.count(v, pp, rendition, bytes);
+  }
+
+  /**
+   * Who sent a request, as {@link count} takes it; undefined when it is not a viewer's (the preview, credentials, the
+   * appliance's own). The same for every request with the same address, user agent and request headers, so a
+   * listener may keep it while they repeat (the fast lane does, per connection).
+   */
+  viewer(address: string, userAgent: string, req?: ViewerRequest): Viewer | undefined {
+    if (req && isStaffRequest(req)) return undefined;
     const named = req?.headers['x-ecdn-player'];
     const player = typeof named === 'string' && PLAYER_ID.test(named) ? named : undefined;
-    let client = player ? this.clientId(address, `player:${player}`) : this.clientId(address, userAgent);
+    return {
+      id: player ? this.clientId(address, `player:${player}`) : this.clientId(address, userAgent),
+      address,
+      named: player !== undefined,
+      forwarder:
+        req && (req.headers['x-forwarded-for'] !== undefined || req.headers.via !== undefined)
+          ? (req.socket?.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown')
+          : undefined,
+    };
+  }
+
+  /** One answered request of viewer `v`: which rendition (or `manifest`), how many bytes. */
+  count(v: Viewer, pp: string, rendition: string, bytes: number): void {
+    const c = this.channel(pp);
+    const now = this.now();
+    let client = v.id;
     if (!c.clients.has(client)) {
-      const players = c.perAddress.get(address) ?? new Set<string>();
-      const bound = player ? MAX_NAMED_PLAYERS_PER_ADDRESS : MAX_PLAYERS_PER_ADDRESS;
-      if (players.size >= bound && !players.has(client)) client = this.clientId(address, '*');
+      const players = c.perAddress.get(v.address) ?? new Set<string>();
+      const bound = v.named ? MAX_NAMED_PLAYERS_PER_ADDRESS : MAX_PLAYERS_PER_ADDRESS;
+      if (players.size >= bound && !players.has(client)) client = this.clientId(v.address, '*');
       else players.add(client);
-      c.perAddress.set(address, players);
+      c.perAddress.set(v.address, players);
     }
     if (!c.clients.has(client)) {
       c.viewers++;
@@ -163,9 +197,7 @@ export class ViewerStats {
       }
     }
     c.clients.set(client, now);
-    if (req && (req.headers['x-forwarded-for'] !== undefined || req.headers.via !== undefined)) {
-      c.edges.set(req.socket?.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown', now);
-    }
+    if (v.forwarder !== undefined) c.edges.set(v.forwarder, now);
     c.bytesServed += bytes;
     c.requests.set(rendition, (c.requests.get(rendition) ?? 0) + 1);
     const b = this.bucket(c);

@@ -4,6 +4,7 @@
  */
 import { adminCheck } from '../../main/access/admin-credentials.js';
 import fs from 'node:fs';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -137,7 +138,7 @@ async function served() {
       body: Buffer.from(await r.arrayBuffer()),
     };
   };
-  return { ...s, storage, video, add, access, stats, get, routed: () => routed };
+  return { ...s, storage, video, add, access, stats, get, port, base, routed: () => routed };
 }
 
 const withoutDate = (h: Record<string, string>) => ({ ...h, date: undefined });
@@ -203,5 +204,37 @@ describe('origin listener replays repeated viewer requests', () => {
     await o.get('tracks/video_source/0.m4s', { method: 'HEAD' });
     await o.get('tracks/video_source/0.m4s', { method: 'HEAD' });
     expect(o.routed()).toBe(before + 8);
+  });
+
+  it('counts the viewers of answers on kept-alive connections per address and player, not per request', async () => {
+    const o = await served();
+    const url = new URL(`${o.base}tracks/video_source/${180_000}.m4s`);
+    // One connection for every request, as a player's; only its user agent (and, last, credentials) change.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const fetchWith = (headers: http.OutgoingHttpHeaders) =>
+      new Promise<number>((resolve, reject) => {
+        http
+          .get(url, { agent, headers }, (res) => {
+            sockets.add(res.socket);
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          })
+          .on('error', reject);
+      });
+    try {
+      for (let i = 0; i < 3; i++) expect(await fetchWith({ 'user-agent': 'player one' })).toBe(200);
+      for (let i = 0; i < 2; i++) expect(await fetchWith({ 'user-agent': 'player two' })).toBe(200);
+      expect(await fetchWith({ 'user-agent': 'player two', authorization: 'Basic eDp5' })).toBe(200);
+    } finally {
+      agent.destroy();
+    }
+    expect(sockets.size).toBe(1);
+    // The requests after the first never reached the router: the fast lane answered them and counted them.
+    expect(o.routed()).toBe(1);
+    const totals = o.stats.totals(o.pp.name);
+    expect(totals.viewers).toBe(2);
+    expect(totals.uniqueViewers).toBe(2);
+    expect(o.stats.snapshot(o.pp.name).requestsByRendition).toEqual({ video_source: 5 });
   });
 });

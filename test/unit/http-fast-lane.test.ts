@@ -702,6 +702,51 @@ describe('pipelining and keep-alive', () => {
   });
 });
 
+describe('one read buffer for every connection', () => {
+  // Each connection reads into the same buffer: what one keeps past a read must survive the others' reads.
+  const other = (i: number) => get(`/miss/${String(i).repeat(300)}`);
+
+  it('keeps the first part of a head split across reads while other connections read', async ({ l }) => {
+    const a = await l.connect();
+    const b = await l.connect();
+    a.write('GET /miss/split HTTP/1.1\r\nHost: origin.test\r\nX-Part: on');
+    await sleep(30);
+    b.write(other(1) + other(2));
+    await b.read(2);
+    a.write('e\r\n\r\n');
+    expect((await a.read(1))[0]?.body.toString()).toBe('GET /miss/split ');
+    expect(l.seen.find((s) => s.url === '/miss/split')?.headers['x-part']).toBe('one');
+  });
+
+  it('keeps requests pipelined behind a response being written while other connections read', async ({
+    l,
+  }) => {
+    const a = await l.connect();
+    const b = await l.connect();
+    a.write(get('/slow/1') + get('/miss/after', 'X-Kept: yes'));
+    await sleep(20);
+    for (let i = 3; i < 8; i++) {
+      b.write(other(i));
+      await b.read(i - 2);
+    }
+    const rs = await a.read(2);
+    expect(rs.map((r) => r.body.toString())).toEqual(['part0;part1;part2;part3;part4;', 'GET /miss/after ']);
+    expect(l.seen.find((s) => s.url === '/miss/after')?.headers['x-kept']).toBe('yes');
+  });
+
+  it('hands Node the unread bytes of a connection intact after other connections read', async ({ l }) => {
+    const a = await l.connect();
+    const b = await l.connect();
+    a.write(get('/live/a.m3u8') + head('POST', '/api/up', 'Content-Length: 10') + 'hello');
+    await a.read(1);
+    b.write(other(8) + other(9));
+    await b.read(2);
+    a.write('world');
+    expect((await a.read(2))[1]?.body.toString()).toBe('POST /api/up helloworld');
+    expect(l.lane.counts).toMatchObject({ answered: 1, handedOff: 1 });
+  });
+});
+
 describe('hand-off to Node', () => {
   /** Sends `request` alone on a fresh connection; resolves with what came back (the connection closed or not). */
   async function alone(l: Lane, request: string | Buffer, n = 1): Promise<{ c: Client; rs: WireResponse[] }> {
