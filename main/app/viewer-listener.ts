@@ -135,6 +135,11 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   const laneMemoAnswer = (req: LaneRequest): MemoAnswer | undefined => {
     const a = memoOf(req.url);
     if (!a || !o.stats) return a;
+    // A query (the dashboard's preview) is part of who asks: such requests are not kept (the memo holds none).
+    if (req.url.includes('?')) {
+      countViewer(req, a.pp, a.rendition, a.body.length);
+      return a;
+    }
     let v = laneViewers.get(req.headers);
     if (v === undefined) {
       v = o.stats.viewer(clientOf(req) ?? 'unknown', String(req.headers['user-agent'] ?? ''), req) ?? null;

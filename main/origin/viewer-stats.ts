@@ -157,8 +157,9 @@ export class ViewerStats {
 
   /**
    * Who sent a request, as {@link count} takes it; undefined when it is not a viewer's (the preview, credentials, the
-   * appliance's own). The same for every request with the same address, user agent and request headers, so a
-   * listener may keep it while they repeat (the fast lane does, per connection).
+   * appliance's own). The same for every request with the same address, user agent and request headers and no
+   * query string (the preview is told by its query), so a listener may keep it while they repeat (the fast lane
+   * does, per connection, for URLs without a query).
    */
   viewer(address: string, userAgent: string, req?: ViewerRequest): Viewer | undefined {
     if (req && isStaffRequest(req)) return undefined;
