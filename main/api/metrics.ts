@@ -26,16 +26,29 @@ export interface SrtMetricsSource {
   callers(): Array<{ entry: string; role: 'primary' | 'backup'; stats: SrtStatsView }>;
 }
 
+/** The origin listener's fast lane (main/lib/http-fast-lane.ts): what it did since start, and holds now. */
+export interface FastLaneMetricsSource {
+  readonly counts: { answered: number; passed: number; handedOff: number };
+  /** Connections it reads now. */
+  readonly size: number;
+  /** Request bytes read and not yet answered. */
+  readonly unreadBytes: number;
+}
+
 /** The content conditions `ecdn_channel_alert` reports (0 or 1 each, per channel watched). */
 const ALERT_CONDITIONS = ['BLACK', 'FROZEN', 'SILENCE'] as const;
 
-export function createMetrics(
-  stats: ViewerStats,
-  edge?: EdgeMetricsSource,
-  alerts?: AlertMetricsSource,
-  appliance?: ApplianceMetricsSource,
-  srt?: SrtMetricsSource,
-): Registry {
+/** What /metrics reports besides the viewer statistics, each when the appliance has it. */
+export interface MetricsSources {
+  edge?: EdgeMetricsSource;
+  alerts?: AlertMetricsSource;
+  appliance?: ApplianceMetricsSource;
+  srt?: SrtMetricsSource;
+  fastLane?: FastLaneMetricsSource;
+}
+
+export function createMetrics(stats: ViewerStats, sources: MetricsSources = {}): Registry {
+  const { edge, alerts, appliance, srt, fastLane } = sources;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ecdn_' });
   new Gauge({
@@ -90,6 +103,7 @@ export function createMetrics(
       },
     });
   if (appliance) applianceMetrics(registry, appliance);
+  if (fastLane) fastLaneMetrics(registry, fastLane);
   return registry;
 }
 
@@ -158,6 +172,62 @@ function srtMetrics(registry: Registry, srt: SrtMetricsSource): void {
         for (const c of srt.callers()) this.set({ entry: c.entry, role: c.role }, value(c.stats));
       },
     });
+}
+
+/**
+ * `ecdn_origin_fast_lane_*`: requests the origin listener's fast lane answered from bytes at hand, passed to the
+ * router, connections it handed to Node's parser; connections and unread request bytes it holds now. Answers that
+ * stop while viewers keep asking show here first.
+ */
+function fastLaneMetrics(registry: Registry, lane: FastLaneMetricsSource): void {
+  const values: Array<[string, string, () => number, 'counter' | 'gauge']> = [
+    [
+      'ecdn_origin_fast_lane_answers',
+      'Requests the fast lane answered from bytes at hand (the answer memo, the edge)',
+      () => lane.counts.answered,
+      'counter',
+    ],
+    [
+      'ecdn_origin_fast_lane_passed',
+      'Requests the fast lane passed to the router on the same connection',
+      () => lane.counts.passed,
+      'counter',
+    ],
+    [
+      'ecdn_origin_fast_lane_handed_off',
+      "Connections the fast lane handed to Node's own parser (a body, HTTP/1.0, unusual syntax)",
+      () => lane.counts.handedOff,
+      'counter',
+    ],
+    ['ecdn_origin_fast_lane_connections', 'Connections the fast lane reads now', () => lane.size, 'gauge'],
+    [
+      'ecdn_origin_fast_lane_unread_bytes',
+      'Request bytes the fast lane has read and not yet answered',
+      () => lane.unreadBytes,
+      'gauge',
+    ],
+  ];
+  for (const [name, help, value, kind] of values) {
+    if (kind === 'counter')
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(value());
+        },
+      });
+    else
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(value());
+        },
+      });
+  }
 }
 
 /** `ecdn_edge_*{origin="host"}`: what the edge did per origin host since start. */

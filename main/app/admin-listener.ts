@@ -27,6 +27,7 @@ import {
   type AlertMetricsSource,
   type ApplianceMetricsSource,
   type EdgeMetricsSource,
+  type FastLaneMetricsSource,
   type SrtMetricsSource,
 } from '../api/metrics.js';
 import { registerSpacesApi, type SpacesApiOptions } from '../api/spaces-api.js';
@@ -64,6 +65,8 @@ export interface AdminServerOptions {
   applianceAlerts?: ApplianceMetricsSource;
   /** SRT's statistics of each SRT caller, in /metrics. */
   srt?: SrtMetricsSource;
+  /** The origin listener's fast lane, in /metrics. */
+  fastLane?: FastLaneMetricsSource;
   spaces: Omit<SpacesApiOptions, 'fail' | 'keys' | 'pps' | 'ffmpegPath'>;
   /** The control API's operations, events and WebSocket tickets. */
   service: ControlService;
@@ -171,7 +174,13 @@ export function createAdminServer(o: AdminServerOptions): FastifyInstance {
     },
   );
 
-  const metrics = createMetrics(o.stats, o.edge, o.alerts, o.applianceAlerts, o.srt);
+  const metrics = createMetrics(o.stats, {
+    edge: o.edge,
+    alerts: o.alerts,
+    appliance: o.applianceAlerts,
+    srt: o.srt,
+    fastLane: o.fastLane,
+  });
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
   app.get('/api/v1/access/keys', async () => ({ keys: o.keys.list() }));

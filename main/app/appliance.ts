@@ -20,7 +20,7 @@ import { LiveChannels } from '../channels/live-channels.js';
 import { IngestServer } from '../ingest/ingest-server.js';
 import { SrtIngest, srtCallers } from './srt-ingest.js';
 import { FragmentWriter } from '../origin/fragment-writer.js';
-import { createOriginServer } from './viewer-listener.js';
+import { createOriginServer, fastLaneOf } from './viewer-listener.js';
 import { OriginStorage } from '../origin/origin-storage.js';
 import { SegmentIndex } from '../origin/segment-index.js';
 import { PublishAuthenticator } from '../partner/publish-authenticator.js';
@@ -507,6 +507,7 @@ export class Appliance {
         slowTranscoders: () => speedWatch.slow(),
       },
       ...(srt ? { srt: { callers: () => srtCallers(srt, channels, live) } } : {}),
+      fastLane: fastLaneOf(origin),
       spaces: {
         spaces,
         files: spaceFiles,

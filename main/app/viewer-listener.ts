@@ -77,6 +77,14 @@ export interface OriginServerOptions {
   log: Logger;
 }
 
+/** The fast lane in front of each origin listener made here. */
+const fastLanes = new WeakMap<FastifyInstance, FastLane>();
+
+/** The fast lane in front of an origin listener (its counters and what it holds, for /metrics). */
+export function fastLaneOf(app: FastifyInstance): FastLane | undefined {
+  return fastLanes.get(app);
+}
+
 export function createOriginServer(o: OriginServerOptions): FastifyInstance {
   // Repeated viewer requests are answered from the memo before the router sees them (by the fast lane, or by the
   // handler on a connection Node parses); everything else (and every first request) goes through the routes
@@ -169,6 +177,8 @@ export function createOriginServer(o: OriginServerOptions): FastifyInstance {
       return server;
     },
   });
+
+  if (lane) fastLanes.set(app, lane);
 
   /** The index counters when each plain GET arrived: an answer is memoised at the version it was computed at. */
   const versions = new WeakMap<FastifyRequest, IndexVersion>();

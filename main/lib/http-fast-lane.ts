@@ -52,8 +52,12 @@ export interface FastLaneOptions {
 
 /** Node's default `maxHeaderSize`: a longer head goes to Node's parser, which answers 431. */
 const MAX_HEAD_BYTES = 16 * 1024;
-/** Unread request bytes held while a response is being written; past this the socket stops being read. */
-const MAX_UNREAD_BYTES = 64 * 1024;
+/**
+ * Unread request bytes held while a response is being written; past this the socket stops being read. With a read
+ * of at most {@link READ_BUFFER}'s size on top, a connection holds at most 32 KB of what a peer sent (a partial head
+ * is at most 16 KB too): 256 MB at the viewer listener's 8192 connections, from peers that pipeline and never read.
+ */
+const MAX_UNREAD_BYTES = 16 * 1024;
 /** Bodies up to this size are sent in the same buffer as the head (one write). */
 const COALESCE_BYTES = 16 * 1024;
 /** A buffer larger than this is written in the connection's turn (see {@link FastLane.takeTurns}). */
@@ -93,7 +97,7 @@ const READ_INTO = ((): { buffer: symbol; callback: symbol } | undefined => {
   return buffer && callback ? { buffer, callback } : undefined;
 })();
 /** What each read of every lane connection lands in (a read is handled before the next one). */
-const READ_BUFFER = Buffer.alloc(64 * 1024);
+const READ_BUFFER = Buffer.alloc(16 * 1024);
 
 /** The handle under a socket (a TCP or pipe stream): what the lane uses of it. */
 interface StreamHandle {
@@ -261,6 +265,13 @@ export class FastLane {
     return this.connections.size;
   }
 
+  /** Request bytes the lane's connections have read and not yet answered. */
+  get unreadBytes(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.unreadBytes;
+    return n;
+  }
+
   /** Destroys every connection the lane holds (the listener is closing; Node closes the ones it was handed). */
   closeAll(): void {
     clearInterval(this.sweeper);
@@ -422,6 +433,11 @@ class LaneConnection {
     }
     if (this.unread && !this.busy) this.armHeadTimer();
     if (socket.isPaused() && !this.busy && !this.waiting) socket.resume();
+  }
+
+  /** @internal Request bytes read and not yet answered. */
+  get unreadBytes(): number {
+    return this.unread?.length ?? 0;
   }
 
   /** The socket has not taken what was written: the next request waits (a reader that does not read). */

@@ -121,9 +121,10 @@ describe('on-air confidence', () => {
     expect(view.monitor?.keyFrameInterval).toBeCloseTo(2, 0);
     expect(Date.now() - Date.parse(view.monitor?.thumbnailAt ?? '')).toBeLessThan(10_000);
     // Thumbnails are not viewers.
-    expect(await metrics(a)).not.toMatch(
-      new RegExp(`ecdn_channel_viewers\\{channel="${c.entryId}"\\} [1-9]`),
-    );
+    const m = await metrics(a);
+    expect(m).not.toMatch(new RegExp(`ecdn_channel_viewers\\{channel="${c.entryId}"\\} [1-9]`));
+    // They reached the router through the origin listener's fast lane, which says so.
+    expect(m).toMatch(/^ecdn_origin_fast_lane_passed [1-9]\d*$/m);
     // The portal's card of the live channel shows it.
     const portal = await (await fetch(`${a.origin}/`)).text();
     expect(portal).toContain(`<img class="card-thumb" src="/${c.entryId}/${c.entryId}.isml/thumbnail.jpg"`);

@@ -8,7 +8,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, onTestFinished, test as base } from 'vitest';
+import { createMetrics } from '../../main/api/metrics.js';
 import { FastLane, type LaneAnswer } from '../../main/lib/http-fast-lane.js';
+import { ViewerStats } from '../../main/origin/viewer-stats.js';
 import { applySocketLimits, serverOptions, type SocketLimits } from '../../main/lib/http-server.js';
 
 const LIMITS: SocketLimits = {
@@ -1032,6 +1034,27 @@ describe('back-pressure', () => {
     expect(c.unparsed).toBe(0);
   });
 
+  it('holds at most 32 KB of what a peer that never reads sends, and answers it all once it reads', async () => {
+    const l = await laneWith({ keepAliveTimeoutMs: 3000, idleTimeoutMs: 6000 });
+    const c = await l.connect();
+    c.socket.pause();
+    // 256 KB of pipelined requests, each answered with 1 MB.
+    const request = get('/live/big.m4s', `X-Pad: ${'p'.repeat(1000)}`);
+    const n = Math.ceil((256 * 1024) / request.length);
+    c.write(request.repeat(n));
+    let most = 0;
+    for (let i = 0; i < 10; i++) {
+      await sleep(30);
+      most = Math.max(most, l.lane.unreadBytes);
+    }
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(32 * 1024);
+    c.socket.resume();
+    const rs = await c.read(n, 30_000);
+    expect(rs.filter((r) => r.status === 200 && r.bodyLength === BIG.length)).toHaveLength(n);
+    expect(l.lane.unreadBytes).toBe(0);
+  });
+
   it('keeps small and large answers in order for a reader that stalls and then reads', async () => {
     // Small answers are written straight to the socket when nothing waits before them; behind a large one still
     // being written, or when the kernel takes no more, they must queue behind it.
@@ -1061,6 +1084,23 @@ describe('back-pressure', () => {
     c.socket.resume();
     const rs = await c.read(20, 10_000);
     expect(rs.every((r) => r.bodyLength === BIG.length)).toBe(true);
+  });
+});
+
+describe('counters', () => {
+  it('reports what it answered, passed and handed off, and what it holds, in /metrics', async ({ l }) => {
+    const c = await l.connect();
+    c.write(get('/live/a.m3u8') + get('/miss/1') + get('/live/a.m3u8'));
+    await c.read(3);
+    const h = await l.connect();
+    h.write('GET /live/a.m3u8 HTTP/1.0\r\nHost: origin.test\r\n\r\n');
+    await h.read(1);
+    const text = await createMetrics(new ViewerStats(), { fastLane: l.lane }).metrics();
+    expect(text).toMatch(/^ecdn_origin_fast_lane_answers 2$/m);
+    expect(text).toMatch(/^ecdn_origin_fast_lane_passed 1$/m);
+    expect(text).toMatch(/^ecdn_origin_fast_lane_handed_off 1$/m);
+    expect(text).toMatch(/^ecdn_origin_fast_lane_connections 1$/m);
+    expect(text).toMatch(/^ecdn_origin_fast_lane_unread_bytes 0$/m);
   });
 });
 
