@@ -436,6 +436,10 @@ async function main(): Promise<void> {
   }, 2000).unref();
 
   send({ type: 'ready', port: srt.localPort(listener) || opts.srtPort });
+  // Its memory, now and every 2 s: the core restarts a runaway child (MAX_SRT_CHILD_RSS).
+  const memory = () => send({ type: 'memory', rss: process.memoryUsage.rss() });
+  memory();
+  setInterval(memory, 2000).unref();
   loop().catch((err: Error) => {
     process.stderr.write(`SRT loop failed: ${err.message}\n`);
     process.exit(1);

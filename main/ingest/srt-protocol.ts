@@ -45,7 +45,9 @@ export type SrtChildToCore =
   | { type: 'refused'; remote: string; entryId?: string; streamId: string; code: string; reason: string }
   | { type: 'stats'; srtId: number; stats: SrtStats }
   /** A caller's session is over (it hung up, its relay ended, or the core closed it). */
-  | { type: 'ended'; srtId: number; reason: string };
+  | { type: 'ended'; srtId: number; reason: string }
+  /** The child's resident memory (bytes), every few seconds: the core restarts a runaway child. */
+  | { type: 'memory'; rss: number };
 
 export type SrtCoreToChild =
   | { type: 'channels'; channels: Record<string, SrtChannelSettings> }

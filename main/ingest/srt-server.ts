@@ -44,7 +44,15 @@ export interface SrtServerOptions {
   admit: (caller: SrtCaller) => { query: Record<string, string> } | { code: string; reason: string };
   log: Logger;
   library?: string;
+  /** The child's resident memory past which the core restarts it (as after a crash). */
+  maxChildRss?: number;
 }
+
+/**
+ * The SRT child's memory bound: its callers' libsrt buffers ({@link MAX_SRT_SESSIONS} of them, a few MB each) with
+ * room to spare. Past it something runs away, and restarting the child costs the callers a reconnect, not the host.
+ */
+export const MAX_SRT_CHILD_RSS = 1024 * 1024 * 1024;
 
 interface RelayKey {
   caller: SrtCaller;
@@ -195,6 +203,14 @@ export class SrtServer extends EventEmitter<SrtServerEvents> {
           this.emit('stats', { sessionId, stats: m.stats });
         }
         break;
+      case 'memory': {
+        const max = this.opts.maxChildRss ?? MAX_SRT_CHILD_RSS;
+        if (m.rss > max) {
+          this.opts.log.error({ rss: m.rss, max }, 'SRT ingest over its memory bound: restarting it');
+          this.child.kill();
+        }
+        break;
+      }
       case 'ended':
         // A relay key of a caller that is gone is worth nothing to anyone.
         for (const [key, k] of this.keys) if (k.caller.srtId === m.srtId) this.keys.delete(key);

@@ -1,7 +1,10 @@
 /**
  * A helper process the core forks and keeps running: it is told its options in the environment (and nothing else
  * of the core's), says `{type: 'ready', port}` once it listens or `{type: 'listen-error', message}`, and is
- * restarted after a backoff (0.5 s doubling to 10 s) whenever it dies. The RTMP and SRT ingest children are two.
+ * restarted after a backoff (0.5 s doubling to 10 s) whenever it dies; a restart that fails (the port taken
+ * meanwhile, a child that dies before listening) is tried again with the same backoff, so the ingest comes back once
+ * it can. Only the first start's failure is the caller's (the appliance cannot start). The RTMP and SRT ingest
+ * children are two.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Logger } from './logger.js';
@@ -23,6 +26,8 @@ export interface SupervisedChildOptions<In> {
   /** It exited (whatever the reason), before any restart. */
   onExit?: () => void;
   onRestarting?: (r: { reason: string; delayMs: number }) => void;
+  /** The first restart's delay (it doubles up to 10 s). */
+  restartDelayMs?: number;
 }
 
 type Control = { type: 'ready'; port: number } | { type: 'listen-error'; message: string };
@@ -30,12 +35,14 @@ type Control = { type: 'ready'; port: number } | { type: 'listen-error'; message
 export class SupervisedChild<In extends { type: string }, Out> {
   private child: ChildProcess | undefined;
   private stopping = false;
-  private restartDelay = 500;
+  private restartDelay: number;
   private listeningNow = false;
-  /** How many times the child was restarted after dying. */
+  /** How many times the child was restarted (tried again) after dying. */
   restarts = 0;
 
-  constructor(private readonly o: SupervisedChildOptions<In>) {}
+  constructor(private readonly o: SupervisedChildOptions<In>) {
+    this.restartDelay = o.restartDelayMs ?? 500;
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -50,6 +57,7 @@ export class SupervisedChild<In extends { type: string }, Out> {
     const { log, what } = this.o;
     const child = fork(this.o.module, [], {
       env: { PATH: process.env.PATH ?? '', ...this.o.env },
+      execArgv: execArgvFor(this.o.module),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
@@ -67,11 +75,13 @@ export class SupervisedChild<In extends { type: string }, Out> {
         if (m.type === 'ready') {
           ready = true;
           this.listeningNow = true;
-          this.restartDelay = 500;
+          this.restartDelay = this.o.restartDelayMs ?? 500;
           this.o.onReady?.((m as Control & { type: 'ready' }).port);
           resolve();
         } else if (m.type === 'listen-error') {
           reject(new Error((m as Control & { type: 'listen-error' }).message));
+          // It cannot serve: never left running beside the next one.
+          child.kill('SIGKILL');
         } else {
           this.o.onMessage(m as In);
         }
@@ -85,18 +95,25 @@ export class SupervisedChild<In extends { type: string }, Out> {
           return;
         }
         if (this.stopping) return;
-        const reason = `${what} process died (${signal ?? `code ${code}`})`;
-        const delayMs = this.restartDelay;
-        this.restartDelay = Math.min(this.restartDelay * 2, 10_000);
-        log.error({ reason, delayMs }, `restarting the ${what}`);
-        this.restarts++;
-        this.o.onRestarting?.({ reason, delayMs });
-        setTimeout(() => {
-          if (!this.stopping)
-            this.start().catch((err: Error) => log.error({ err: err.message }, `${what} restart failed`));
-        }, delayMs).unref();
+        this.restart(`${what} process died (${signal ?? `code ${code}`})`);
       });
     });
+  }
+
+  /** Starts it again after the backoff; a start that fails is tried again the same way. */
+  private restart(reason: string): void {
+    const { log, what } = this.o;
+    const delayMs = this.restartDelay;
+    this.restartDelay = Math.min(this.restartDelay * 2, 10_000);
+    log.error({ reason, delayMs }, `restarting the ${what}`);
+    this.restarts++;
+    this.o.onRestarting?.({ reason, delayMs });
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.start().catch((err: Error) => {
+        if (!this.stopping) this.restart(`${what} restart failed: ${err.message}`);
+      });
+    }, delayMs).unref();
   }
 
   send(m: Out): void {
@@ -119,4 +136,14 @@ export class SupervisedChild<In extends { type: string }, Out> {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * The child's Node flags: the core's, and tsx's loader for a TypeScript module when the core was not started with it
+ * (run from source by a test runner: the built app forks .js).
+ */
+function execArgvFor(module: string): string[] {
+  const argv = process.execArgv;
+  if (!module.endsWith('.ts') || argv.some((a) => a.includes('tsx'))) return argv;
+  return [...argv, '--import', 'tsx'];
 }
