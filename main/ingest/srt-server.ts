@@ -48,11 +48,14 @@ export interface SrtServerOptions {
   maxChildRss?: number;
 }
 
+const MiB = 1024 * 1024;
 /**
- * The SRT child's memory bound: its callers' libsrt buffers ({@link MAX_SRT_SESSIONS} of them, a few MB each) with
- * room to spare. Past it something runs away, and restarting the child costs the callers a reconnect, not the host.
+ * The SRT child's memory bound: what {@link MAX_SRT_SESSIONS} callers may hold within their own limits (libsrt's
+ * receive buffer, about 12 MB filled at long latencies; up to 8 MB of relay backlog; 24 MiB each with room) and the
+ * process itself (256 MiB). Past it something runs away, and restarting the child costs the callers a reconnect,
+ * not the host.
  */
-export const MAX_SRT_CHILD_RSS = 1024 * 1024 * 1024;
+export const MAX_SRT_CHILD_RSS = MAX_SRT_SESSIONS * 24 * MiB + 256 * MiB;
 
 interface RelayKey {
   caller: SrtCaller;

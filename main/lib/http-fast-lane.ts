@@ -409,6 +409,8 @@ class LaneConnection {
   /** Reads and answers the requests in hand, in order, until one is with the listeners or the reader lags. */
   private next(): void {
     const { socket } = this;
+    // After a response that closes the connection (or the viewer's FIN), nothing more is answered, as in Node.
+    if (!socket.writable) this.unread = undefined;
     while (this.unread && !this.busy && !socket.destroyed) {
       if (this.waiting) return; // resumed by 'drain'
       const buf: Buffer = this.unread;
@@ -489,7 +491,13 @@ class LaneConnection {
   private writeDirect(b: Buffer): Buffer {
     const handle = (this.socket as unknown as { _handle?: StreamHandle | null })._handle;
     const fd = handle?.fd;
-    if (fd === undefined || fd < 0 || handle?.writeQueueSize !== 0 || this.socket.writableLength > 0)
+    if (
+      fd === undefined ||
+      fd < 0 ||
+      !this.socket.writable ||
+      handle?.writeQueueSize !== 0 ||
+      this.socket.writableLength > 0
+    )
       return b;
     try {
       const n = fs.writeSync(fd, b);

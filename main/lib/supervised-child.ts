@@ -87,14 +87,18 @@ export class SupervisedChild<In extends { type: string }, Out> {
         }
       });
       child.once('exit', (code, signal) => {
-        this.child = undefined;
-        this.listeningNow = false;
-        this.o.onExit?.();
+        // A child that could not listen may exit after the next one was forked: that one stays the child.
+        const current = this.child === child;
+        if (current) {
+          this.child = undefined;
+          this.listeningNow = false;
+          this.o.onExit?.();
+        }
         if (!ready) {
           reject(new Error(`${what} exited before listening (${signal ?? `code ${code}`})`));
           return;
         }
-        if (this.stopping) return;
+        if (this.stopping || !current) return;
         this.restart(`${what} process died (${signal ?? `code ${code}`})`);
       });
     });

@@ -614,6 +614,20 @@ describe('requests passed to the listener', () => {
     expect(abortedAtClose).toBe(true);
   });
 
+  it('answers nothing after a response that closes the connection, even what is read in the same turn', async ({
+    l,
+  }) => {
+    // More than one read (16 KB) at once: the request after the closing one is read before the socket shuts.
+    const c = await l.connect();
+    c.write(
+      get('/miss/closing', 'Connection: close', `X-Pad: ${'p'.repeat(9000)}`) +
+        get('/live/a.m3u8', `X-Pad: ${'p'.repeat(10000)}`),
+    );
+    await c.closing(3000);
+    expect(c.responses.map((r) => r.body.toString())).toEqual(['GET /miss/closing ']);
+    expect(l.lane.counts.answered).toBe(0);
+  });
+
   it('closes only for the token close: "Connection: x-close" keeps the connection, as Node reads it', async ({
     l,
   }) => {

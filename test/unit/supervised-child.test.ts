@@ -87,6 +87,43 @@ describe('supervised child', () => {
     expect(alive(started[4] as number)).toBe(true);
   });
 
+  test('a child that could not listen and exits late does not take the place of the next one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-supervised-'));
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const module = path.join(dir, 'child.mjs');
+    fs.writeFileSync(module, FIXTURE);
+    const pids = path.join(dir, 'pids');
+    const ports: number[] = [];
+    const child = new SupervisedChild<{ type: string }, { type: string }>({
+      module,
+      env: { PIDS: pids, PLAN: 'ok,listen-error,ok' },
+      what: 'test child',
+      log,
+      onMessage: () => undefined,
+      onReady: (port) => ports.push(port),
+      onRestarting: (r) => {
+        // The event loop is held longer than the backoff right after the failed restart: the next child is forked
+        // before the one that could not listen is seen to exit.
+        if (r.reason.includes('restart failed'))
+          setImmediate(() => {
+            const until = Date.now() + 150;
+            while (Date.now() < until);
+          });
+      },
+      restartDelayMs: 10,
+    });
+    await child.start();
+    process.kill(child.pid as number, 'SIGKILL');
+    await until('the third start to listen', () => ports.length === 2);
+    const started = fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+    await until('the child that could not listen to be gone', () => !alive(started[1] as number));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(child.pid).toBe(started[2]);
+    expect(child.isListening).toBe(true);
+    await child.stop({ type: 'shutdown' });
+    await until('the last child to be stopped', () => !alive(started[2] as number));
+  });
+
   test('the SRT child is restarted when its memory passes the bound', async () => {
     const server = new SrtServer({
       bind: '127.0.0.1',
