@@ -47,27 +47,43 @@ async function until<T>(what: string, f: () => T | undefined, ms = 10_000): Prom
   }
 }
 
+/**
+ * A supervised fixture child following `plan` (restarts after 10 ms, doubling); what it was told and did. Stopped
+ * when the test ends.
+ */
+function fixtureChild(plan: string, onRestarting?: (reason: string) => void) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-supervised-'));
+  const module = path.join(dir, 'child.mjs');
+  fs.writeFileSync(module, FIXTURE);
+  const pids = path.join(dir, 'pids');
+  const ports: number[] = [];
+  const reasons: string[] = [];
+  const child = new SupervisedChild<{ type: string }, { type: string }>({
+    module,
+    env: { PIDS: pids, PLAN: plan },
+    what: 'test child',
+    log,
+    onMessage: () => undefined,
+    onReady: (port) => ports.push(port),
+    onRestarting: (r) => {
+      reasons.push(r.reason);
+      onRestarting?.(r.reason);
+    },
+    restartDelayMs: 10,
+  });
+  onTestFinished(async () => {
+    await child.stop({ type: 'shutdown' });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  /** The pids of the children started so far, in order. */
+  const startedPids = () => fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+  return { child, ports, reasons, startedPids };
+}
+
 describe('supervised child', () => {
   test('a child that dies is started again, and a restart that fails is tried again until one listens', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-supervised-'));
-    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const module = path.join(dir, 'child.mjs');
-    fs.writeFileSync(module, FIXTURE);
-    const pids = path.join(dir, 'pids');
-    const ports: number[] = [];
-    const reasons: string[] = [];
-    const child = new SupervisedChild<{ type: string }, { type: string }>({
-      module,
-      env: { PIDS: pids, PLAN: 'ok,listen-error,die,listen-error,ok' },
-      what: 'test child',
-      log,
-      onMessage: () => undefined,
-      onReady: (port) => ports.push(port),
-      onRestarting: (r) => reasons.push(r.reason),
-      restartDelayMs: 10,
-    });
+    const { child, ports, reasons, startedPids } = fixtureChild('ok,listen-error,die,listen-error,ok');
     await child.start();
-    onTestFinished(() => child.stop({ type: 'shutdown' }));
     expect(ports).toEqual([1001]);
     process.kill(child.pid as number, 'SIGKILL');
     await until('the fifth start to listen', () => ports.length === 2);
@@ -81,41 +97,26 @@ describe('supervised child', () => {
       'test child restart failed: port taken',
     ]);
     // The children that could not listen were not left running beside the one that does.
-    const started = fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+    const started = startedPids();
     expect(started).toHaveLength(5);
     await until('the failed children to be gone', () => started.slice(0, 4).every((p) => !alive(p)));
     expect(alive(started[4] as number)).toBe(true);
   });
 
   test('a child that could not listen and exits late does not take the place of the next one', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdn-supervised-'));
-    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const module = path.join(dir, 'child.mjs');
-    fs.writeFileSync(module, FIXTURE);
-    const pids = path.join(dir, 'pids');
-    const ports: number[] = [];
-    const child = new SupervisedChild<{ type: string }, { type: string }>({
-      module,
-      env: { PIDS: pids, PLAN: 'ok,listen-error,ok' },
-      what: 'test child',
-      log,
-      onMessage: () => undefined,
-      onReady: (port) => ports.push(port),
-      onRestarting: (r) => {
-        // The event loop is held longer than the backoff right after the failed restart: the next child is forked
-        // before the one that could not listen is seen to exit.
-        if (r.reason.includes('restart failed'))
-          setImmediate(() => {
-            const until = Date.now() + 150;
-            while (Date.now() < until);
-          });
-      },
-      restartDelayMs: 10,
+    const { child, ports, startedPids } = fixtureChild('ok,listen-error,ok', (reason) => {
+      // The event loop is held longer than the backoff right after the failed restart: the next child is forked
+      // before the one that could not listen is seen to exit.
+      if (reason.includes('restart failed'))
+        setImmediate(() => {
+          const until = Date.now() + 150;
+          while (Date.now() < until);
+        });
     });
     await child.start();
     process.kill(child.pid as number, 'SIGKILL');
     await until('the third start to listen', () => ports.length === 2);
-    const started = fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+    const started = startedPids();
     await until('the child that could not listen to be gone', () => !alive(started[1] as number));
     await new Promise((r) => setTimeout(r, 50));
     expect(child.pid).toBe(started[2]);
