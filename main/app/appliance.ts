@@ -65,7 +65,7 @@ import { Webhooks } from '../alerts/webhooks.js';
 import { ApplianceAlerts, diskSpace } from '../alerts/appliance-alerts.js';
 import { TranscoderSpeedWatch } from '../alerts/transcoder-speed.js';
 import { defaultPublicHost, defaultServerNodeName, webhookUrls, type ApplianceOptions } from './options.js';
-import { bracketHost } from '../lib/host-name.js';
+import { bracketHost, ownAddress } from '../lib/host-name.js';
 import { signQuery } from '../access/signed-url.js';
 import { Edge, GIB } from '../edge/edge.js';
 import { ServerNodeReporter } from '../partner/server-node.js';
@@ -261,7 +261,7 @@ export class Appliance {
     }
     // Push targets follow each channel's live stream (copied from the ingest, one ffmpeg per target).
     // A transcoded rendition is pushed from the origin's track playlists on this machine (signed when secure).
-    const originHere = `http://${options.bind === '0.0.0.0' || options.bind === '::' ? '127.0.0.1' : bracketHost(options.bind)}:${options.httpPort}`;
+    const originHere = `http://${bracketHost(ownAddress(options.bind))}:${options.httpPort}`;
     const push = new PushTargets({
       renditionUrls: (entryId, rendition) => {
         const c = channels.get(entryId);

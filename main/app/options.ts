@@ -160,7 +160,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: '--bind',
     env: 'ECDN_BIND',
     defaultText: '0.0.0.0',
-    doc: 'Address all three listeners bind to.',
+    doc: 'Address the listeners (RTMP, SRT, origin, admin) bind to; one address is also where the appliance reaches its own ingest and origin.',
   },
   {
     key: 'publicHost',

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../lib/logger.js';
 import type { ChildToCore, CoreToChild, IngestChildOptions, IngestMetadata } from './ingest-protocol.js';
 import { SupervisedChild } from '../lib/supervised-child.js';
+import { bracketHost, ownAddress } from '../lib/host-name.js';
 import { randomToken } from '../lib/random-id.js';
 import { DEFAULT_RTMP_LIMITS, type RtmpLimits } from './rtmp-limits.js';
 
@@ -86,7 +87,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
 
   /** The loopback URL of a stream, without a pull key (the ingest refuses to play it). */
   streamUrl(internalPath: string): string {
-    return `rtmp://127.0.0.1:${this.opts.rtmpPort}${internalPath}`;
+    return `rtmp://${bracketHost(ownAddress(this.opts.bind))}:${this.opts.rtmpPort}${internalPath}`;
   }
 
   /**

@@ -12,6 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { isOwnAddress } from '../lib/host-name.js';
 import { splitConnectApp } from './broadcast-url.js';
 import { IngestHealthMeter } from './ingest-health.js';
 import {
@@ -148,6 +149,8 @@ Rtmp.prototype.parserData = function (this: RtmpProto, data: Buffer) {
 };
 
 let limits: RtmpLimits = DEFAULT_RTMP_LIMITS;
+/** The address the ingest listens on (`--bind`): a connection from it is this machine's. */
+let bindAddress = '0.0.0.0';
 
 // 1b. Bounded parsing. A chunk header declares its message's length; node-media-server allocated that much at once,
 // per chunk stream. Here a message may be no longer than the connection's stage allows, a connection opens at most
@@ -359,7 +362,7 @@ Rtmp.prototype.onPlay = function (this: RtmpProto, m: InvokeMessage) {
   const session = sessionOf(this);
   const key = new URLSearchParams(qs ?? '').get('k');
   const remote = remoteOf(session);
-  const loopback = remote === '127.0.0.1' || remote === '::1' || remote === '::ffff:127.0.0.1';
+  const loopback = isOwnAddress(remote, bindAddress);
   if (!session || !loopback || !spendPullKey(key, `/${this.streamApp}/${name ?? ''}`)) {
     send({ type: 'refused', remote, reason: 'RTMP play is not offered; watch over HLS or DASH' });
     session?.socket.end();
@@ -511,6 +514,7 @@ function admitConnections(nms: { rtmpServer?: { tcpServer?: net.Server } }): voi
 
 async function main(opts: IngestChildOptions): Promise<void> {
   limits = opts.limits ?? DEFAULT_RTMP_LIMITS;
+  bindAddress = opts.bind;
   // Check the port ourselves: node-media-server calls process.exit on a listen error.
   const probe = net.createServer();
   const free = await new Promise<string | null>((resolve) => {

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bracketHost, isOwnAddress, ownAddress } from '../lib/host-name.js';
 import { randomToken } from '../lib/random-id.js';
 import { SupervisedChild } from '../lib/supervised-child.js';
 import type { Logger } from '../lib/logger.js';
@@ -139,7 +140,7 @@ export class SrtServer extends EventEmitter<SrtServerEvents> {
     if (key === undefined) return undefined;
     const found = this.keys.get(key);
     this.keys.delete(key);
-    const loopback = /^(127\.|::1$|::ffff:127\.)/.test(req.remote);
+    const loopback = isOwnAddress(req.remote, this.opts.bind);
     if (!found || found.expires < this.now() || !loopback) {
       return { code: 'INVALID_RELAY_KEY', reason: 'Unknown, used or expired relay key' };
     }
@@ -188,7 +189,7 @@ export class SrtServer extends EventEmitter<SrtServerEvents> {
         this.prune();
         const key = randomToken(18);
         this.keys.set(key, { caller, query: admitted.query, expires: this.now() + RELAY_KEY_TTL_MS });
-        const url = `rtmp://127.0.0.1:${this.opts.rtmpPort()}/${APPLICATION_NAME}/?relay=${key}/${caller.streamName}`;
+        const url = `rtmp://${bracketHost(ownAddress(this.opts.bind))}:${this.opts.rtmpPort()}/${APPLICATION_NAME}/?relay=${key}/${caller.streamName}`;
         this.send({ type: 'relay', srtId: caller.srtId, url });
         break;
       }

@@ -35,6 +35,8 @@ export interface RunningAppliance {
 }
 
 export interface StartOptions {
+  /** The address the appliance binds to and is reached at (`--bind`, `--public-host`); 127.0.0.1 by default. */
+  host?: string;
   dataDir?: string;
   token?: string | null;
   extraArgs?: string[];
@@ -65,6 +67,7 @@ class PortTakenError extends Error {}
 async function startOnce(o: StartOptions, dataDir: string): Promise<RunningAppliance> {
   const [rtmpPort, httpPort, adminPort] = [await freePort(), await freePort(), await freePort()];
   const token = o.token === null ? undefined : (o.token ?? 'test-admin-token-0123456789');
+  const host = o.host ?? '127.0.0.1';
   const args = [
     '--import',
     'tsx',
@@ -72,9 +75,9 @@ async function startOnce(o: StartOptions, dataDir: string): Promise<RunningAppli
     '--data-dir',
     dataDir,
     '--bind',
-    '127.0.0.1',
+    host,
     '--public-host',
-    '127.0.0.1',
+    host,
   ];
   args.push(
     '--rtmp-port',
@@ -123,7 +126,7 @@ async function startOnce(o: StartOptions, dataDir: string): Promise<RunningAppli
   });
   // A generated token is not printed when stdout is not a terminal: it is read where the appliance stored it.
   const resolvedToken = token ?? readStoredToken(dataDir);
-  const admin = `http://127.0.0.1:${adminPort}`;
+  const admin = `http://${host}:${adminPort}`;
   return {
     proc,
     dataDir,
@@ -131,7 +134,7 @@ async function startOnce(o: StartOptions, dataDir: string): Promise<RunningAppli
     rtmpPort,
     httpPort,
     adminPort,
-    origin: `http://127.0.0.1:${httpPort}`,
+    origin: `http://${host}:${httpPort}`,
     admin,
     stdout: () => out,
     api: (method, route, body, headers = {}) =>

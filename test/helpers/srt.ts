@@ -74,13 +74,15 @@ export interface SrtPublishOptions extends PublishOptions {
   passphrase?: string;
   /** The caller's latency (ms). */
   latencyMs?: number;
+  /** The listener's address; 127.0.0.1 by default. */
+  host?: string;
 }
 
-/** ffmpeg publishing MPEG-TS over SRT (caller mode) to `srt://127.0.0.1:<port>`. */
+/** ffmpeg publishing MPEG-TS over SRT (caller mode) to `srt://<host>:<port>`. */
 export function publishSrt(port: number, o: SrtPublishOptions): Publisher {
-  const { streamId, passphrase, latencyMs, ...rest } = o;
+  const { streamId, passphrase, latencyMs, host = '127.0.0.1', ...rest } = o;
   const query = latencyMs !== undefined ? `?latency=${latencyMs * 1000}` : '';
-  return publish(`srt://127.0.0.1:${port}${query}`, {
+  return publish(`srt://${host}:${port}${query}`, {
     ...rest,
     container: 'mpegts',
     extraOutputArgs: [
