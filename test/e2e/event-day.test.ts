@@ -176,7 +176,11 @@ describe('event day: settings, guarded actions, first run', () => {
         (await fetch(`${a.admin}/api/v1/status`, { headers: { authorization: `Bearer ${old}` } })).status,
       ).toBe(401);
       expect(fs.readFileSync(path.join(a.dataDir, 'admin-token'), 'utf8').trim()).toBe(NEW_TOKEN);
-      expect(await p.getByTestId('admin-token-source').innerText()).toContain('the settings');
+      // The settings page reads the token's source again after the save: waited for, not read at once.
+      await visible(
+        p.getByTestId('admin-token-source').filter({ hasText: 'the settings' }),
+        'the token source',
+      );
       // The webhook URL is in effect at once: the test notification reaches it, signed.
       await p.getByRole('button', { name: 'Send a test notification' }).click();
       await visible(p.getByText(/delivered \(200\)/), 'the delivery');
